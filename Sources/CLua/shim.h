@@ -1,0 +1,148 @@
+/* CLua: the only C that slothd puts between Swift and liblua5.4.
+ * Lua's function-like macros and variadics are re-exposed as static inline functions.
+ * Swift enters Lua only through protected calls; Swift host functions return a status and
+ * this file's trampoline (a C frame) raises, so no longjmp ever crosses a Swift frame. */
+#ifndef SLOTH_CLUA_SHIM_H
+#define SLOTH_CLUA_SHIM_H
+
+#include <lua.h>
+#include <lauxlib.h>
+#include <lualib.h>
+#include <stdlib.h>
+#include <stdatomic.h>
+
+/* Macros Swift cannot import. */
+static inline int sloth_lua_pcall(lua_State *L, int nargs, int nresults, int msgh) { return lua_pcall(L, nargs, nresults, msgh); }
+static inline void sloth_lua_pop(lua_State *L, int n) { lua_pop(L, n); }
+static inline void sloth_lua_newtable(lua_State *L) { lua_newtable(L); }
+static inline const char *sloth_lua_tostring(lua_State *L, int i) { return lua_tostring(L, i); }
+static inline lua_Number sloth_lua_tonumber(lua_State *L, int i) { return lua_tonumber(L, i); }
+static inline lua_Integer sloth_lua_tointeger(lua_State *L, int i) { return lua_tointeger(L, i); }
+static inline int sloth_lua_isnil(lua_State *L, int i) { return lua_isnil(L, i); }
+static inline void sloth_lua_insert(lua_State *L, int i) { lua_insert(L, i); }
+static inline void sloth_lua_remove(lua_State *L, int i) { lua_remove(L, i); }
+static inline int sloth_lua_upvalueindex(int i) { return lua_upvalueindex(i); }
+static inline int sloth_lua_registryindex(void) { return LUA_REGISTRYINDEX; }
+static inline int sloth_lua_gc(lua_State *L, int what) { return lua_gc(L, what, 0); }
+/* Text chunks only: precompiled bytecode can crash the VM. */
+static inline int sloth_luaL_loadbuffer(lua_State *L, const char *b, size_t n, const char *name) {
+    return luaL_loadbufferx(L, b, n, name, "t");
+}
+
+/* Per-state control block: memory accounting and cancellation.
+ * While a Swift host function runs (in_swift > 0) the allocator over-commits and records
+ * over_limit instead of failing, because a failing allocation would raise through Swift;
+ * the trampoline raises "memory limit exceeded" once the Swift function has returned. */
+typedef struct sloth_lua_ctl {
+    size_t used;
+    size_t limit;
+    int in_swift;
+    int over_limit;
+    atomic_int cancel;
+} sloth_lua_ctl;
+
+static void *sloth_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+    sloth_lua_ctl *c = (sloth_lua_ctl *)ud;
+    size_t old = ptr ? osize : 0;
+    if (nsize == 0) { free(ptr); c->used -= old; return NULL; }
+    if (c->limit && c->used - old + nsize > c->limit && nsize > old) {
+        if (!c->in_swift) return NULL;
+        c->over_limit = 1;
+    }
+    void *p = realloc(ptr, nsize);
+    if (p) c->used = c->used - old + nsize;
+    return p;
+}
+
+static int sloth_lua_panic(lua_State *L) {
+    const char *msg = lua_tostring(L, -1);
+    fprintf(stderr, "slothd: unprotected Lua error: %s\n", msg ? msg : "?");
+    abort();
+}
+
+/* Count hook: cancellation and deadlines, checked from C while Lua bytecode runs. */
+static void sloth_lua_cancel_hook(lua_State *L, lua_Debug *ar) {
+    (void)ar;
+    void *ud; lua_getallocf(L, &ud);
+    if (atomic_load(&((sloth_lua_ctl *)ud)->cancel)) luaL_error(L, "run cancelled");
+}
+
+static inline lua_State *sloth_lua_newstate(size_t limit, int hook_every) {
+    sloth_lua_ctl *c = (sloth_lua_ctl *)calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->limit = limit;
+    lua_State *L = lua_newstate(sloth_lua_alloc, c);
+    if (!L) { free(c); return NULL; }
+    lua_atpanic(L, sloth_lua_panic);
+    if (hook_every > 0) lua_sethook(L, sloth_lua_cancel_hook, LUA_MASKCOUNT, hook_every);
+    return L;
+}
+static inline sloth_lua_ctl *sloth_lua_getctl(lua_State *L) { void *ud; lua_getallocf(L, &ud); return (sloth_lua_ctl *)ud; }
+static inline void sloth_lua_cancel(lua_State *L) { atomic_store(&sloth_lua_getctl(L)->cancel, 1); }
+static inline size_t sloth_lua_memused(lua_State *L) { return sloth_lua_getctl(L)->used; }
+static inline void sloth_lua_close(lua_State *L) { sloth_lua_ctl *c = sloth_lua_getctl(L); lua_close(L); free(c); }
+
+/* luaL_openlibs can raise LUA_ERRMEM, so it runs under pcall. */
+static int sloth_lua_openlibs_k(lua_State *L) { luaL_openlibs(L); return 0; }
+static inline int sloth_lua_openlibs(lua_State *L) {
+    lua_pushcfunction(L, sloth_lua_openlibs_k);
+    return lua_pcall(L, 0, 0, 0);
+}
+
+/* Swift host functions: return n >= 0 results, or SLOTH_LUA_RAISE with the error value on top
+ * of the stack; the trampoline then raises from C. */
+#define SLOTH_LUA_RAISE (-1)
+typedef int (*sloth_lua_swift_fn)(lua_State *L, void *context);
+
+static int sloth_lua_trampoline(lua_State *L) {
+    sloth_lua_swift_fn fn = (sloth_lua_swift_fn)lua_touserdata(L, lua_upvalueindex(1));
+    void *ctx = lua_touserdata(L, lua_upvalueindex(2));
+    sloth_lua_ctl *c = sloth_lua_getctl(L);
+    if (!lua_checkstack(L, 32)) return luaL_error(L, "stack overflow");
+    c->in_swift++;
+    int n = fn(L, ctx);
+    c->in_swift--;
+    if (c->over_limit && c->in_swift == 0) {
+        c->over_limit = 0;
+        lua_settop(L, 0);
+        lua_gc(L, LUA_GCCOLLECT, 0);
+        lua_pushliteral(L, "memory limit exceeded");
+        return lua_error(L);
+    }
+    if (n < 0) {
+        /* Give string errors the caller's file:line, as luaL_error would. */
+        if (lua_type(L, -1) == LUA_TSTRING) {
+            luaL_where(L, 1);
+            lua_insert(L, -2);
+            lua_concat(L, 2);
+        }
+        return lua_error(L);
+    }
+    return n;
+}
+
+static inline void sloth_lua_pushswiftfunction(lua_State *L, sloth_lua_swift_fn fn, void *context) {
+    lua_pushlightuserdata(L, (void *)fn);
+    lua_pushlightuserdata(L, context);
+    lua_pushcclosure(L, sloth_lua_trampoline, 2);
+}
+
+/* pcall from inside a Swift host function: nested Lua code sees the normal memory limit. */
+static inline int sloth_lua_pcall_nested(lua_State *L, int nargs, int nresults, int msgh) {
+    sloth_lua_ctl *c = sloth_lua_getctl(L);
+    int saved = c->in_swift; c->in_swift = 0;
+    int r = lua_pcall(L, nargs, nresults, msgh);
+    c->in_swift = saved;
+    return r;
+}
+
+/* Message handler that appends a traceback. */
+static int sloth_lua_traceback_k(lua_State *L) {
+    const char *msg = lua_tostring(L, 1);
+    if (msg == NULL) msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    luaL_traceback(L, L, msg, 1);
+    return 1;
+}
+static inline void sloth_lua_pushtraceback(lua_State *L) { lua_pushcfunction(L, sloth_lua_traceback_k); }
+
+#endif

@@ -1,0 +1,11 @@
+/// Process exit codes of SPEC section 4.
+enum ExitStatus {
+    static let ok: Int32 = 0
+    static let error: Int32 = 1
+    static let invalidInput: Int32 = 2
+}
+
+/// Bad input from the user: printed as one line on stderr, exit code 2.
+struct InvalidInput: Error {
+    let message: String
+}
