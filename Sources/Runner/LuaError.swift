@@ -9,6 +9,10 @@ public enum LuaError: Error, Equatable, Sendable, CustomStringConvertible {
     public struct Location: Equatable, Sendable, CustomStringConvertible {
         public let file: String?
         public let line: Int?
+        public init(file: String?, line: Int?) {
+            self.file = file
+            self.line = line
+        }
         public var description: String {
             switch (file, line) {
             case let (file?, line?): "\(file):\(line)"

@@ -21,8 +21,11 @@ struct SchedulerNextCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "The cron expression, e.g. \"30 2 * * *\" or \"@every 90m\".")
-    var expression: String
+    // Collected rather than parsed so that expressions starting with '-' ("-1 * * * *") reach the cron parser.
+    @Argument(parsing: .allUnrecognized, help: ArgumentHelp("The cron expression, e.g. \"30 2 * * *\" or \"@every 90m\".", valueName: "expression"))
+    var words: [String] = []
+
+    private var expression: String { (words.first == "--" ? words.dropFirst() : words[...]).joined(separator: " ") }
 
     @Option(help: ArgumentHelp("IANA time zone (default: the host's zone).", valueName: "ZONE"))
     var tz: String?
@@ -37,6 +40,7 @@ struct SchedulerNextCommand: ParsableCommand {
     var output: OutputFormat = .text
 
     func run() throws {
+        guard !words.isEmpty else { throw ValidationError("Missing expected argument '<expression>'") }
         let parsed: CronExpression
         do {
             parsed = try CronExpression(parsing: expression)
@@ -57,10 +61,8 @@ struct SchedulerNextCommand: ParsableCommand {
         }
     }
 
+    /// A `CRON_TZ=` prefix wins over `--tz`, as in cronie.
     private func resolveZone(named prefixZone: String?) throws -> ZoneRules {
-        if let prefixZone, let tz, prefixZone != tz {
-            throw InvalidInput(message: "the expression names zone \(prefixZone) but --tz says \(tz): give one")
-        }
         guard let name = prefixZone ?? tz else { return ZoneRules.host() }
         do {
             return try ZoneRules(identifier: name)

@@ -1,0 +1,76 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A one-shot HTTP server on 127.0.0.1 or a Unix socket, answering every request with a fixed response.
+final class LoopbackHTTPServer: @unchecked Sendable {
+    let fd: Int32
+    let port: UInt16
+    let socketPath: String?
+    private let response: String
+
+    init(status: String = "200 OK", body: String, unixSocketPath: String? = nil) throws {
+        response = "HTTP/1.1 \(status)\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
+        socketPath = unixSocketPath
+        (fd, port) = try Self.listen(unixSocketPath: unixSocketPath)
+        Thread.detachNewThread { [self] in serveOne() }
+    }
+
+    private static func listen(unixSocketPath: String?) throws -> (Int32, UInt16) {
+        let fd: Int32, port: UInt16
+        if let unixSocketPath {
+            fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_un()
+            address.sun_family = sa_family_t(AF_UNIX)
+            withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(unixSocketPath.utf8) + [0]) }
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            }
+            guard bound == 0 else { throw POSIXError(.EADDRINUSE) }
+            port = 0
+        } else {
+            fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+            }
+            guard bound else { throw POSIXError(.EADDRINUSE) }
+            port = UInt16(bigEndian: address.sin_port)
+        }
+        Glibc.listen(fd, 4)
+        return (fd, port)
+    }
+
+    /// A loopback port that was just bound and released, so nothing listens on it.
+    static func closedPort() throws -> UInt16 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw POSIXError(.EADDRINUSE) }
+        return UInt16(bigEndian: address.sin_port)
+    }
+
+    private func serveOne() {
+        let client = accept(fd, nil, nil)
+        guard client >= 0 else { return }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        _ = read(client, &buffer, buffer.count)
+        _ = response.withCString { write(client, $0, strlen($0)) }
+        close(client)
+    }
+
+    deinit {
+        close(fd)
+        if let socketPath { unlink(socketPath) }
+    }
+}
