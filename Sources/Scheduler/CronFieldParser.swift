@@ -7,8 +7,6 @@ struct ParsedField {
     var andModifier = false
     var dayOfMonthRules: [DayOfMonthRule] = []
     var dayOfWeekRules: [DayOfWeekRule] = []
-
-    var isFull: Bool { values.allSatisfy { $0 } }
 }
 
 /// Parses one whitespace-delimited field: a comma-separated list of items.

@@ -12,7 +12,7 @@ public enum CronSchedule: Hashable, Sendable {
     /// once at the first instant after the gap, and once only in a fall-back fold (the first occurrence);
     /// every other schedule follows the wall clock, so skipped readings never fire and repeated ones fire twice.
     public func nextFire(after instant: Int64, in zone: ZoneRules) -> Int64? {
-        guard instant < .max else { return nil }
+        guard Self.searchableInstants.contains(instant) else { return nil }
         let collapsesDST = isFixedTime
         var period = zone.period(containing: instant + 1)
         var wallFrom = instant + 1 + Int64(zone.offsets[period])
@@ -38,6 +38,9 @@ public enum CronSchedule: Hashable, Sendable {
         }
         return nil
     }
+
+    /// Years 1 to 9999: the calendar arithmetic cannot overflow anywhere in this span.
+    static let searchableInstants: Range<Int64> = -62_135_596_800..<253_402_300_800
 
     /// Up to `count` successive fire instants after `instant`.
     public func nextFires(after instant: Int64, in zone: ZoneRules, count: Int) -> [Int64] {
