@@ -11,6 +11,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
     ],
     targets: [
         // Thin shims over the Debian -dev packages; pkg-config must be installed.
@@ -19,8 +23,16 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
         .target(name: "Scheduler"),
-        .target(name: "Catalog"),
-        .target(name: "Runner", dependencies: ["CLua", "CCurl", "Catalog"]),
+        .target(name: "Catalog", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Runner", dependencies: [
+            "CLua", "Catalog", "Control",
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Subprocess", package: "swift-subprocess"),
+        ], resources: [
+            .embedInCode("Lua/runtime.lua"), .embedInCode("Lua/scheduler.lua"), .embedInCode("Lua/dsl.lua"),
+            .embedInCode("Lua/executor.lua"), .embedInCode("Lua/modules.lua"),
+        ]),
         .target(name: "Control", dependencies: ["CCurl"]),
         .executableTarget(name: "slothd", dependencies: [
             "Scheduler", "Catalog", "Runner", "Control", "CSystemd",
@@ -36,7 +48,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler"]),
-        .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),
+        .testTarget(name: "CatalogTests", dependencies: ["Catalog", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "RunnerTests", dependencies: ["Runner"]),
         .testTarget(name: "ControlTests", dependencies: ["Control"]),
         .testTarget(name: "slothdTests", dependencies: ["slothd"]),

@@ -10,6 +10,7 @@
 #include <lualib.h>
 #include <stdlib.h>
 #include <stdatomic.h>
+#include <time.h>
 
 /* Macros Swift cannot import. */
 static inline int sloth_lua_pcall(lua_State *L, int nargs, int nresults, int msgh) { return lua_pcall(L, nargs, nresults, msgh); }
@@ -39,7 +40,14 @@ typedef struct sloth_lua_ctl {
     int in_swift;
     int over_limit;
     atomic_int cancel;
+    atomic_llong deadline_ms;   /* CLOCK_MONOTONIC milliseconds; 0 = none */
 } sloth_lua_ctl;
+
+static inline long long sloth_monotonic_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void *sloth_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     sloth_lua_ctl *c = (sloth_lua_ctl *)ud;
@@ -60,11 +68,15 @@ static int sloth_lua_panic(lua_State *L) {
     abort();
 }
 
-/* Count hook: cancellation and deadlines, checked from C while Lua bytecode runs. */
+/* Count hook: cancellation and deadlines, checked from C while Lua bytecode runs, so that even
+ * `while true do end` ends. Coroutines inherit the hook from the thread that creates them. */
 static void sloth_lua_cancel_hook(lua_State *L, lua_Debug *ar) {
     (void)ar;
     void *ud; lua_getallocf(L, &ud);
-    if (atomic_load(&((sloth_lua_ctl *)ud)->cancel)) luaL_error(L, "run cancelled");
+    sloth_lua_ctl *c = (sloth_lua_ctl *)ud;
+    if (atomic_load(&c->cancel)) luaL_error(L, "run cancelled");
+    long long deadline = atomic_load(&c->deadline_ms);
+    if (deadline && sloth_monotonic_ms() >= deadline) luaL_error(L, "timed out");
 }
 
 static inline lua_State *sloth_lua_newstate(size_t limit, int hook_every) {
@@ -78,7 +90,8 @@ static inline lua_State *sloth_lua_newstate(size_t limit, int hook_every) {
     return L;
 }
 static inline sloth_lua_ctl *sloth_lua_getctl(lua_State *L) { void *ud; lua_getallocf(L, &ud); return (sloth_lua_ctl *)ud; }
-static inline void sloth_lua_cancel(lua_State *L) { atomic_store(&sloth_lua_getctl(L)->cancel, 1); }
+static inline void sloth_lua_cancel(sloth_lua_ctl *c) { atomic_store(&c->cancel, 1); }
+static inline void sloth_lua_set_deadline(lua_State *L, long long ms) { atomic_store(&sloth_lua_getctl(L)->deadline_ms, ms); }
 static inline size_t sloth_lua_memused(lua_State *L) { return sloth_lua_getctl(L)->used; }
 static inline void sloth_lua_close(lua_State *L) { sloth_lua_ctl *c = sloth_lua_getctl(L); lua_close(L); free(c); }
 

@@ -1,10 +1,25 @@
 import CCurl
+import Foundation
 
 /// A minimal blocking HTTP client over libcurl (the only Swift file that imports CCurl).
 /// It speaks TCP or, with `unixSocket`, HTTP over a Unix socket: how `sloth` reaches slothd.
 public struct HTTPClient: Sendable {
+    public struct Request: Sendable {
+        public var method: String
+        public var url: String
+        public var headers: [String: String]
+        public var body: [UInt8]?
+        public var followRedirects: Bool
+
+        public init(method: String = "GET", url: String, headers: [String: String] = [:], body: [UInt8]? = nil,
+                    followRedirects: Bool = true) {
+            (self.method, self.url, self.headers, self.body, self.followRedirects) = (method, url, headers, body, followRedirects)
+        }
+    }
+
     public struct Response: Sendable, Equatable {
         public let status: Int
+        public let headers: [String: String]
         public let body: [UInt8]
         public var text: String { String(decoding: body, as: UTF8.self) }
     }
@@ -19,47 +34,84 @@ public struct HTTPClient: Sendable {
     }
 
     public var unixSocket: String?
-    public var timeoutSeconds: Int
+    public var timeoutMillis: Int
 
     public init(unixSocket: String? = nil, timeoutSeconds: Int = 30) {
         self.unixSocket = unixSocket
-        self.timeoutSeconds = timeoutSeconds
+        self.timeoutMillis = timeoutSeconds * 1000
     }
 
     /// libcurl's global state, initialised once before the first handle.
     private static let globalInit: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
 
     public func get(_ url: String) throws(Error) -> Response {
+        try send(Request(url: url))
+    }
+
+    public func send(_ request: Request) throws(Error) -> Response {
         guard Self.globalInit == CURLE_OK, let handle = curl_easy_init() else {
-            throw .transport(url: url, message: "cannot initialise libcurl")
+            throw .transport(url: request.url, message: "cannot initialise libcurl")
         }
         defer { curl_easy_cleanup(handle) }
-        let sink = BodySink()
+        let sink = ResponseSink()
         let context = Unmanaged.passUnretained(sink).toOpaque()
-        _ = sloth_curl_setopt_string(handle, CURLOPT_URL, url)
+        var headerList: UnsafeMutablePointer<curl_slist>?
+        defer { curl_slist_free_all(headerList) }
+        for (name, value) in request.headers { headerList = curl_slist_append(headerList, "\(name): \(value)") }
+        _ = sloth_curl_setopt_string(handle, CURLOPT_URL, request.url)
+        _ = sloth_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method)
+        if request.method == "HEAD" { _ = sloth_curl_setopt_long(handle, CURLOPT_NOBODY, 1) }
         _ = sloth_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
-        _ = sloth_curl_setopt_long(handle, CURLOPT_TIMEOUT, timeoutSeconds)
-        _ = sloth_curl_setopt_write(handle, CURLOPT_WRITEFUNCTION, Self.write)
+        _ = sloth_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, timeoutMillis)
+        _ = sloth_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, request.followRedirects ? 1 : 0)
+        _ = sloth_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList)
+        _ = sloth_curl_setopt_write(handle, CURLOPT_WRITEFUNCTION, Self.writeBody)
         _ = sloth_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, context)
+        _ = sloth_curl_setopt_write(handle, CURLOPT_HEADERFUNCTION, Self.writeHeader)
+        _ = sloth_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, context)
         if let unixSocket { _ = sloth_curl_setopt_string(handle, CURLOPT_UNIX_SOCKET_PATH, unixSocket) }
-        let code = withExtendedLifetime(sink) { curl_easy_perform(handle) }
+        let code: CURLcode = withExtendedLifetime(sink) {
+            guard let body = request.body else { return curl_easy_perform(handle) }
+            return body.withUnsafeBufferPointer { buffer in
+                _ = sloth_curl_setopt_long(handle, CURLOPT_POSTFIELDSIZE, buffer.count)
+                _ = sloth_curl_setopt_pointer(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: buffer.baseAddress))
+                return curl_easy_perform(handle)
+            }
+        }
         guard code == CURLE_OK else {
-            throw .transport(url: url, message: String(cString: curl_easy_strerror(code)))
+            throw .transport(url: request.url, message: String(cString: curl_easy_strerror(code)))
         }
         var status = 0
         _ = sloth_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
-        return Response(status: status, body: sink.bytes)
+        return Response(status: status, headers: sink.headers, body: sink.body)
     }
 
-    private final class BodySink {
-        var bytes: [UInt8] = []
+    private final class ResponseSink {
+        var body: [UInt8] = []
+        var headers: [String: String] = [:]
     }
 
-    private static let write: sloth_curl_write_fn = { data, size, count, context in
+    private static let writeBody: sloth_curl_write_fn = { data, size, count, context in
         guard let data, let context else { return 0 }
-        let sink = Unmanaged<BodySink>.fromOpaque(context).takeUnretainedValue()
+        let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
         let length = size * count
-        data.withMemoryRebound(to: UInt8.self, capacity: length) { sink.bytes.append(contentsOf: UnsafeBufferPointer(start: $0, count: length)) }
+        data.withMemoryRebound(to: UInt8.self, capacity: length) { sink.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: length)) }
+        return length
+    }
+
+    /// One header line per call; a new status line (after a redirect) starts the set afresh.
+    private static let writeHeader: sloth_curl_write_fn = { data, size, count, context in
+        guard let data, let context else { return 0 }
+        let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
+        let length = size * count
+        let line = data.withMemoryRebound(to: UInt8.self, capacity: length) {
+            String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
+        }.trimmingCharacters(in: .whitespacesAndNewlines)
+        if line.hasPrefix("HTTP/") {
+            sink.headers = [:]
+        } else if let colon = line.firstIndex(of: ":") {
+            sink.headers[String(line[..<colon])] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
         return length
     }
 }

@@ -3,6 +3,7 @@ enum ExitStatus {
     static let ok: Int32 = 0
     static let error: Int32 = 1
     static let invalidInput: Int32 = 2
+    static let taskFailed: Int32 = 3
 }
 
 /// Bad input from the user: printed as one line on stderr, exit code 2.

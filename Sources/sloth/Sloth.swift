@@ -7,7 +7,7 @@ struct Sloth: ParsableCommand {
         commandName: "sloth",
         abstract: "Command-line interface of slothd, the cron-style workflow scheduler.",
         version: SlothVersion.current,
-        subcommands: [SchedulerCommand.self, VersionCommand.self]
+        subcommands: [RunCommand.self, SchedulerCommand.self, StateCommand.self, VersionCommand.self]
     )
 }
 

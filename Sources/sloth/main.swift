@@ -8,6 +8,9 @@ do {
 } catch let error as InvalidInput {
     FileHandle.standardError.write(Data("sloth: \(error.message)\n".utf8))
     exit(ExitStatus.invalidInput)
+} catch let error as CommandFailure {
+    FileHandle.standardError.write(Data("sloth: \(error.message)\n".utf8))
+    exit(ExitStatus.error)
 } catch {
     let code = Sloth.exitCode(for: error)
     let message = Sloth.fullMessage(for: error)

@@ -1,0 +1,125 @@
+import Foundation
+import GRDB
+
+/// The one SQLite database of SPEC section 3 (WAL, busy timeout, foreign keys), migrated on open.
+/// The only module that speaks SQL is this one.
+public final class CatalogDatabase: Sendable {
+    public enum Error: Swift.Error, CustomStringConvertible {
+        case cannotOpen(path: String, reason: String)
+        public var description: String {
+            switch self {
+            case .cannotOpen(let path, let reason): "cannot open the database \(path): \(reason)"
+            }
+        }
+    }
+
+    let pool: DatabasePool
+    public let path: String
+    /// Milliseconds since 1970; injected so that tests control TTLs and timestamps.
+    let now: @Sendable () -> Int64
+
+    public init(path: String, now: @escaping @Sendable () -> Int64 = CatalogDatabase.systemMillis) throws(Error) {
+        self.path = path
+        self.now = now
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.foreignKeysEnabled = true
+        // GRDB opens write transactions IMMEDIATE, so concurrent writers from several processes queue on
+        // the busy timeout instead of failing a lock upgrade. NORMAL is durable enough under WAL.
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+        do {
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                    withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(pool)
+        } catch {
+            throw .cannotOpen(path: path, reason: "\(error)")
+        }
+    }
+
+    public convenience init(location: StateLocation) throws(Error) {
+        try self.init(path: location.databasePath)
+    }
+
+    public static let systemMillis: @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+
+    /// Append-only: a migration that has landed is never edited; changes come as new migrations.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1 runs, state, events") { db in
+            try db.execute(sql: """
+                CREATE TABLE runs (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    workflow TEXT NOT NULL,
+                    workflow_version TEXT,
+                    schedule TEXT,
+                    stack TEXT,
+                    trigger TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    nominal_at INTEGER,
+                    queued_at INTEGER NOT NULL,
+                    started_at INTEGER,
+                    ended_at INTEGER,
+                    error TEXT,
+                    file TEXT,
+                    result_json TEXT
+                );
+                CREATE INDEX runs_by_workflow ON runs(workflow, id);
+                CREATE TABLE run_tasks (
+                    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    name TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    attempts INTEGER NOT NULL,
+                    duration_ms INTEGER NOT NULL,
+                    error TEXT,
+                    output_json TEXT,
+                    PRIMARY KEY (run_id, name)
+                );
+                CREATE TABLE run_logs (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    at INTEGER NOT NULL,
+                    level TEXT NOT NULL,
+                    task TEXT,
+                    message TEXT NOT NULL,
+                    fields_json TEXT
+                );
+                CREATE INDEX run_logs_by_run ON run_logs(run_id, id);
+                CREATE TABLE state (
+                    scope TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    value_json TEXT NOT NULL,
+                    expires_at INTEGER,
+                    updated_at INTEGER NOT NULL,
+                    PRIMARY KEY (scope, key)
+                );
+                CREATE TABLE state_locks (
+                    scope TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    owner TEXT NOT NULL,
+                    expires_at INTEGER NOT NULL,
+                    PRIMARY KEY (scope, name)
+                );
+                CREATE TABLE events (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    type TEXT NOT NULL,
+                    at INTEGER NOT NULL,
+                    run_id INTEGER,
+                    stack TEXT,
+                    data_json TEXT NOT NULL
+                );
+                CREATE INDEX events_by_type ON events(type, id);
+                """)
+        }
+        return migrator
+    }
+
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
+        try pool.write(body)
+    }
+
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        try pool.read(body)
+    }
+}

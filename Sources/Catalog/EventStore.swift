@@ -1,0 +1,36 @@
+import GRDB
+
+/// Events are rows first (SPEC section 9); dispatching them to hooks comes later.
+public struct EventStore: Sendable {
+    public struct Event: Sendable, Equatable {
+        public var id: Int64
+        public var type: String
+        public var at: Int64
+        public var runID: Int64?
+        public var stack: String?
+        public var dataJSON: String
+    }
+
+    let database: CatalogDatabase
+
+    public init(database: CatalogDatabase) { self.database = database }
+
+    @discardableResult
+    public func record(type: String, dataJSON: String, runID: Int64? = nil, stack: String? = nil) throws -> Int64 {
+        try database.write { db in
+            try db.execute(sql: "INSERT INTO events(type, at, run_id, stack, data_json) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [type, database.now(), runID, stack, dataJSON])
+            return db.lastInsertedRowID
+        }
+    }
+
+    public func list(type: String? = nil, limit: Int = 50) throws -> [Event] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM events WHERE (?1 IS NULL OR type = ?1) ORDER BY id DESC LIMIT ?2
+                """, arguments: [type, limit]).map {
+                Event(id: $0["id"], type: $0["type"], at: $0["at"], runID: $0["run_id"], stack: $0["stack"], dataJSON: $0["data_json"])
+            }
+        }
+    }
+}

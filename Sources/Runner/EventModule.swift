@@ -1,0 +1,26 @@
+import Catalog
+
+/// `event`: custom events, stored as rows (hooks dispatch them in a later stage).
+enum EventModule {
+    static func functions(_ store: EventStore, session: RunSession) -> [String: LuaState.HostFunction] {
+        func record(_ type: String, _ data: LuaValue) throws(LuaHostError) -> [LuaValue] {
+            do {
+                return [.integer(try store.record(type: type, dataJSON: LuaJSON.encode(data), runID: session.runID))]
+            } catch {
+                return HostResult.failure("event: \(error)")
+            }
+        }
+        return [
+            "dispatch": { args throws(LuaHostError) in
+                try record(try args.string(0, "event.dispatch"), args.at(1) == .nil_ ? .table(LuaTable()) : args.at(1))
+            },
+            "dispatch_custom": { args throws(LuaHostError) in
+                try record(try args.string(0, "event.dispatch_custom"), LuaTable.record(["message": args.at(1)]))
+            },
+            "dispatch_file": { args throws(LuaHostError) in
+                let kind = try args.string(0, "event.dispatch_file")
+                return try record("file.\(kind)", LuaTable.record(["path": args.at(1), "source": args.at(2)]))
+            },
+        ]
+    }
+}

@@ -1,0 +1,193 @@
+-- The Modern DSL: task builders and the four workflow forms. Definitions are plain tables; a builder
+-- wraps one and refuses unknown methods with the caller's line.
+local S, util = ...
+local dsl = { workflows = {}, tasks = {} }
+
+local function fail(message, level)
+  error(message, (level or 1) + 1)
+end
+
+-- "30s", "5m", "1h30m", "250ms" or a number of seconds -> milliseconds.
+function util.duration_ms(value, what)
+  if type(value) == "number" then return math.floor(value * 1000) end
+  if type(value) ~= "string" or value == "" then return nil, "invalid " .. what .. ": " .. tostring(value) end
+  local total, rest = 0, value
+  while rest ~= "" do
+    local number, unit, tail = rest:match("^(%d+%.?%d*)(%a+)(.*)$")
+    local size = ({ ms = 1, s = 1000, m = 60000, h = 3600000, d = 86400000 })[unit or ""]
+    if not number or not size then
+      if rest:match("^%d+%.?%d*$") then return total + math.floor(tonumber(rest) * 1000) end
+      return nil, "invalid " .. what .. " \"" .. value .. "\" (use 30s, 5m, 1h30m or seconds)"
+    end
+    total, rest = total + math.floor(tonumber(number) * size), tail
+  end
+  return total
+end
+
+local function names_of(value, method)
+  if type(value) == "string" then return { value } end
+  if type(value) ~= "table" then fail(method .. " expects a task name or a list of names", 3) end
+  local names = {}
+  for _, name in ipairs(value) do
+    if type(name) ~= "string" then fail(method .. " expects task names (strings)", 3) end
+    names[#names + 1] = name
+  end
+  return names
+end
+
+local task_methods = {}
+
+local function callable(value, method)
+  if type(value) ~= "function" and type(value) ~= "string" then
+    fail(method .. " expects a function or a shell command string", 3)
+  end
+  return value
+end
+
+function task_methods:description(text) self.__def.description = tostring(text); return self end
+function task_methods:command(fn) self.__def.command = callable(fn, "command"); return self end
+task_methods.run = task_methods.command
+function task_methods:depends_on(value) self.__def.depends_on = names_of(value, "depends_on"); return self end
+function task_methods:timeout(value)
+  local ms, err = util.duration_ms(value, "timeout")
+  if not ms then fail(err, 2) end
+  self.__def.timeout_ms = ms
+  return self
+end
+function task_methods:retries(count, strategy)
+  if type(count) ~= "number" or count < 0 or count ~= math.floor(count) then fail("retries expects a whole number >= 0", 2) end
+  strategy = strategy or "fixed"
+  if strategy ~= "fixed" and strategy ~= "linear" and strategy ~= "exponential" then
+    fail("unknown retry strategy \"" .. tostring(strategy) .. "\" (fixed, linear or exponential)", 2)
+  end
+  self.__def.retries, self.__def.retry_strategy = count, strategy
+  return self
+end
+function task_methods:workdir(path) self.__def.workdir = tostring(path); return self end
+function task_methods:delegate_to(target) self.__def.delegate_to = target; return self end
+function task_methods:on_success(fn) self.__def.on_success = callable(fn, "on_success"); return self end
+function task_methods:on_failure(fn) self.__def.on_failure = callable(fn, "on_failure"); return self end
+task_methods.on_fail = task_methods.on_failure
+function task_methods:run_if(fn) self.__def.run_if = callable(fn, "run_if"); return self end
+function task_methods:abort_if(fn) self.__def.abort_if = callable(fn, "abort_if"); return self end
+function task_methods:artifacts(globs) self.__def.artifacts = names_of(globs, "artifacts"); return self end
+function task_methods:params(values)
+  if type(values) ~= "table" then fail("params expects a table", 2) end
+  self.__def.params = values
+  return self
+end
+function task_methods:build() return self.__def end
+
+local TaskBuilder = {
+  __index = function(self, key)
+    local method = task_methods[key]
+    if method then return method end
+    fail(string.format("unknown task builder method '%s' on task '%s'", tostring(key), rawget(self, "__def").name), 2)
+  end,
+}
+
+function dsl.task(name)
+  if type(name) ~= "string" or name == "" then fail("task() expects a name", 2) end
+  local info = debug.getinfo(2, "Sl")
+  local def = { name = name, depends_on = {}, retries = 0, __task = true, line = info and info.currentline }
+  dsl.tasks[#dsl.tasks + 1] = def
+  return setmetatable({ __def = def }, TaskBuilder)
+end
+
+-- A built task, or a builder whose build() was never called.
+function dsl.task_def(value)
+  if type(value) ~= "table" then return nil end
+  local def = rawget(value, "__def")
+  if def then return def end
+  if rawget(value, "__task") then return value end
+  return nil
+end
+
+local function register(def, level)
+  for _, existing in ipairs(dsl.workflows) do
+    if existing.name == def.name then fail("workflow '" .. def.name .. "' is defined twice", level + 1) end
+  end
+  dsl.workflows[#dsl.workflows + 1] = def
+end
+
+local function task_list(tasks, level)
+  if type(tasks) ~= "table" then fail("tasks must be a list of tasks", level + 1) end
+  local list = {}
+  for i, item in ipairs(tasks) do
+    local def = dsl.task_def(item)
+    if not def then fail("tasks[" .. i .. "] is not a task", level + 1) end
+    list[#list + 1] = def
+  end
+  return list
+end
+
+local workflow_methods = {}
+for _, field in ipairs({ "description", "version", "metadata", "on_start", "on_complete" }) do
+  workflow_methods[field] = function(self, value) self.__def[field] = value; return self end
+end
+function workflow_methods:tasks(tasks) self.__def.tasks = task_list(tasks, 2); return self end
+function workflow_methods:config(config)
+  if type(config) ~= "table" then fail("config expects a table", 2) end
+  self.__def.config = config
+  return self
+end
+-- workflow(name):task(name, fn) form
+function workflow_methods:task(name, fn)
+  local def = dsl.task(name).__def
+  def.command = callable(fn, "task")
+  def.delegate_to = self.__def.delegate_all
+  self.__def.tasks[#self.__def.tasks + 1] = def
+  return self
+end
+function workflow_methods:delegate_to(target)
+  self.__def.delegate_all = target
+  for _, def in ipairs(self.__def.tasks) do def.delegate_to = target end
+  return self
+end
+
+local WorkflowBuilder = {
+  __index = function(self, key)
+    local method = workflow_methods[key]
+    if method then return method end
+    fail(string.format("unknown workflow builder method '%s' on workflow '%s'", tostring(key), rawget(self, "__def").name), 2)
+  end,
+}
+
+local function new_workflow(name, level)
+  if type(name) ~= "string" or name == "" then fail("a workflow needs a name", level + 1) end
+  local def = { name = name, tasks = {}, config = {} }
+  register(def, level + 1)
+  return setmetatable({ __def = def }, WorkflowBuilder)
+end
+
+dsl.workflow = setmetatable({}, { __call = function(_, name) return new_workflow(name, 2) end })
+
+function dsl.workflow.define(name, spec)
+  if spec == nil then return new_workflow(name, 2) end
+  if type(spec) ~= "table" then fail("workflow.define expects a name and a table", 2) end
+  local def = {
+    name = name, description = spec.description, version = spec.version, metadata = spec.metadata,
+    tasks = task_list(spec.tasks or {}, 2), config = spec.config or {},
+    on_start = spec.on_start, on_complete = spec.on_complete,
+  }
+  if type(name) ~= "string" or name == "" then fail("a workflow needs a name", 2) end
+  register(def, 2)
+  return def
+end
+
+-- After the file ran: a returned task list, or loose tasks, form one workflow named after the file.
+function dsl.finish_loading(returned, file_stem)
+  if type(returned) == "table" and #dsl.workflows == 0 then
+    local list = {}
+    for _, item in ipairs(returned) do
+      local def = dsl.task_def(item)
+      if def then list[#list + 1] = def end
+    end
+    if #list > 0 then dsl.workflows[1] = { name = file_stem, tasks = list, config = {} } end
+  end
+  if #dsl.workflows == 0 and #dsl.tasks > 0 then
+    dsl.workflows[1] = { name = file_stem, tasks = dsl.tasks, config = {} }
+  end
+end
+
+return dsl

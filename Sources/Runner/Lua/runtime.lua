@@ -1,0 +1,87 @@
+-- Wires the runtime together: globals, require(), loading a workflow file, planning and running it.
+-- Swift loads the other runtime files and passes them in; workflow code never sees the host table.
+local S, load_part = ...
+local util = {}
+local sched = load_part("scheduler", S)
+local dsl = load_part("dsl", S, util)
+local executor = load_part("executor", S, util, sched, dsl)
+local ctx = { cwd = S.cwd(), params = {}, env_overlay = {}, task_workdirs = {}, lock_owner = S.lock_owner() }
+local modules = load_part("modules", S, util, sched, ctx)
+
+task = dsl.task
+workflow = dsl.workflow
+log = modules.log
+exec = modules.exec
+http = modules.http
+net = modules.http
+net.download = function(url, destination) return modules.http.download(url, destination) end
+goroutine = modules.goroutine
+env = modules.env
+os.execute = modules.os_execute
+state.with_lock = modules.with_lock
+json = data
+data.parse = data.json_parse
+data.encode = data.json_encode
+data.decode = data.json_parse
+file_ops = file_ops or {}
+file_ops.copy = function(spec) return fs.copy(spec.src, spec.dest, spec) end
+file_ops.lineinfile = function(spec) return fs.lineinfile(spec.path, spec.line, spec) end
+values = values or {}
+
+local modules_by_name = {
+  log = log, exec = exec, fs = fs, file = file, file_ops = file_ops, state = state, data = data,
+  json = json, http = http, net = net, crypto = crypto, goroutine = goroutine, event = event,
+  values = values, env = env,
+}
+local lua_require = require
+require = function(name)
+  local module = modules_by_name[name]
+  if module then return module end
+  return lua_require(name)
+end
+
+local runtime = {}
+
+-- Runs the workflow file, which Swift compiled into the global __sloth_chunk.
+function runtime.load(file_stem)
+  local chunk = __sloth_chunk
+  __sloth_chunk = nil
+  local returned = chunk()
+  dsl.finish_loading(returned, file_stem)
+  local names = {}
+  for _, wf in ipairs(dsl.workflows) do names[#names + 1] = wf.name end
+  return names
+end
+
+local function find(name)
+  for _, wf in ipairs(dsl.workflows) do if wf.name == name then return wf end end
+end
+
+-- -> {workflow=..., version=..., tasks={names}} or {error=..., kind=...}
+function runtime.plan(name, selected)
+  local wf
+  if name then
+    wf = find(name)
+    if not wf then return { kind = "unknown_workflow", error = name } end
+  elseif #dsl.workflows == 1 then
+    wf = dsl.workflows[1]
+  elseif #dsl.workflows == 0 then
+    return { kind = "no_workflow", error = "the file defines no workflow and no task" }
+  else
+    return { kind = "ambiguous", error = "several workflows" }
+  end
+  local order, err = executor.plan(wf, selected)
+  if not order then return { kind = "invalid", error = err } end
+  runtime.planned = { wf = wf, order = order }
+  local names = {}
+  for _, def in ipairs(order) do names[#names + 1] = def.name end
+  return { workflow = wf.name, version = wf.version and tostring(wf.version) or nil, tasks = names }
+end
+
+function runtime.execute(params)
+  for k, v in pairs(params or {}) do ctx.params[k] = v end
+  for _, def in ipairs(runtime.planned.order) do ctx.task_workdirs[def.name] = def.workdir end
+  return executor.run(runtime.planned.wf, runtime.planned.order, ctx)
+end
+
+return runtime

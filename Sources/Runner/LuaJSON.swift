@@ -1,0 +1,134 @@
+import Foundation
+import Yams
+
+/// JSON and YAML for Lua values: a sequence becomes an array, anything else an object.
+enum LuaJSON {
+    struct Error: Swift.Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Compact JSON with sorted keys, so equal values always give equal text (state compares text).
+    static func encode(_ value: LuaValue, pretty: Bool = false) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = pretty ? [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted] : [.sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(JSONValue(value)) else { return "null" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func decode(_ text: String) throws(Error) -> LuaValue {
+        do {
+            return try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)).lua
+        } catch {
+            throw Error(description: "invalid JSON: \(Self.reason(error))")
+        }
+    }
+
+    static func decodeYAML(_ text: String) throws(Error) -> LuaValue {
+        do {
+            return Self.lua(fromYAML: try Yams.load(yaml: text))
+        } catch {
+            throw Error(description: "invalid YAML: \(error)")
+        }
+    }
+
+    static func encodeYAML(_ value: LuaValue) -> String {
+        (try? Yams.dump(object: JSONValue(value).foundation, sortKeys: true)) ?? ""
+    }
+
+    private static func lua(fromYAML any: Any?) -> LuaValue {
+        switch any {
+        case let value as Bool: return .boolean(value)
+        case let value as Int: return .integer(Int64(value))
+        case let value as Double: return .number(value)
+        case let value as String: return .string(value)
+        case let value as [Any]: return .table(LuaTable(array: value.map { lua(fromYAML: $0) }))
+        case let value as [String: Any]: return .table(LuaTable(fields: value.mapValues { lua(fromYAML: $0) }))
+        case let value as [AnyHashable: Any]:
+            return .table(LuaTable(fields: Dictionary(uniqueKeysWithValues: value.map { ("\($0.key)", lua(fromYAML: $0.value)) })))
+        case .some(let value): return .string("\(value)")
+        case .none: return .nil_
+        }
+    }
+
+    private static func reason(_ error: Swift.Error) -> String {
+        if case DecodingError.dataCorrupted(let context) = error { return context.debugDescription }
+        return "\(error)"
+    }
+}
+
+/// A JSON document, Codable, converting to and from Lua values.
+enum JSONValue: Codable, Equatable {
+    case null
+    case bool(Bool)
+    case int(Int64)
+    case double(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    init(_ value: LuaValue) {
+        switch value {
+        case .nil_: self = .null
+        case .boolean(let flag): self = .bool(flag)
+        case .integer(let number): self = .int(number)
+        case .number(let number): self = number.isFinite ? .double(number) : .null
+        case .string(let text): self = .string(text)
+        case .table(let table):
+            if table.fields.isEmpty && !table.array.isEmpty {
+                self = .array(table.array.map(JSONValue.init))
+            } else {
+                var object = table.fields.mapValues(JSONValue.init)
+                for (index, item) in table.array.enumerated() { object[String(index + 1)] = JSONValue(item) }
+                self = .object(object)
+            }
+        }
+    }
+
+    var lua: LuaValue {
+        switch self {
+        case .null: .nil_
+        case .bool(let flag): .boolean(flag)
+        case .int(let number): .integer(number)
+        case .double(let number): .number(number)
+        case .string(let text): .string(text)
+        case .array(let items): .table(LuaTable(array: items.map(\.lua)))
+        case .object(let fields): .table(LuaTable(fields: fields.mapValues(\.lua)))
+        }
+    }
+
+    var foundation: Any {
+        switch self {
+        case .null: NSNull()
+        case .bool(let flag): flag
+        case .int(let number): Int(number)
+        case .double(let number): number
+        case .string(let text): text
+        case .array(let items): items.map(\.foundation)
+        case .object(let fields): fields.mapValues(\.foundation)
+        }
+    }
+
+    init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() { self = .null }
+        else if let flag = try? container.decode(Bool.self) { self = .bool(flag) }
+        else if let number = try? container.decode(Int64.self) { self = .int(number) }
+        else if let number = try? container.decode(Double.self) { self = .double(number) }
+        else if let text = try? container.decode(String.self) { self = .string(text) }
+        else if let items = try? container.decode([JSONValue].self) { self = .array(items) }
+        else { self = .object(try container.decode([String: JSONValue].self)) }
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case .bool(let flag): try container.encode(flag)
+        case .int(let number): try container.encode(number)
+        case .double(let number): try container.encode(number)
+        case .string(let text): try container.encode(text)
+        case .array(let items): try container.encode(items)
+        case .object(let fields): try container.encode(fields)
+        }
+    }
+}

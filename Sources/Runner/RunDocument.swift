@@ -1,0 +1,37 @@
+import Foundation
+
+/// The JSON document of `sloth run -o json` (SPEC section 4), also stored with the run.
+public struct RunDocument {
+    public let json: String
+
+    public init(_ report: RunReport) {
+        var tasks: [String: LuaValue] = [:]
+        var outputs: [String: LuaValue] = [:]
+        for task in report.tasks {
+            var fields: [String: LuaValue] = ["status": .string(Self.status(task.status)),
+                                              "duration": .string(Self.duration(task.durationMillis)),
+                                              "output": task.output]
+            if let error = task.error { fields["error"] = .string(error) }
+            if let message = task.message { fields["message"] = .string(message) }
+            tasks[task.name] = .table(LuaTable(fields: fields))
+            if task.status == "success" { outputs[task.name] = task.output }
+        }
+        var document: [String: LuaValue] = [
+            "status": .string(report.succeeded ? "success" : "failed"), "workflow": .string(report.workflow),
+            "run_id": .integer(report.runID), "duration": .string(Self.duration(report.durationMillis)),
+            "tasks": .table(LuaTable(fields: tasks)), "outputs": .table(LuaTable(fields: outputs)),
+        ]
+        if let error = report.error { document["error"] = .string(error) }
+        json = LuaJSON.encode(.table(LuaTable(fields: document)))
+    }
+
+    /// `1.234s`.
+    public static func duration(_ milliseconds: Int64) -> String {
+        "\(milliseconds / 1000).\(String(format: "%03d", Int(milliseconds % 1000)))s"
+    }
+
+    /// Task states of SPEC section 4: success, failed, skipped, timed_out, cancelled.
+    static func status(_ status: String) -> String {
+        ["success", "failed", "skipped", "timed_out", "cancelled"].contains(status) ? status : "failed"
+    }
+}

@@ -1,0 +1,47 @@
+import Catalog
+import Foundation
+
+/// The log of one run: each line is echoed for people (time, level, task, message, fields) and kept
+/// for the run history.
+public final class RunLog {
+    public enum Level: String, CaseIterable, Comparable, Sendable {
+        case debug, info, warn, error
+        public static func < (a: Level, b: Level) -> Bool { allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)! }
+    }
+
+    private let echo: ((String) -> Void)?
+    private let echoLevel: Level
+    private let now: () -> Int64
+    private let clockFormatter: DateFormatter
+    private(set) var pending: [RunStore.LogLine] = []
+
+    /// - Parameters:
+    ///   - echo: where human lines go (stderr for the CLI), or nil.
+    ///   - echoLevel: lines below it are stored but not echoed.
+    public init(echo: ((String) -> Void)?, echoLevel: Level = .info,
+                now: @escaping () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
+        self.echo = echo
+        self.echoLevel = echoLevel
+        self.now = now
+        clockFormatter = DateFormatter()
+        clockFormatter.dateFormat = "HH:mm:ss.SSS"
+    }
+
+    func write(level: Level, task: String?, message: String, fields: LuaTable?) {
+        let at = now()
+        let fieldsText = fields.map { LuaJSON.encode(.table($0)) }
+        pending.append(RunStore.LogLine(at: at, level: level.rawValue, task: task, message: message, fieldsJSON: fieldsText))
+        guard let echo, level >= echoLevel else { return }
+        let time = clockFormatter.string(from: Date(timeIntervalSince1970: Double(at) / 1000))
+        let levelText = level.rawValue.uppercased().padding(toLength: 5, withPad: " ", startingAt: 0)
+        let pairs = (fields?.fields ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\(LuaJSON.encode($0.value))" }
+        let context = task.map { "[\($0)] " } ?? ""
+        echo(([time, levelText, context + message] + pairs).joined(separator: " "))
+    }
+
+    /// Hands over the lines written since the last call.
+    func drain() -> [RunStore.LogLine] {
+        defer { pending.removeAll() }
+        return pending
+    }
+}

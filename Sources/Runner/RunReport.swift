@@ -1,0 +1,62 @@
+/// What a workflow file asked for and how to run it.
+public struct RunRequest: Sendable {
+    public var file: String
+    public var source: String
+    public var workflow: String?
+    public var tasks: [String]
+    public var params: [String: String]
+    public var values: LuaValue
+    public var trigger: String
+
+    public init(file: String, source: String, workflow: String? = nil, tasks: [String] = [], params: [String: String] = [:],
+                values: LuaValue = .table(LuaTable()), trigger: String = "cli") {
+        (self.file, self.source, self.workflow, self.tasks, self.params, self.values, self.trigger) =
+            (file, source, workflow, tasks, params, values, trigger)
+    }
+}
+
+/// The outcome of one run.
+public struct RunReport: Sendable, Equatable {
+    public struct Task: Sendable, Equatable {
+        public var name: String
+        public var status: String
+        public var durationMillis: Int64
+        public var attempts: Int
+        public var message: String?
+        public var error: String?
+        public var output: LuaValue
+    }
+
+    public var runID: Int64
+    public var workflow: String
+    public var version: String?
+    public var succeeded: Bool
+    public var durationMillis: Int64
+    public var error: String?
+    public var tasks: [Task]
+
+    public func task(_ name: String) -> Task? { tasks.first { $0.name == name } }
+}
+
+/// Why a workflow could not start: all of these are bad input (exit 2), except storage.
+public enum RunnerError: Error, Equatable, CustomStringConvertible {
+    case invalidFile(String)
+    case noWorkflow(file: String)
+    case ambiguousWorkflow(file: String, names: [String])
+    case unknownWorkflow(String, available: [String])
+    case invalidWorkflow(String)
+    case storage(String)
+
+    public var description: String {
+        switch self {
+        case .invalidFile(let message): message
+        case .noWorkflow(let file): "\(file) defines no workflow and no task"
+        case .ambiguousWorkflow(let file, let names):
+            "\(file) defines \(names.count) workflows; name one of: \(names.joined(separator: ", "))"
+        case .unknownWorkflow(let name, let available):
+            "no workflow \"\(name)\"; the file defines: \(available.joined(separator: ", "))"
+        case .invalidWorkflow(let message): message
+        case .storage(let message): message
+        }
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+
+/// The host primitives the Lua runtime is written against (`__sloth`, hidden from workflow code):
+/// the monotonic clock, the hook deadline, operations and their completions, and the log.
+enum RuntimeHost {
+    static func functions(lua: LuaState, operations: RunOperations, log: RunLog, cwd: String,
+                          lockOwner: String, environment: [String: String]) -> [String: LuaState.HostFunction] {
+        [
+            "now": { _ in [.integer(LuaState.monotonicMillis())] },
+            "set_deadline": { [unowned lua] args in
+                lua.setDeadline(monotonicMillis: args.at(0).int ?? 0)
+                return []
+            },
+            "wait": { args in
+                let done = operations.wait(timeoutMillis: args.at(0).int ?? -1)
+                return [.table(LuaTable(array: done.map { LuaTable.record(["id": .integer($0.id), "result": $0.result]) }))]
+            },
+            "cancel": { args in
+                if let id = args.at(0).int { operations.cancel(id) }
+                return []
+            },
+            "exec_start": { args throws(LuaHostError) in
+                let process = try ProcessOperation(spec: args.at(0), extraEnvironment: environment)
+                return [.integer(operations.start { finish in process.start(finish: finish) })]
+            },
+            "http_start": { args in
+                let spec = args.at(0)
+                return [.integer(operations.start { finish in
+                    HTTPOperation.start(spec: spec, finish: finish)
+                    return nil
+                })]
+            },
+            "log": { args in
+                let level = RunLog.Level(rawValue: args.at(0).string ?? "info") ?? .info
+                log.write(level: level, task: args.at(1).string, message: args.at(2).string ?? "", fields: args.at(3).table)
+                return []
+            },
+            "environ": { _ in [.table(LuaTable(fields: ProcessInfo.processInfo.environment.mapValues(LuaValue.string)))] },
+            "cwd": { _ in [.string(cwd)] },
+            "lock_owner": { _ in [.string(lockOwner)] },
+        ]
+    }
+}

@@ -1,0 +1,137 @@
+import Catalog
+import Foundation
+
+/// Runs one workflow file in a fresh Lua state: load, pick the workflow, record the run, execute the
+/// task DAG, and wait until every process it started is gone.
+public final class WorkflowRunner {
+    private let database: CatalogDatabase
+    private let echo: ((String) -> Void)?
+    private let echoLevel: RunLog.Level
+
+    public init(database: CatalogDatabase, echo: ((String) -> Void)?, echoLevel: RunLog.Level = .info) {
+        self.database = database
+        self.echo = echo
+        self.echoLevel = echoLevel
+    }
+
+    /// How long processes of a finished or cancelled run get to exit after SIGTERM before the run ends anyway.
+    static let teardownGraceSeconds = 10.0
+
+    public func run(_ request: RunRequest) throws(RunnerError) -> RunReport {
+        let session = try RunSession(request: request, database: database, log: RunLog(echo: echo, echoLevel: echoLevel))
+        let plan = try session.plan()
+        let runs = RunStore(database: database)
+        let runID: Int64
+        do {
+            runID = try runs.start(.init(workflow: plan.workflow, workflowVersion: plan.version, trigger: request.trigger,
+                                         file: request.file))
+        } catch {
+            throw .storage("cannot record the run: \(error)")
+        }
+        session.runID = runID
+        let report = session.execute(runID: runID, params: request.params)
+        session.operations.cancelAll(graceSeconds: Self.teardownGraceSeconds)
+        do {
+            try runs.appendLogs(run: runID, session.log.drain())
+            try runs.finish(run: runID, state: report.succeeded ? "succeeded" : "failed", error: report.error,
+                            tasks: report.tasks.map {
+                                RunStore.TaskResult(name: $0.name, status: $0.status, attempts: $0.attempts,
+                                                    durationMillis: $0.durationMillis, error: $0.error,
+                                                    outputJSON: LuaJSON.encode($0.output))
+                            },
+                            resultJSON: RunDocument(report).json)
+        } catch {
+            throw .storage("cannot record the run's result: \(error)")
+        }
+        return report
+    }
+}
+
+/// One run's Lua state and the host objects its modules talk to.
+final class RunSession {
+    let lua: LuaState
+    let operations = RunOperations()
+    let log: RunLog
+    let request: RunRequest
+    var runID: Int64?
+
+    struct Plan {
+        var workflow: String
+        var version: String?
+    }
+
+    init(request: RunRequest, database: CatalogDatabase, log: RunLog) throws(RunnerError) {
+        self.request = request
+        self.log = log
+        do {
+            lua = try LuaState()
+        } catch {
+            throw .invalidFile("cannot start Lua: \(error)")
+        }
+        let cwd = FileManager.default.currentDirectoryPath
+        let owner = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))"
+        lua.register(table: "__sloth", RuntimeHost.functions(lua: lua, operations: operations, log: log, cwd: cwd,
+                                                             lockOwner: owner, environment: [:]))
+        lua.register(table: "data", DataModule.functions())
+        lua.register(table: "crypto", CryptoModule.functions())
+        lua.register(table: "fs", FileModule.functions())
+        lua.register(table: "file", FileModule.functions())
+        lua.register(table: "state", StateModule.functions(StateStore(database: database)))
+        lua.register(table: "event", EventModule.functions(EventStore(database: database), session: self))
+        lua.setGlobal("values", request.values)
+        do {
+            try RuntimeSources.install(in: lua)
+            try lua.load(request.source, chunkName: request.file, asGlobal: "__sloth_chunk")
+        } catch {
+            throw .invalidFile("\(error)")
+        }
+    }
+
+    func plan() throws(RunnerError) -> Plan {
+        let names: [String]
+        do {
+            let stem = ((request.file as NSString).lastPathComponent as NSString).deletingPathExtension
+            names = (try lua.call("load", in: "__sloth_runtime", [.string(stem)]).first?.table?.array ?? []).compactMap(\.string)
+            let plan = try lua.call("plan", in: "__sloth_runtime", [
+                request.workflow.map(LuaValue.string) ?? .nil_, .table(LuaTable(array: request.tasks.map(LuaValue.string))),
+            ]).first ?? .nil_
+            switch plan["kind"].string {
+            case "unknown_workflow": throw RunnerError.unknownWorkflow(request.workflow ?? "", available: names)
+            case "no_workflow": throw RunnerError.noWorkflow(file: request.file)
+            case "ambiguous": throw RunnerError.ambiguousWorkflow(file: request.file, names: names)
+            case "invalid": throw RunnerError.invalidWorkflow("\(request.file): \(plan["error"].string ?? "invalid workflow")")
+            default: return Plan(workflow: plan["workflow"].string ?? "", version: plan["version"].string)
+            }
+        } catch let error as RunnerError {
+            throw error
+        } catch {
+            throw .invalidFile("\(error)")
+        }
+    }
+
+    func execute(runID: Int64, params: [String: String]) -> RunReport {
+        let started = LuaState.monotonicMillis()
+        do {
+            let result = try lua.call("execute", in: "__sloth_runtime", [.table(LuaTable(fields: params.mapValues(LuaValue.string)))])
+            return RunReport(runID: runID, lua: result.first ?? .nil_)
+        } catch {
+            log.write(level: .error, task: nil, message: "\(error)", fields: nil)
+            return RunReport(runID: runID, workflow: "", version: nil, succeeded: false,
+                             durationMillis: LuaState.monotonicMillis() - started, error: "\(error)", tasks: [])
+        }
+    }
+}
+
+extension RunReport {
+    /// From the table the Lua executor returns.
+    init(runID: Int64, lua result: LuaValue) {
+        self.init(runID: runID, workflow: result["workflow"].string ?? "", version: result["version"].string,
+                  succeeded: result["status"].string == "success", durationMillis: result["duration_ms"].int ?? 0,
+                  error: result["error"].string, tasks: (result["tasks"].table?.array ?? []).map { task in
+                      Task(name: task["name"].string ?? "", status: task["status"].string ?? "failed",
+                           durationMillis: task["duration_ms"].int ?? 0, attempts: Int(task["attempts"].int ?? 0),
+                           message: task["message"].string, error: task["error"].string,
+                           output: task["output"] == .nil_ ? .table(LuaTable()) : task["output"])
+                  })
+    }
+}

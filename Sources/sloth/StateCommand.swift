@@ -1,0 +1,86 @@
+import ArgumentParser
+import Catalog
+import Foundation
+import Runner
+import Scheduler
+
+/// `sloth state …`: the same state workflows see through the `state` module.
+struct StateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "state",
+        abstract: "Read and change workflow state.",
+        subcommands: [Get.self, Set.self, List.self, Delete.self]
+    )
+
+    struct Scope: ParsableArguments {
+        @Option(help: ArgumentHelp("The stack whose state to use (default: no stack).", valueName: "S"))
+        var stack: String?
+
+        func store() throws -> StateStore {
+            StateStore(database: try LocalDatabase.open(), scope: stack ?? "")
+        }
+    }
+
+    struct Get: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the value of KEY (strings bare, others as JSON).")
+        @Argument var key: String
+        @OptionGroup var scope: Scope
+
+        func run() throws {
+            guard let json = try scope.store().get(key) else { throw InvalidInput(message: "no state key \"\(key)\"") }
+            print(StateValueText.display(json: json))
+        }
+    }
+
+    struct Set: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Set KEY to VALUE (JSON if it parses as JSON, else a string).")
+        @Argument var key: String
+        @Argument var value: String
+        @Option(help: ArgumentHelp("Expire the key after this long (90s, 5m, 1h30m).", valueName: "DUR"))
+        var ttl: String?
+        @OptionGroup var scope: Scope
+
+        func run() throws {
+            var ttlSeconds: Double?
+            if let ttl {
+                do {
+                    ttlSeconds = Double(try CronDuration.seconds(parsing: ttl))
+                } catch {
+                    throw InvalidInput(message: "invalid --ttl \"\(ttl)\": \(error)")
+                }
+            }
+            try scope.store().set(key, json: StateValueText.json(fromArgument: value), ttlSeconds: ttlSeconds)
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List keys (and values) starting with PREFIX.")
+        @Argument var prefix: String = ""
+        @OptionGroup var scope: Scope
+        @Option(name: [.short, .customLong("output")], help: "Output format: text or json.")
+        var output: OutputFormat = .text
+
+        func run() throws {
+            let store = try scope.store()
+            let keys = try store.keys(prefix: prefix)
+            let values = try keys.map { try store.get($0) ?? "null" }
+            switch output {
+            case .json:
+                print("{" + zip(keys, values).map { "\(try! JSONOutput.encode($0.0)):\($0.1)" }.joined(separator: ",") + "}")
+            case .text:
+                let rows = [["KEY", "VALUE"]] + zip(keys, values).map { [$0.0, StateValueText.display(json: $0.1)] }
+                print(TextTable.render(rows), terminator: "")
+            }
+        }
+    }
+
+    struct Delete: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete KEY.")
+        @Argument var key: String
+        @OptionGroup var scope: Scope
+
+        func run() throws {
+            guard try scope.store().delete(key) else { throw InvalidInput(message: "no state key \"\(key)\"") }
+        }
+    }
+}
