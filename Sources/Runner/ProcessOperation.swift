@@ -32,7 +32,9 @@ struct ProcessOperation: Sendable {
         }
         var environment = ProcessInfo.processInfo.environment.filter { !Self.supervisorVariables.contains($0.key) }
         for (key, value) in extraEnvironment { environment[key] = value }
-        for (key, value) in spec["env"].table?.fields ?? [:] { environment[key] = value.string ?? "" }
+        for (key, value) in spec["env"].table?.fields ?? [:] {
+            environment[key] = value == .boolean(false) ? nil : (value.string ?? "")
+        }
         self.environment = environment
         workdir = spec["workdir"].string
         timeoutMillis = spec["timeout_ms"].int
@@ -59,7 +61,7 @@ struct ProcessOperation: Sendable {
         }
         let platformOptions = options
         let environment = Environment.custom(self.environment.map { Array("\($0.key)=\($0.value)\0".utf8) })
-        let executable = Executable.path(FilePath(argv[0]))
+        let executable = argv[0].contains("/") ? Executable.path(FilePath(argv[0])) : Executable.name(argv[0])
         let arguments = Arguments(Array(argv.dropFirst()))
         let directory = workdir.map { FilePath($0) }
         let limit = Self.outputLimit

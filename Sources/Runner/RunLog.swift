@@ -9,7 +9,7 @@ public final class RunLog {
         public static func < (a: Level, b: Level) -> Bool { allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)! }
     }
 
-    private let echo: ((String) -> Void)?
+    private let echo: (@Sendable (String) -> Void)?
     private let echoLevel: Level
     private let now: () -> Int64
     private let clockFormatter: DateFormatter
@@ -18,7 +18,7 @@ public final class RunLog {
     /// - Parameters:
     ///   - echo: where human lines go (stderr for the CLI), or nil.
     ///   - echoLevel: lines below it are stored but not echoed.
-    public init(echo: ((String) -> Void)?, echoLevel: Level = .info,
+    public init(echo: (@Sendable (String) -> Void)?, echoLevel: Level = .info,
                 now: @escaping () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
         self.echo = echo
         self.echoLevel = echoLevel

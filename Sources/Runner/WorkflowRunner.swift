@@ -3,12 +3,12 @@ import Foundation
 
 /// Runs one workflow file in a fresh Lua state: load, pick the workflow, record the run, execute the
 /// task DAG, and wait until every process it started is gone.
-public final class WorkflowRunner {
+public final class WorkflowRunner: Sendable {
     private let database: CatalogDatabase
-    private let echo: ((String) -> Void)?
+    private let echo: (@Sendable (String) -> Void)?
     private let echoLevel: RunLog.Level
 
-    public init(database: CatalogDatabase, echo: ((String) -> Void)?, echoLevel: RunLog.Level = .info) {
+    public init(database: CatalogDatabase, echo: (@Sendable (String) -> Void)?, echoLevel: RunLog.Level = .info) {
         self.database = database
         self.echo = echo
         self.echoLevel = echoLevel
@@ -17,7 +17,22 @@ public final class WorkflowRunner {
     /// How long processes of a finished or cancelled run get to exit after SIGTERM before the run ends anyway.
     static let teardownGraceSeconds = 10.0
 
-    public func run(_ request: RunRequest) throws(RunnerError) -> RunReport {
+    /// Lua blocks while it waits for its operations, so a run gets a thread of its own and never occupies
+    /// one of Swift's cooperative threads (which the process operations need).
+    public func run(_ request: RunRequest) async throws(RunnerError) -> RunReport {
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<RunReport, RunnerError>, Never>) in
+            let thread = Thread { [self] in
+                continuation.resume(returning: Result { () throws(RunnerError) in try runOnCurrentThread(request) })
+            }
+            thread.stackSize = 16 << 20
+            thread.name = "slothd run"
+            thread.start()
+        }
+        return try result.get()
+    }
+
+    /// Runs on the calling thread, which blocks until the run ends: never call it from a Swift task.
+    public func runOnCurrentThread(_ request: RunRequest) throws(RunnerError) -> RunReport {
         let session = try RunSession(request: request, database: database, log: RunLog(echo: echo, echoLevel: echoLevel))
         let plan = try session.plan()
         let runs = RunStore(database: database)

@@ -38,7 +38,7 @@ struct RunCommand: ParsableCommand {
         }, echoLevel: verbose ? .debug : .info)
         let report: RunReport
         do {
-            report = try runner.run(request)
+            report = try runner.runOnCurrentThread(request)
         } catch {
             if case .storage(let message) = error { throw CommandFailure(message: message) }
             throw InvalidInput(message: "\(error)")

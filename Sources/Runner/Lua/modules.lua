@@ -32,7 +32,7 @@ local function exec_spec(command, opts)
   if opts.timeout then spec.timeout_ms = util.duration_ms(opts.timeout, "exec timeout") end
   for k, v in pairs(ctx.env_overlay) do
     spec.env = spec.env or {}
-    if spec.env[k] == nil then spec.env[k] = v or nil end
+    if spec.env[k] == nil then spec.env[k] = v end  -- false: removed from the command's environment
   end
   return spec
 end

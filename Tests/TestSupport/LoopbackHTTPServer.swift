@@ -4,14 +4,15 @@ import Glibc
 #endif
 
 /// A one-shot HTTP server on 127.0.0.1 or a Unix socket, answering every request with a fixed response.
-final class LoopbackHTTPServer: @unchecked Sendable {
+public final class LoopbackHTTPServer: @unchecked Sendable {
     let fd: Int32
-    let port: UInt16
-    let socketPath: String?
+    public let port: UInt16
+    public let socketPath: String?
     private let response: String
 
-    init(status: String = "200 OK", body: String, unixSocketPath: String? = nil) throws {
-        response = "HTTP/1.1 \(status)\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
+    public init(status: String = "200 OK", body: String, headers: [String: String] = [:], unixSocketPath: String? = nil) throws {
+        let extra = headers.map { "\($0.key): \($0.value)\r\n" }.joined()
+        response = "HTTP/1.1 \(status)\r\nContent-Length: \(body.utf8.count)\r\n\(extra)Connection: close\r\n\r\n\(body)"
         socketPath = unixSocketPath
         (fd, port) = try Self.listen(unixSocketPath: unixSocketPath)
         Thread.detachNewThread { [self] in serveOne() }
@@ -38,7 +39,7 @@ final class LoopbackHTTPServer: @unchecked Sendable {
     }
 
     /// A loopback port that was just bound and released, so nothing listens on it.
-    static func closedPort() throws -> UInt16 {
+    public static func closedPort() throws -> UInt16 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         return try bindLoopback(fd)

@@ -1,0 +1,119 @@
+import Runner
+import Testing
+
+@Suite("Execution: the DAG, failures, retries, timeouts and concurrency")
+struct ExecutionTests {
+    @Test("dependents of a failed task are skipped; independent tasks still run")
+    func skipDependentsOfFailure() async throws {
+        let report = try await RunHarness().run("""
+            task('a'):command(function() return false, 'no' end)
+            task('b'):depends_on('a'):command(function() return true end)
+            task('c'):command(function() return true end)
+            """)
+        #expect(!report.succeeded)
+        #expect(report.tasks.map(\.status) == ["failed", "skipped", "success"])
+        #expect(report.task("b")?.error == "dependency 'a' did not succeed")
+    }
+
+    @Test("fail_fast cancels what has not finished")
+    func failFast() async throws {
+        let report = try await RunHarness().run("""
+            local a = task('a'):command(function() return false, 'no' end):build()
+            local b = task('b'):command(function() goroutine.sleep(5000) return true end):build()
+            local c = task('c'):depends_on('b'):build()
+            workflow.define('w', {tasks = {a, b, c}, config = {fail_fast = true, max_parallel_tasks = 2}})
+            """)
+        #expect(report.tasks.map(\.status) == ["failed", "cancelled", "cancelled"])
+        #expect(report.error == "cancelled: fail_fast after task 'a' failed")
+    }
+
+    @Test("abort_if stops the workflow; run_if false skips the task", arguments: [
+        ("abort_if(function() return true end)", "failed"),
+        ("run_if(function() return false end)", "skipped"),
+        ("run_if('test 1 -eq 2')", "skipped"),
+        ("run_if('true')", "success"),
+    ])
+    func conditions(method: String, status: String) async throws {
+        let report = try await RunHarness().run("task('t'):\(method):command(function() return true end)\ntask('after'):depends_on('t')")
+        #expect(report.task("t")?.status == status)
+    }
+
+    @Test("retries wait and try again until the command succeeds")
+    func retries() async throws {
+        let harness = try RunHarness()
+        let report = try await harness.run("""
+            task('flaky'):retries(2, 'fixed'):command(function()
+              if state.increment('tries') < 3 then error('not yet') end
+              return true
+            end)
+            """)
+        #expect(report.task("flaky")?.status == "success")
+        #expect(report.task("flaky")?.attempts == 3)
+    }
+
+    @Test("a timeout kills the command's whole process group and marks the task timed_out")
+    func timeoutKillsProcessGroup() async throws {
+        let report = try await RunHarness().run("task('hang'):timeout('1s'):command(function() exec.run('sleep 373 & sleep 373; wait') end)")
+        #expect(report.task("hang")?.status == "timed_out")
+        #expect(processes(containing: "sleep 373").isEmpty)
+    }
+
+    @Test("a timeout stops Lua code that never yields")
+    func timeoutStopsBusyLoop() async throws {
+        let report = try await RunHarness().run("task('spin'):timeout('500ms'):command(function() while true do end end)")
+        #expect(report.task("spin")?.status == "timed_out")
+    }
+
+    @Test("the workflow timeout ends every running task")
+    func workflowTimeout() async throws {
+        let report = try await RunHarness().run("""
+            workflow.define('w', {tasks = {task('slow'):command(function() exec.run('sleep 374') end):build()}, config = {timeout = '1s'}})
+            """)
+        #expect(report.task("slow")?.status == "timed_out")
+        #expect(report.error == "workflow timed out after 1s")
+        #expect(processes(containing: "sleep 374").isEmpty)
+    }
+
+    @Test("independent tasks run concurrently up to max_parallel_tasks")
+    func parallelTasks() async throws {
+        let report = try await RunHarness().run("""
+            local list = {}
+            for i = 1, 4 do list[i] = task('t' .. i):command(function() exec.run('sleep 1') end):build() end
+            workflow.define('w', {tasks = list, config = {max_parallel_tasks = 4}})
+            """)
+        #expect(report.succeeded)
+        #expect(report.durationMillis < 2500, "four 1 s tasks in parallel took \(report.durationMillis) ms")
+    }
+
+    @Test("five 1-second goroutine sleeps overlap")
+    func goroutinesOverlap() async throws {
+        let output = try await RunHarness().output(of: """
+            local handles = {}
+            for i = 1, 5 do handles[i] = goroutine.async(function() goroutine.sleep(1000) return i end) end
+            local results = goroutine.await_all(handles)
+            return true, 'ok', {n = #results, last = results[5].values[1]}
+            """)
+        #expect(output == LuaTable.record(["n": .integer(5), "last": .integer(5)]))
+    }
+
+    @Test("goroutine.timeout reports a timeout; pools run every job")
+    func goroutineHelpers() async throws {
+        let output = try await RunHarness().output(of: """
+            local ok, why = goroutine.timeout(100, function() goroutine.sleep(5000) end)
+            goroutine.pool_create('p', {workers = 2})
+            for i = 1, 5 do goroutine.pool_submit('p', function(n) if n == 3 then error('bad') end return n end, i) end
+            goroutine.pool_wait('p')
+            local stats = goroutine.pool_stats('p')
+            local results = goroutine.parallel({tasks = {function() return 1 end, function() return 2 end}, max_concurrent = 1})
+            return true, 'ok', {ok = ok, why = why, completed = stats.completed, failed = stats.failed, second = results[2].value}
+            """)
+        #expect(output == LuaTable.record(["ok": .boolean(false), "why": .string("timeout"), "completed": .integer(4),
+                                           "failed": .integer(1), "second": .integer(2)]))
+    }
+
+    @Test("--task runs the named task and its dependencies only")
+    func taskSelection() async throws {
+        let report = try await RunHarness().run("task('a')\ntask('b'):depends_on('a')\ntask('c')", tasks: ["b"])
+        #expect(report.tasks.map(\.name) == ["a", "b"])
+    }
+}
