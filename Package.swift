@@ -31,7 +31,7 @@ let package = Package(
             .product(name: "Subprocess", package: "swift-subprocess"),
         ], resources: [
             .embedInCode("Lua/runtime.lua"), .embedInCode("Lua/scheduler.lua"), .embedInCode("Lua/dsl.lua"),
-            .embedInCode("Lua/executor.lua"), .embedInCode("Lua/modules.lua"),
+            .embedInCode("Lua/executor.lua"), .embedInCode("Lua/modules.lua"), .embedInCode("Lua/infra_test.lua"),
         ]),
         .target(name: "Control", dependencies: ["CCurl"]),
         .executableTarget(name: "slothd", dependencies: [

@@ -22,7 +22,7 @@ struct ProcessOperation: Sendable {
     static let killGrace: Duration = .seconds(5)
 
     /// From `{command = "shell string"}` or `{argv = {...}}`, plus `env`, `workdir`, `timeout_ms`, `user`.
-    init(spec: LuaValue, extraEnvironment: [String: String] = [:]) throws(LuaHostError) {
+    init(spec: LuaValue) throws(LuaHostError) {
         if let command = spec["command"].string {
             argv = ["/bin/sh", "-c", command]
         } else if let list = spec["argv"].table?.array, !list.isEmpty {
@@ -31,7 +31,6 @@ struct ProcessOperation: Sendable {
             throw LuaHostError("exec: expected a command string or an argument list")
         }
         var environment = ProcessInfo.processInfo.environment.filter { !Self.supervisorVariables.contains($0.key) }
-        for (key, value) in extraEnvironment { environment[key] = value }
         for (key, value) in spec["env"].table?.fields ?? [:] {
             environment[key] = value == .boolean(false) ? nil : (value.string ?? "")
         }
@@ -66,12 +65,17 @@ struct ProcessOperation: Sendable {
         let directory = workdir.map { FilePath($0) }
         let limit = Self.outputLimit
         let timeout = timeoutMillis
+        let leader = LeaderID()
+        defer { ProcessGroup.terminate(leader.value, grace: Double(Self.killGrace.components.seconds)) }
         do {
             return try await withThrowingTaskGroup(of: LuaValue?.self) { group in
                 group.addTask {
                     let result = try await Subprocess.run(executable, arguments: arguments, environment: environment,
                                                           workingDirectory: directory, platformOptions: platformOptions,
-                                                          output: .string(limit: limit), error: .string(limit: limit))
+                                                          input: .none, output: .string(limit: limit),
+                                                          error: .string(limit: limit)) { execution in
+                        leader.value = execution.processIdentifier.value
+                    }
                     return Self.describe(result.terminationStatus, stdout: result.standardOutput,
                                          stderr: result.standardError)
                 }
@@ -89,6 +93,16 @@ struct ProcessOperation: Sendable {
             return Self.failure("cancelled")
         } catch {
             return Self.failure("cannot run \(argv[0]): \(error)")
+        }
+    }
+
+    /// The command's pid, which is also its process group id.
+    private final class LeaderID: @unchecked Sendable {
+        private let lock = NSLock()
+        private var pid: pid_t = 0
+        var value: pid_t {
+            get { lock.withLock { pid } }
+            set { lock.withLock { pid = newValue } }
         }
     }
 

@@ -4,7 +4,7 @@ import Foundation
 /// the monotonic clock, the hook deadline, operations and their completions, and the log.
 enum RuntimeHost {
     static func functions(lua: LuaState, operations: RunOperations, log: RunLog, cwd: String,
-                          lockOwner: String, environment: [String: String]) -> [String: LuaState.HostFunction] {
+                          lockOwner: String, chunkName: ChunkName) -> [String: LuaState.HostFunction] {
         [
             "now": { _ in [.integer(LuaState.monotonicMillis())] },
             "set_deadline": { [unowned lua] args in
@@ -20,7 +20,7 @@ enum RuntimeHost {
                 return []
             },
             "exec_start": { args throws(LuaHostError) in
-                let process = try ProcessOperation(spec: args.at(0), extraEnvironment: environment)
+                let process = try ProcessOperation(spec: args.at(0))
                 return [.integer(operations.start { finish in process.start(finish: finish) })]
             },
             "http_start": { args in
@@ -32,7 +32,8 @@ enum RuntimeHost {
             },
             "log": { args in
                 let level = RunLog.Level(rawValue: args.at(0).string ?? "info") ?? .info
-                log.write(level: level, task: args.at(1).string, message: args.at(2).string ?? "", fields: args.at(3).table)
+                log.write(level: level, task: args.at(1).string, message: chunkName.expand(args.at(2).string ?? ""),
+                          fields: args.at(3).table)
                 return []
             },
             "environ": { _ in [.table(LuaTable(fields: ProcessInfo.processInfo.environment.mapValues(LuaValue.string)))] },

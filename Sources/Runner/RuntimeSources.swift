@@ -3,6 +3,7 @@ enum RuntimeSources {
     static let parts: [String: [UInt8]] = [
         "runtime": PackageResources.runtime_lua, "scheduler": PackageResources.scheduler_lua, "dsl": PackageResources.dsl_lua,
         "executor": PackageResources.executor_lua, "modules": PackageResources.modules_lua,
+        "infra_test": PackageResources.infra_test_lua,
     ]
 
     /// Loads the parts and leaves the runtime table in the global `__sloth_runtime`.

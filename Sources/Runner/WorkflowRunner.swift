@@ -68,6 +68,7 @@ final class RunSession {
     let operations = RunOperations()
     let log: RunLog
     let request: RunRequest
+    let chunkName: ChunkName
     var runID: Int64?
 
     struct Plan {
@@ -78,6 +79,8 @@ final class RunSession {
     init(request: RunRequest, database: CatalogDatabase, log: RunLog) throws(RunnerError) {
         self.request = request
         self.log = log
+        let chunkName = ChunkName(path: request.file)
+        self.chunkName = chunkName
         do {
             lua = try LuaState()
         } catch {
@@ -86,7 +89,7 @@ final class RunSession {
         let cwd = FileManager.default.currentDirectoryPath
         let owner = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))"
         lua.register(table: "__sloth", RuntimeHost.functions(lua: lua, operations: operations, log: log, cwd: cwd,
-                                                             lockOwner: owner, environment: [:]))
+                                                             lockOwner: owner, chunkName: chunkName))
         lua.register(table: "data", DataModule.functions())
         lua.register(table: "crypto", CryptoModule.functions())
         lua.register(table: "fs", FileModule.functions())
@@ -98,7 +101,7 @@ final class RunSession {
             try RuntimeSources.install(in: lua)
             try lua.load(request.source, chunkName: request.file, asGlobal: "__sloth_chunk")
         } catch {
-            throw .invalidFile("\(error)")
+            throw .invalidFile(chunkName.expand("\(error)"))
         }
     }
 
@@ -114,13 +117,13 @@ final class RunSession {
             case "unknown_workflow": throw RunnerError.unknownWorkflow(request.workflow ?? "", available: names)
             case "no_workflow": throw RunnerError.noWorkflow(file: request.file)
             case "ambiguous": throw RunnerError.ambiguousWorkflow(file: request.file, names: names)
-            case "invalid": throw RunnerError.invalidWorkflow("\(request.file): \(plan["error"].string ?? "invalid workflow")")
+            case "invalid": throw RunnerError.invalidWorkflow("\(request.file): \(chunkName.expand(plan["error"].string ?? "invalid workflow"))")
             default: return Plan(workflow: plan["workflow"].string ?? "", version: plan["version"].string)
             }
         } catch let error as RunnerError {
             throw error
         } catch {
-            throw .invalidFile("\(error)")
+            throw .invalidFile(chunkName.expand("\(error)"))
         }
     }
 
@@ -128,24 +131,25 @@ final class RunSession {
         let started = LuaState.monotonicMillis()
         do {
             let result = try lua.call("execute", in: "__sloth_runtime", [.table(LuaTable(fields: params.mapValues(LuaValue.string)))])
-            return RunReport(runID: runID, lua: result.first ?? .nil_)
+            return RunReport(runID: runID, lua: result.first ?? .nil_, chunkName: chunkName)
         } catch {
-            log.write(level: .error, task: nil, message: "\(error)", fields: nil)
+            let message = chunkName.expand("\(error)")
+            log.write(level: .error, task: nil, message: message, fields: nil)
             return RunReport(runID: runID, workflow: "", version: nil, succeeded: false,
-                             durationMillis: LuaState.monotonicMillis() - started, error: "\(error)", tasks: [])
+                             durationMillis: LuaState.monotonicMillis() - started, error: message, tasks: [])
         }
     }
 }
 
 extension RunReport {
     /// From the table the Lua executor returns.
-    init(runID: Int64, lua result: LuaValue) {
+    init(runID: Int64, lua result: LuaValue, chunkName: ChunkName) {
         self.init(runID: runID, workflow: result["workflow"].string ?? "", version: result["version"].string,
                   succeeded: result["status"].string == "success", durationMillis: result["duration_ms"].int ?? 0,
-                  error: result["error"].string, tasks: (result["tasks"].table?.array ?? []).map { task in
+                  error: result["error"].string.map(chunkName.expand), tasks: (result["tasks"].table?.array ?? []).map { task in
                       Task(name: task["name"].string ?? "", status: task["status"].string ?? "failed",
                            durationMillis: task["duration_ms"].int ?? 0, attempts: Int(task["attempts"].int ?? 0),
-                           message: task["message"].string, error: task["error"].string,
+                           message: task["message"].string, error: task["error"].string.map(chunkName.expand),
                            output: task["output"] == .nil_ ? .table(LuaTable()) : task["output"])
                   })
     }

@@ -30,7 +30,7 @@ struct ConformanceCLITests {
     func nextRows() async throws {
         let rows: [NextRow] = try Self.rows("cron-next.jsonl")
         let failures = try await Self.parallelMap(rows) { row -> String? in
-            let result = try CLI.run(["scheduler", "next", row.expr, "--tz", row.tz, "--from", row.from, "--count", "5", "-o", "json"])
+            let result = try await CLI.run(["scheduler", "next", row.expr, "--tz", row.tz, "--from", row.from, "--count", "5", "-o", "json"])
             guard result.status == 0,
                   let document = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
                   let next = document["next"] as? [String]
@@ -49,7 +49,7 @@ struct ConformanceCLITests {
         let reject: [ExpressionRow] = try Self.rows("cron-reject.jsonl")
         let cases = accept.map { ($0.expr, true) } + reject.map { ($0.expr, Self.acceptedBySpec.contains($0.expr)) }
         let failures = try await Self.parallelMap(cases) { expr, accepted -> String? in
-            let result = try CLI.run(["scheduler", "next", expr, "--tz", "UTC", "--from", "2026-01-01T00:00", "-o", "json"])
+            let result = try await CLI.run(["scheduler", "next", expr, "--tz", "UTC", "--from", "2026-01-01T00:00", "-o", "json"])
             if accepted { return result.status == 0 ? nil : "\(expr) refused: \(result.stderr)" }
             return result.status == 2 && result.stderr.hasPrefix("sloth: invalid cron expression") ? nil : "\(expr) not refused"
         }
@@ -57,20 +57,20 @@ struct ConformanceCLITests {
     }
 
     /// Runs `body` over `items` four at a time: one process per row, as a user would.
-    static func parallelMap<T: Sendable, R: Sendable>(_ items: [T], _ body: @escaping @Sendable (T) throws -> R) async throws -> [R] {
+    static func parallelMap<T: Sendable, R: Sendable>(_ items: [T], _ body: @escaping @Sendable (T) async throws -> R) async throws -> [R] {
         try await withThrowingTaskGroup(of: (Int, R).self) { group in
             var results = [R?](repeating: nil, count: items.count)
             var next = 0
             for _ in 0..<min(4, items.count) {
                 let index = next
-                group.addTask { (index, try body(items[index])) }
+                group.addTask { (index, try await body(items[index])) }
                 next += 1
             }
             while let (index, result) = try await group.next() {
                 results[index] = result
                 if next < items.count {
                     let index = next
-                    group.addTask { (index, try body(items[index])) }
+                    group.addTask { (index, try await body(items[index])) }
                     next += 1
                 }
             }

@@ -8,8 +8,8 @@ struct SchedulerNextCLITests {
         ("next-every.txt", ["@every 90m", "--tz", "Europe/Berlin", "--from", "2027-03-28T00:00", "--count", "4"]),
         ("next-never.txt", ["0 0 30 2 *", "--tz", "UTC", "--from", "2027-01-01T00:00"]),
     ])
-    func textOutput(golden: String, arguments: [String]) throws {
-        let result = try CLI.run(["scheduler", "next"] + arguments)
+    func textOutput(golden: String, arguments: [String]) async throws {
+        let result = try await CLI.run(["scheduler", "next"] + arguments)
         #expect(result.status == 0)
         #expect(result.stdout == (try Golden.text(golden, actual: result.stdout)))
     }
@@ -18,15 +18,15 @@ struct SchedulerNextCLITests {
         ("help-sloth.txt", ["--help"]),
         ("help-scheduler-next.txt", ["scheduler", "next", "--help"]),
     ])
-    func helpText(golden: String, arguments: [String]) throws {
-        let result = try CLI.run(arguments, environment: ["COLUMNS": "100"])
+    func helpText(golden: String, arguments: [String]) async throws {
+        let result = try await CLI.run(arguments, environment: ["COLUMNS": "100"])
         #expect(result.status == 0)
         #expect(result.stdout == (try Golden.text(golden, actual: result.stdout)))
     }
 
     @Test("JSON output has exactly expr, tz and next, with RFC 3339 offsets")
-    func jsonOutput() throws {
-        let result = try CLI.run(["scheduler", "next", "CRON_TZ=Europe/Berlin 30 2 * * *", "--from", "2027-03-27T12:00:00+01:00", "--count", "2", "-o", "json"])
+    func jsonOutput() async throws {
+        let result = try await CLI.run(["scheduler", "next", "CRON_TZ=Europe/Berlin 30 2 * * *", "--from", "2027-03-27T12:00:00+01:00", "--count", "2", "-o", "json"])
         #expect(result.status == 0)
         #expect(result.stderr.isEmpty)
         let document = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
@@ -45,31 +45,31 @@ struct SchedulerNextCLITests {
         (["* * * * *", "--count", "0"], "sloth: --count must be 1-1000, got 0\n"),
         (["-1 * * * *"], "sloth: invalid cron expression \"-1 * * * *\": minute field, column 1: expected a value, found '-'\n"),
     ])
-    func badInput(arguments: [String], message: String) throws {
-        let result = try CLI.run(["scheduler", "next"] + arguments)
+    func badInput(arguments: [String], message: String) async throws {
+        let result = try await CLI.run(["scheduler", "next"] + arguments)
         #expect(result.status == 2)
         #expect(result.stdout.isEmpty)
         #expect(result.stderr == message)
     }
 
     @Test("a CRON_TZ prefix wins over --tz")
-    func prefixZoneWins() throws {
-        let result = try CLI.run(["scheduler", "next", "CRON_TZ=Asia/Kolkata 0 9 * * *", "--tz", "UTC", "--from", "2027-01-01T00:00:00Z", "--count", "1", "-o", "json"])
+    func prefixZoneWins() async throws {
+        let result = try await CLI.run(["scheduler", "next", "CRON_TZ=Asia/Kolkata 0 9 * * *", "--tz", "UTC", "--from", "2027-01-01T00:00:00Z", "--count", "1", "-o", "json"])
         #expect(result.stdout == "{\"expr\":\"CRON_TZ=Asia/Kolkata 0 9 * * *\",\"next\":[\"2027-01-01T09:00:00+05:30\"],\"tz\":\"Asia/Kolkata\"}\n")
     }
 
     @Test("a usage error from the argument parser also exits 2")
-    func usageErrorExitsTwo() throws {
-        let result = try CLI.run(["scheduler", "next"])
+    func usageErrorExitsTwo() async throws {
+        let result = try await CLI.run(["scheduler", "next"])
         #expect(result.status == 2)
         #expect(result.stderr.contains("Missing expected argument"))
     }
 
     @Test("sloth version")
-    func version() throws {
-        let text = try CLI.run(["version"])
+    func version() async throws {
+        let text = try await CLI.run(["version"])
         #expect(text.status == 0)
         #expect(text.stdout == "sloth 0.1.0\n")
-        #expect(try CLI.run(["version", "-o", "json"]).stdout == "{\"version\":\"0.1.0\"}\n")
+        #expect(try await CLI.run(["version", "-o", "json"]).stdout == "{\"version\":\"0.1.0\"}\n")
     }
 }

@@ -74,26 +74,35 @@ struct ExecutionTests {
         #expect(processes(containing: "sleep 374").isEmpty)
     }
 
-    @Test("independent tasks run concurrently up to max_parallel_tasks")
-    func parallelTasks() async throws {
-        let report = try await RunHarness().run("""
+    @Test("independent tasks run concurrently up to max_parallel_tasks", arguments: [(4, 3), (2, 2), (1, 1)])
+    func parallelTasks(tasks: Int, limit: Int) async throws {
+        let harness = try RunHarness()
+        let report = try await harness.run("""
             local list = {}
-            for i = 1, 4 do list[i] = task('t' .. i):command(function() exec.run('sleep 1') end):build() end
-            workflow.define('w', {tasks = list, config = {max_parallel_tasks = 4}})
+            for i = 1, \(tasks) do list[i] = task('t' .. i):command(function()
+              local now = state.increment('active')
+              if now > state.get('peak', 0) then state.set('peak', now) end
+              exec.run('sleep 0.5')
+              state.decrement('active')
+            end):build() end
+            workflow.define('w', {tasks = list, config = {max_parallel_tasks = \(limit)}})
             """)
         #expect(report.succeeded)
-        #expect(report.durationMillis < 2500, "four 1 s tasks in parallel took \(report.durationMillis) ms")
+        #expect(try harness.state.get("peak") == String(limit), "no more than, and as many as, max_parallel_tasks at once")
     }
 
     @Test("five 1-second goroutine sleeps overlap")
     func goroutinesOverlap() async throws {
-        let output = try await RunHarness().output(of: """
-            local handles = {}
-            for i = 1, 5 do handles[i] = goroutine.async(function() goroutine.sleep(1000) return i end) end
-            local results = goroutine.await_all(handles)
-            return true, 'ok', {n = #results, last = results[5].values[1]}
+        let report = try await RunHarness().run("""
+            task('t'):command(function()
+              local handles = {}
+              for i = 1, 5 do handles[i] = goroutine.async(function() goroutine.sleep(1000) return i end) end
+              local results = goroutine.await_all(handles)
+              return true, 'ok', {n = #results, last = results[5].values[1]}
+            end)
             """)
-        #expect(output == LuaTable.record(["n": .integer(5), "last": .integer(5)]))
+        #expect(report.task("t")?.output == LuaTable.record(["n": .integer(5), "last": .integer(5)]))
+        #expect(report.durationMillis < 1900, "five overlapping 1 s sleeps took \(report.durationMillis) ms")
     }
 
     @Test("goroutine.timeout reports a timeout; pools run every job")

@@ -17,6 +17,7 @@ net = modules.http
 net.download = function(url, destination) return modules.http.download(url, destination) end
 goroutine = modules.goroutine
 env = modules.env
+infra_test = load_part("infra_test")
 os.execute = modules.os_execute
 state.with_lock = modules.with_lock
 json = data
@@ -31,7 +32,7 @@ values = values or {}
 local modules_by_name = {
   log = log, exec = exec, fs = fs, file = file, file_ops = file_ops, state = state, data = data,
   json = json, http = http, net = net, crypto = crypto, goroutine = goroutine, event = event,
-  values = values, env = env,
+  values = values, env = env, infra_test = infra_test,
 }
 local lua_require = require
 require = function(name)
