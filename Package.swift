@@ -43,7 +43,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "slothbench", dependencies: [
-            "Scheduler",
+            "Scheduler", "Runner", "Catalog",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -12,7 +12,6 @@ public final class RunLog {
     private let echo: (@Sendable (String) -> Void)?
     private let echoLevel: Level
     private let now: () -> Int64
-    private let clockFormatter: DateFormatter
     private(set) var pending: [RunStore.LogLine] = []
 
     /// - Parameters:
@@ -23,8 +22,6 @@ public final class RunLog {
         self.echo = echo
         self.echoLevel = echoLevel
         self.now = now
-        clockFormatter = DateFormatter()
-        clockFormatter.dateFormat = "HH:mm:ss.SSS"
     }
 
     func write(level: Level, task: String?, message: String, fields: LuaTable?) {
@@ -32,11 +29,20 @@ public final class RunLog {
         let fieldsText = fields.map { LuaJSON.encode(.table($0)) }
         pending.append(RunStore.LogLine(at: at, level: level.rawValue, task: task, message: message, fieldsJSON: fieldsText))
         guard let echo, level >= echoLevel else { return }
-        let time = clockFormatter.string(from: Date(timeIntervalSince1970: Double(at) / 1000))
+        let time = Self.clockText(millis: at)
         let levelText = level.rawValue.uppercased().padding(toLength: 5, withPad: " ", startingAt: 0)
         let pairs = (fields?.fields ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\(LuaJSON.encode($0.value))" }
         let context = task.map { "[\($0)] " } ?? ""
         echo(([time, levelText, context + message] + pairs).joined(separator: " "))
+    }
+
+    /// `HH:MM:SS.mmm` in the host's zone, with libc: Foundation's formatters load ICU, which costs
+    /// more than a whole short run.
+    static func clockText(millis: Int64) -> String {
+        var seconds = time_t(millis / 1000)
+        var parts = tm()
+        localtime_r(&seconds, &parts)
+        return String(format: "%02d:%02d:%02d.%03d", parts.tm_hour, parts.tm_min, parts.tm_sec, Int32(millis % 1000))
     }
 
     /// Hands over the lines written since the last call.

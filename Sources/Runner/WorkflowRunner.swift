@@ -87,7 +87,7 @@ final class RunSession {
             throw .invalidFile("cannot start Lua: \(error)")
         }
         let cwd = FileManager.default.currentDirectoryPath
-        let owner = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))"
+        let owner = "\(getpid()):\(UUID().uuidString)"
         lua.register(table: "__sloth", RuntimeHost.functions(lua: lua, operations: operations, log: log, cwd: cwd,
                                                              lockOwner: owner, chunkName: chunkName))
         lua.register(table: "data", DataModule.functions())
@@ -98,7 +98,7 @@ final class RunSession {
         lua.register(table: "event", EventModule.functions(EventStore(database: database), session: self))
         lua.setGlobal("values", request.values)
         do {
-            try RuntimeSources.install(in: lua)
+            try RuntimeSources.install(in: lua, cacheDirectory: (database.path as NSString).deletingLastPathComponent + "/cache")
             try lua.load(request.source, chunkName: request.file, asGlobal: "__sloth_chunk")
         } catch {
             throw .invalidFile(chunkName.expand("\(error)"))

@@ -29,6 +29,12 @@ file_ops.copy = function(spec) return fs.copy(spec.src, spec.dest, spec) end
 file_ops.lineinfile = function(spec) return fs.lineinfile(spec.path, spec.line, spec) end
 values = values or {}
 
+-- Workflow code may load Lua text, never bytecode (malformed bytecode can crash the VM).
+local lua_load, lua_loadfile = load, loadfile
+load = function(chunk, name, _, env) return lua_load(chunk, name, "t", env) end
+loadfile = function(path, _, env) return lua_loadfile(path, "t", env) end
+dofile = function(path) return assert(loadfile(path))() end
+
 local modules_by_name = {
   log = log, exec = exec, fs = fs, file = file, file_ops = file_ops, state = state, data = data,
   json = json, http = http, net = net, crypto = crypto, goroutine = goroutine, event = event,

@@ -1,0 +1,103 @@
+import ArgumentParser
+import Catalog
+import Foundation
+import Runner
+
+/// The runner's figures: whole runs per second in-process, the cost of a yielding `exec.run("true")`
+/// next to a bare posix_spawn of /bin/true, and `sloth run -f hello-world.sloth` from exec to exit.
+struct RunnerBench: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "runner", abstract: "Workflow runner figures.")
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    @Option(help: "Trivial runs to time in-process.")
+    var runs = 300
+
+    @Option(help: "Commands to spawn for the exec comparison.")
+    var spawns = 300
+
+    @Option(help: "`sloth run` invocations to time (0: skip).")
+    var cliRuns = 30
+
+    @Option(help: "The sloth binary (default: next to slothbench).")
+    var sloth: String?
+
+    @Option(help: "The workflow for the CLI figure.")
+    var example = "examples/hello-world.sloth"
+
+    func run() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("slothbench-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let runner = WorkflowRunner(database: try CatalogDatabase(path: directory.appendingPathComponent("slothd.db").path), echo: nil)
+
+        let trivial = RunRequest(file: "trivial.sloth", source: "task('t'):command(function() return true, 'ok', {n = 1} end)")
+        let perRun = try seconds { for _ in 0..<runs { _ = try runner.runOnCurrentThread(trivial) } } / Double(runs)
+
+        let loop = RunRequest(file: "exec.sloth", source: "task('t'):command(function() for i = 1, \(spawns) do exec.run('true') end end)")
+        let execPerCall = try seconds { _ = try runner.runOnCurrentThread(loop) } / Double(spawns)
+        let spawnPerCall = seconds { for _ in 0..<spawns { Self.spawnTrue() } } / Double(spawns)
+        let cli = cliRuns > 0 ? try cliMedian(stateDirectory: directory.path) : nil
+
+        let report = RunnerBenchReport(
+            suite: "runner", trivial_runs_per_sec: (1 / perRun).rounded(),
+            exec_true_ms: Self.millis(execPerCall), posix_spawn_true_ms: Self.millis(spawnPerCall),
+            exec_overhead_ms: Self.millis(execPerCall - spawnPerCall), cli_hello_world_median_ms: cli.map(Self.millis))
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            print("trivial runs in-process: \(Int(report.trivial_runs_per_sec))/s")
+            print("exec.run('true'): \(report.exec_true_ms) ms; posix_spawn /bin/true: \(report.posix_spawn_true_ms) ms; overhead \(report.exec_overhead_ms) ms")
+            if let cli = report.cli_hello_world_median_ms { print("sloth run -f \(example): median \(cli) ms") }
+        }
+    }
+
+    private func cliMedian(stateDirectory: String) throws -> Double {
+        let binary = sloth ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("sloth").path
+        var samples: [Double] = []
+        for _ in 0..<cliRuns {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = ["run", "-f", example]
+            process.environment = ["SLOTHD_STATE_DIR": stateDirectory, "PATH": "/usr/bin:/bin"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            samples.append(try seconds {
+                try process.run()
+                process.waitUntilExit()
+            })
+            guard process.terminationStatus == 0 else { throw ValidationError("\(binary) run -f \(example) failed") }
+        }
+        return samples.sorted()[samples.count / 2]
+    }
+
+    private func seconds(_ body: () throws -> Void) rethrows -> Double {
+        let start = ContinuousClock.now
+        try body()
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+
+    private static func spawnTrue() {
+        var pid: pid_t = 0
+        var argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/true"), nil]
+        defer { free(argv[0]) }
+        guard posix_spawn(&pid, "/bin/true", nil, nil, &argv, environ) == 0 else { return }
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+    }
+
+    private static func millis(_ seconds: Double) -> Double { (seconds * 100_000).rounded() / 100 }
+}
+
+struct RunnerBenchReport: Codable {
+    let suite: String
+    let trivial_runs_per_sec: Double
+    let exec_true_ms: Double
+    let posix_spawn_true_ms: Double
+    let exec_overhead_ms: Double
+    let cli_hello_world_median_ms: Double?
+}
