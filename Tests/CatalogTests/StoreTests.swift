@@ -1,0 +1,108 @@
+import Catalog
+import Foundation
+import Synchronization
+import Testing
+
+/// A clock the test moves by hand.
+final class ManualMillis: Sendable {
+    private let value = Mutex<Int64>(1_800_000_000_000)
+    var now: Int64 { value.withLock { $0 } }
+    func advance(seconds: Double) { value.withLock { $0 += Int64(seconds * 1000) } }
+}
+
+func temporaryDatabase(clock: ManualMillis? = nil) throws -> CatalogDatabase {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("sloth-catalog-\(UUID().uuidString)/slothd.db").path
+    if let clock { return try CatalogDatabase(path: path, now: { clock.now }) }
+    return try CatalogDatabase(path: path)
+}
+
+@Suite("The state store")
+struct StateStoreTests {
+    @Test("a key with a TTL disappears when the clock passes it, and nowhere else")
+    func ttlExpires() throws {
+        let clock = ManualMillis()
+        let store = StateStore(database: try temporaryDatabase(clock: clock))
+        try store.set("session", json: "\"abc\"", ttlSeconds: 60)
+        try store.set("forever", json: "1")
+        clock.advance(seconds: 59)
+        #expect(try store.get("session") == "\"abc\"")
+        clock.advance(seconds: 2)
+        #expect(try store.get("session") == nil)
+        #expect(try store.keys() == ["forever"])
+    }
+
+    @Test("increment keeps a key's TTL; a non-number is refused with the key's name")
+    func increments() throws {
+        let clock = ManualMillis()
+        let store = StateStore(database: try temporaryDatabase(clock: clock))
+        try store.set("hits", json: "1", ttlSeconds: 10)
+        #expect(try store.increment("hits", by: 4) == 5)
+        clock.advance(seconds: 11)
+        #expect(try store.get("hits") == nil)
+        #expect(try store.increment("hits", by: 1) == 1)
+        try store.set("name", json: "\"x\"")
+        #expect(throws: StateStore.Error.notANumber(key: "name")) { try store.increment("name", by: 1) }
+    }
+
+    @Test("compare-and-swap, clear by prefix, and scopes that do not see each other")
+    func swapsClearsAndScopes() throws {
+        let database = try temporaryDatabase()
+        let store = StateStore(database: database)
+        let staging = StateStore(database: database, scope: "staging")
+        #expect(try store.compareAndSwap("status", expected: nil, new: "\"new\""))
+        #expect(try !store.compareAndSwap("status", expected: "\"old\"", new: "\"x\""))
+        #expect(try store.compareAndSwap("status", expected: "\"new\"", new: "\"done\""))
+        try staging.set("status", json: "\"staging\"")
+        try store.set("tmp.a", json: "1")
+        try store.set("tmp.b", json: "2")
+        #expect(try store.clear(prefix: "tmp.") == 2)
+        #expect(try store.keys() == ["status"])
+        #expect(try staging.get("status") == "\"staging\"")
+    }
+
+    @Test("a lock has one owner until released or expired")
+    func locks() throws {
+        let clock = ManualMillis()
+        let store = StateStore(database: try temporaryDatabase(clock: clock))
+        #expect(try store.tryLock("deploy", owner: "a", ttlSeconds: 30))
+        #expect(try !store.tryLock("deploy", owner: "b", ttlSeconds: 30))
+        try store.unlock("deploy", owner: "a")
+        #expect(try store.tryLock("deploy", owner: "b", ttlSeconds: 30))
+        clock.advance(seconds: 31)
+        #expect(try store.tryLock("deploy", owner: "c", ttlSeconds: 30))
+    }
+}
+
+@Suite("The run store")
+struct RunStoreTests {
+    @Test("a run's logs stop at the cap with one marker line")
+    func logsAreBounded() throws {
+        let runs = RunStore(database: try temporaryDatabase())
+        let id = try runs.start(.init(workflow: "w", workflowVersion: nil, trigger: "cli"))
+        let line = RunStore.LogLine(at: 1, level: "info", task: "t", message: "x", fieldsJSON: nil)
+        try runs.appendLogs(run: id, Array(repeating: line, count: RunStore.maxLogLines - 1))
+        try runs.appendLogs(run: id, Array(repeating: line, count: 5))
+        let logs = try runs.logs(run: id)
+        #expect(logs.count == RunStore.maxLogLines + 1)
+        #expect(logs.last?.message == "log truncated after \(RunStore.maxLogLines) lines")
+    }
+
+    @Test("finishing a run records its state and task results together")
+    func finish() throws {
+        let runs = RunStore(database: try temporaryDatabase())
+        let id = try runs.start(.init(workflow: "w", workflowVersion: "1.0", trigger: "cli"))
+        #expect(try runs.run(id)?.state == "running")
+        try runs.finish(run: id, state: "failed", error: "b: no", tasks: [
+            .init(name: "a", status: "success", attempts: 1, durationMillis: 3, error: nil, outputJSON: "{}"),
+            .init(name: "b", status: "failed", attempts: 2, durationMillis: 4, error: "no", outputJSON: nil),
+        ], resultJSON: "{}")
+        #expect(try runs.run(id)?.state == "failed")
+        #expect(try runs.run(id)?.error == "b: no")
+        #expect(try runs.tasks(run: id).map(\.name) == ["a", "b"])
+    }
+
+    @Test("an unwritable database location is a clear error")
+    func cannotOpen() {
+        #expect(throws: CatalogDatabase.Error.self) { try CatalogDatabase(path: "/proc/sloth/slothd.db") }
+    }
+}
