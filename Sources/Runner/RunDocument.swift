@@ -13,6 +13,7 @@ public struct RunDocument {
                                               "output": task.output]
             if let error = task.error { fields["error"] = .string(error) }
             if let message = task.message { fields["message"] = .string(message) }
+            if !task.artifacts.isEmpty { fields["artifacts"] = .table(LuaTable(array: task.artifacts.map(LuaValue.string))) }
             tasks[task.name] = .table(LuaTable(fields: fields))
             if task.status == "success" { outputs[task.name] = task.output }
         }

@@ -11,6 +11,8 @@ final class RunOperations: @unchecked Sendable {
     private var unfinished: Set<Int64> = []
     /// Operations whose result somebody still waits for.
     private var wanted: Set<Int64> = []
+    /// Set when the run is cancelled: `wait` returns at once so the Lua code gets to its cancel check.
+    private var interrupted = false
 
     /// Starts `work`, which must call `finish(result)` exactly once from any thread, and may return a
     /// canceller; returns the operation id.
@@ -42,7 +44,7 @@ final class RunOperations: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         let deadline = timeoutMillis >= 0 ? Date(timeIntervalSinceNow: Double(timeoutMillis) / 1000) : nil
-        while completed.isEmpty {
+        while completed.isEmpty && !interrupted {
             if let deadline {
                 if !condition.wait(until: deadline) { break }
             } else if wanted.isEmpty {
@@ -63,6 +65,18 @@ final class RunOperations: @unchecked Sendable {
         let cancel = cancellers.removeValue(forKey: id)
         condition.unlock()
         cancel?()
+    }
+
+    /// Wakes `wait` for good and stops every operation (used when the whole run is cancelled).
+    func interrupt() {
+        condition.lock()
+        interrupted = true
+        let all = Array(cancellers.values)
+        cancellers.removeAll()
+        wanted.removeAll()
+        condition.broadcast()
+        condition.unlock()
+        for cancel in all { cancel() }
     }
 
     /// Cancels everything still running and waits, up to `graceSeconds`, until the work has let go,

@@ -1,3 +1,27 @@
+import Synchronization
+
+/// Stops a run from any thread: Lua code stops at its next instruction-count check, waiting stops,
+/// and every process group the run started is terminated.
+public final class RunCancellation: Sendable {
+    private let target = Mutex<(@Sendable () -> Void)?>(nil)
+    private let requested = Mutex(false)
+
+    public init() {}
+
+    public func cancel() {
+        requested.withLock { $0 = true }
+        target.withLock { $0 }?()
+    }
+
+    var isRequested: Bool { requested.withLock { $0 } }
+
+    /// Called once the run's state exists; cancels at once if cancel() came first.
+    func attach(_ stop: @escaping @Sendable () -> Void) {
+        target.withLock { $0 = stop }
+        if isRequested { stop() }
+    }
+}
+
 /// What a workflow file asked for and how to run it.
 public struct RunRequest: Sendable {
     public var file: String
@@ -25,12 +49,14 @@ public struct RunReport: Sendable, Equatable {
         public var message: String?
         public var error: String?
         public var output: LuaValue
+        public var artifacts: [String] = []
     }
 
     public var runID: Int64
     public var workflow: String
     public var version: String?
     public var succeeded: Bool
+    public var cancelled = false
     public var durationMillis: Int64
     public var error: String?
     public var tasks: [Task]

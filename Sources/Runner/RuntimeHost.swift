@@ -36,6 +36,11 @@ enum RuntimeHost {
                           fields: args.at(3).table)
                 return []
             },
+            "glob": { args in
+                let directory = args.at(1).string ?? cwd
+                let patterns = (args.at(0).table?.array ?? []).compactMap(\.string)
+                return [.table(LuaTable(array: Artifacts.matching(patterns, in: directory).map(LuaValue.string)))]
+            },
             "environ": { _ in [.table(LuaTable(fields: ProcessInfo.processInfo.environment.mapValues(LuaValue.string)))] },
             "cwd": { _ in [.string(cwd)] },
             "lock_owner": { _ in [.string(lockOwner)] },

@@ -19,10 +19,12 @@ public final class WorkflowRunner: Sendable {
 
     /// Lua blocks while it waits for its operations, so a run gets a thread of its own and never occupies
     /// one of Swift's cooperative threads (which the process operations need).
-    public func run(_ request: RunRequest) async throws(RunnerError) -> RunReport {
+    public func run(_ request: RunRequest, cancellation: RunCancellation = RunCancellation()) async throws(RunnerError) -> RunReport {
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<RunReport, RunnerError>, Never>) in
             let thread = Thread { [self] in
-                continuation.resume(returning: Result { () throws(RunnerError) in try runOnCurrentThread(request) })
+                continuation.resume(returning: Result { () throws(RunnerError) in
+                    try runOnCurrentThread(request, cancellation: cancellation)
+                })
             }
             thread.stackSize = 16 << 20
             thread.name = "slothd run"
@@ -32,8 +34,13 @@ public final class WorkflowRunner: Sendable {
     }
 
     /// Runs on the calling thread, which blocks until the run ends: never call it from a Swift task.
-    public func runOnCurrentThread(_ request: RunRequest) throws(RunnerError) -> RunReport {
+    public func runOnCurrentThread(_ request: RunRequest, cancellation: RunCancellation = RunCancellation()) throws(RunnerError) -> RunReport {
         let session = try RunSession(request: request, database: database, log: RunLog(echo: echo, echoLevel: echoLevel))
+        let interrupter = session.lua.interrupter, operations = session.operations
+        cancellation.attach {
+            interrupter.cancel()
+            operations.interrupt()
+        }
         let plan = try session.plan()
         let runs = RunStore(database: database)
         let runID: Int64
@@ -44,11 +51,12 @@ public final class WorkflowRunner: Sendable {
             throw .storage("cannot record the run: \(error)")
         }
         session.runID = runID
-        let report = session.execute(runID: runID, params: request.params)
+        let report = session.execute(runID: runID, workflow: plan.workflow, params: request.params)
         session.operations.cancelAll(graceSeconds: Self.teardownGraceSeconds)
         do {
             try runs.appendLogs(run: runID, session.log.drain())
-            try runs.finish(run: runID, state: report.succeeded ? "succeeded" : "failed", error: report.error,
+            try runs.finish(run: runID, state: report.cancelled ? "cancelled" : report.succeeded ? "succeeded" : "failed",
+                            error: report.error,
                             tasks: report.tasks.map {
                                 RunStore.TaskResult(name: $0.name, status: $0.status, attempts: $0.attempts,
                                                     durationMillis: $0.durationMillis, error: $0.error,
@@ -127,7 +135,7 @@ final class RunSession {
         }
     }
 
-    func execute(runID: Int64, params: [String: String]) -> RunReport {
+    func execute(runID: Int64, workflow: String, params: [String: String]) -> RunReport {
         let started = LuaState.monotonicMillis()
         do {
             let result = try lua.call("execute", in: "__sloth_runtime", [.table(LuaTable(fields: params.mapValues(LuaValue.string)))])
@@ -135,8 +143,9 @@ final class RunSession {
         } catch {
             let message = chunkName.expand("\(error)")
             log.write(level: .error, task: nil, message: message, fields: nil)
-            return RunReport(runID: runID, workflow: "", version: nil, succeeded: false,
-                             durationMillis: LuaState.monotonicMillis() - started, error: message, tasks: [])
+            return RunReport(runID: runID, workflow: workflow, version: nil, succeeded: false,
+                             cancelled: error == .cancelled, durationMillis: LuaState.monotonicMillis() - started,
+                             error: message, tasks: [])
         }
     }
 }
@@ -150,7 +159,8 @@ extension RunReport {
                       Task(name: task["name"].string ?? "", status: task["status"].string ?? "failed",
                            durationMillis: task["duration_ms"].int ?? 0, attempts: Int(task["attempts"].int ?? 0),
                            message: task["message"].string, error: task["error"].string.map(chunkName.expand),
-                           output: task["output"] == .nil_ ? .table(LuaTable()) : task["output"])
+                           output: task["output"] == .nil_ ? .table(LuaTable()) : task["output"],
+                           artifacts: (task["artifacts"].table?.array ?? []).compactMap(\.string))
                   })
     }
 }

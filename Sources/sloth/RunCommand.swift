@@ -36,9 +36,12 @@ struct RunCommand: ParsableCommand {
         let runner = WorkflowRunner(database: try LocalDatabase.open(), echo: { line in
             FileHandle.standardError.write(Data((line + "\n").utf8))
         }, echoLevel: verbose ? .debug : .info)
+        let cancellation = RunCancellation()
+        let signalSources = Self.cancelOnSignals(cancellation)
+        defer { signalSources.forEach { $0.cancel() } }
         let report: RunReport
         do {
-            report = try runner.runOnCurrentThread(request)
+            report = try runner.runOnCurrentThread(request, cancellation: cancellation)
         } catch {
             if case .storage(let message) = error { throw CommandFailure(message: message) }
             throw InvalidInput(message: "\(error)")
@@ -48,6 +51,17 @@ struct RunCommand: ParsableCommand {
         case .text: print(RunSummary(report: report).render(), terminator: "")
         }
         if !report.succeeded { throw ExitCode(ExitStatus.taskFailed) }
+    }
+
+    /// Ctrl-C or SIGTERM cancels the run, so the process groups it started are stopped rather than orphaned.
+    private static func cancelOnSignals(_ cancellation: RunCancellation) -> [DispatchSourceSignal] {
+        [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { cancellation.cancel() }
+            source.resume()
+            return source
+        }
     }
 
     private func makeRequest() throws -> RunRequest {

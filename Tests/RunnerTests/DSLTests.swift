@@ -43,6 +43,18 @@ struct DSLTests {
         if let error { #expect(report.task("t")?.error == error) }
     }
 
+    @Test("artifacts lists the files its patterns match in the task's workdir")
+    func artifacts() async throws {
+        let harness = try RunHarness()
+        let dir = harness.directory.path
+        let report = try await harness.run("""
+            task('build'):workdir('\(dir)'):artifacts({'*.tar.gz', 'missing/*'}):command(function()
+              fs.write('\(dir)/app.tar.gz', 'x')
+            end)
+            """)
+        #expect(report.task("build")?.artifacts == ["\(dir)/app.tar.gz"])
+    }
+
     @Test("a shell string command succeeds on exit 0 and keeps its output")
     func shellStringCommand() async throws {
         let report = try await RunHarness().run("task('t'):command('echo hello; echo oops >&2'):build()")

@@ -1,3 +1,4 @@
+import Catalog
 import Runner
 import Testing
 
@@ -124,5 +125,27 @@ struct ExecutionTests {
     func taskSelection() async throws {
         let report = try await RunHarness().run("task('a')\ntask('b'):depends_on('a')\ntask('c')", tasks: ["b"])
         #expect(report.tasks.map(\.name) == ["a", "b"])
+    }
+}
+
+@Suite("Cancelling a run")
+struct CancellationTests {
+    @Test("cancel stops waiting tasks and busy Lua code, kills their processes and records the run as cancelled")
+    func cancelStopsEverything() async throws {
+        let harness = try RunHarness()
+        let cancellation = RunCancellation()
+        async let report = harness.run("""
+            workflow.define('w', {config = {max_parallel_tasks = 2}, tasks = {
+              task('sleeper'):command(function() exec.run('sleep 375') end):build(),
+              task('spinner'):command(function() while true do end end):build(),
+            }})
+            """, cancellation: cancellation)
+        try await Task.sleep(for: .milliseconds(300))
+        cancellation.cancel()
+        let result = try await report
+        #expect(result.cancelled)
+        #expect(!result.succeeded)
+        #expect(processes(containing: "sleep 375").isEmpty)
+        #expect(try RunStore(database: harness.database).run(result.runID)?.state == "cancelled")
     }
 }

@@ -14,9 +14,11 @@ struct RunHarness {
     }
 
     func run(_ source: String, file: String = "test.sloth", workflow: String? = nil, tasks: [String] = [],
-             params: [String: String] = [:], values: LuaValue = .table(LuaTable())) async throws(RunnerError) -> RunReport {
+             params: [String: String] = [:], values: LuaValue = .table(LuaTable()),
+             cancellation: RunCancellation = RunCancellation()) async throws(RunnerError) -> RunReport {
         try await WorkflowRunner(database: database, echo: nil).run(
-            RunRequest(file: file, source: source, workflow: workflow, tasks: tasks, params: params, values: values))
+            RunRequest(file: file, source: source, workflow: workflow, tasks: tasks, params: params, values: values),
+            cancellation: cancellation)
     }
 
     /// The single task's output of a one-task workflow whose command body is `body`.

@@ -78,13 +78,18 @@ function task_methods:params(values)
 end
 function task_methods:build() return self.__def end
 
-local TaskBuilder = {
-  __index = function(self, key)
-    local method = task_methods[key]
-    if method then return method end
-    fail(string.format("unknown task builder method '%s' on task '%s'", tostring(key), rawget(self, "__def").name), 2)
-  end,
-}
+-- A builder's metatable: its methods, and an error at the caller's line for anything else.
+local function builder(kind, methods)
+  return {
+    __index = function(self, key)
+      local method = methods[key]
+      if method then return method end
+      fail(string.format("unknown %s builder method '%s' on %s '%s'", kind, tostring(key), kind, rawget(self, "__def").name), 2)
+    end,
+  }
+end
+
+local TaskBuilder = builder("task", task_methods)
 
 function dsl.task(name)
   if type(name) ~= "string" or name == "" then fail("task() expects a name", 2) end
@@ -145,13 +150,7 @@ function workflow_methods:delegate_to(target)
   return self
 end
 
-local WorkflowBuilder = {
-  __index = function(self, key)
-    local method = workflow_methods[key]
-    if method then return method end
-    fail(string.format("unknown workflow builder method '%s' on workflow '%s'", tostring(key), rawget(self, "__def").name), 2)
-  end,
-}
+local WorkflowBuilder = builder("workflow", workflow_methods)
 
 local function new_workflow(name, level)
   if type(name) ~= "string" or name == "" then fail("a workflow needs a name", level + 1) end

@@ -185,6 +185,7 @@ local function run_task(def, ctx)
     sched.sleep(backoff_ms(record.attempts, def.retry_strategy))
   end
 
+  if record.status == "success" and def.artifacts then record.artifacts = S.glob(def.artifacts, workdir) end
   if record.status == "success" and def.on_success then
     run_hook(def.on_success, this, params, record.output, def)
   elseif record.status ~= "success" and def.on_failure then
