@@ -15,6 +15,9 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         // Thin shims over the Debian -dev packages; pkg-config must be installed.
@@ -37,6 +40,12 @@ let package = Package(
         .executableTarget(name: "slothd", dependencies: [
             "Scheduler", "Catalog", "Runner", "Control", "CSystemd",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "sloth", dependencies: [
             "Scheduler", "Catalog", "Runner", "Control",
@@ -53,6 +62,6 @@ let package = Package(
         .testTarget(name: "RunnerTests", dependencies: ["Runner", "Catalog", "TestSupport"]),
         .testTarget(name: "ControlTests", dependencies: ["Control", "TestSupport"]),
         .testTarget(name: "slothdTests", dependencies: ["slothd"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["sloth"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["sloth", "slothd", "Control", "TestSupport"]),
     ]
 )

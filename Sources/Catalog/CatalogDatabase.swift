@@ -112,6 +112,40 @@ public final class CatalogDatabase: Sendable {
                 CREATE INDEX events_by_type ON events(type, id);
                 """)
         }
+        migrator.registerMigration("v2 workflow catalog, audit") { db in
+            try db.execute(sql: """
+                CREATE TABLE workflows (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    name TEXT NOT NULL UNIQUE,
+                    description TEXT,
+                    tags_json TEXT NOT NULL DEFAULT '[]',
+                    active INTEGER NOT NULL DEFAULT 1,
+                    current_version INTEGER NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL,
+                    last_used_at INTEGER,
+                    usage_count INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE TABLE workflow_versions (
+                    workflow_id INTEGER NOT NULL REFERENCES workflows(id) ON DELETE CASCADE,
+                    version INTEGER NOT NULL,
+                    content TEXT NOT NULL,
+                    sha256 TEXT NOT NULL,
+                    file_path TEXT,
+                    created_at INTEGER NOT NULL,
+                    PRIMARY KEY (workflow_id, version)
+                );
+                CREATE TABLE audit (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    at INTEGER NOT NULL,
+                    uid INTEGER,
+                    action TEXT NOT NULL,
+                    object TEXT NOT NULL,
+                    detail TEXT
+                );
+                CREATE INDEX runs_by_state ON runs(state, id);
+                """)
+        }
         return migrator
     }
 

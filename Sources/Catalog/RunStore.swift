@@ -37,14 +37,17 @@ public struct RunStore: Sendable {
         }
     }
 
-    public struct Run: Sendable, Equatable {
+    public struct Run: Sendable, Equatable, Codable {
         public var id: Int64
         public var workflow: String
+        public var workflowVersion: String?
         public var trigger: String
         public var state: String
         public var error: String?
+        public var queuedAt: Int64
         public var startedAt: Int64?
         public var endedAt: Int64?
+        public var resultJSON: String?
     }
 
     /// Log lines kept per run; past it one marker line says how many were dropped.
@@ -53,6 +56,86 @@ public struct RunStore: Sendable {
     let database: CatalogDatabase
 
     public init(database: CatalogDatabase) { self.database = database }
+
+    /// Records a run waiting for a worker, in state `queued`.
+    public func queue(_ run: NewRun) throws -> Int64 {
+        try database.write { db in
+            try db.execute(sql: """
+                INSERT INTO runs(workflow, workflow_version, trigger, stack, file, state, queued_at)
+                VALUES (?, ?, ?, ?, ?, 'queued', ?)
+                """, arguments: [run.workflow, run.workflowVersion, run.trigger, run.stack, run.file, database.now()])
+            return db.lastInsertedRowID
+        }
+    }
+
+    /// A queued run is taken by a worker; false if it is no longer queued (cancelled meanwhile).
+    public func markStarted(_ id: Int64) throws -> Bool {
+        try database.write { db in
+            try db.execute(sql: "UPDATE runs SET state = 'running', started_at = ? WHERE id = ? AND state = 'queued'",
+                           arguments: [database.now(), id])
+            return db.changesCount > 0
+        }
+    }
+
+    /// Closes a run that never reached a worker, or that a crash or shutdown cut short.
+    public func close(_ id: Int64, state: String, error: String) throws {
+        try database.write { db in
+            try db.execute(sql: "UPDATE runs SET state = ?, error = ?, ended_at = ? WHERE id = ? AND ended_at IS NULL",
+                           arguments: [state, error, database.now(), id])
+        }
+    }
+
+    /// Gives a finished run another final state (a run cancelled by shutdown is `interrupted`).
+    public func relabel(_ id: Int64, state: String, error: String) throws {
+        try database.write { db in
+            try db.execute(sql: "UPDATE runs SET state = ?, error = ? WHERE id = ?", arguments: [state, error, id])
+        }
+    }
+
+    /// Runs left queued or running by a process that is gone become `interrupted`; returns how many.
+    @discardableResult
+    public func interruptUnfinished(reason: String) throws -> Int {
+        try database.write { db in
+            try db.execute(sql: """
+                UPDATE runs SET state = 'interrupted', error = ?, ended_at = ? WHERE state IN ('queued', 'running')
+                """, arguments: [reason, database.now()])
+            return db.changesCount
+        }
+    }
+
+    public struct Filter: Sendable {
+        public var workflow: String?
+        public var state: String?
+        public var limit: Int
+        public init(workflow: String? = nil, state: String? = nil, limit: Int = 20) {
+            (self.workflow, self.state, self.limit) = (workflow, state, limit)
+        }
+    }
+
+    /// Newest first.
+    public func list(_ filter: Filter) throws -> [Run] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM runs WHERE (?1 IS NULL OR workflow = ?1) AND (?2 IS NULL OR state = ?2) ORDER BY id DESC LIMIT ?3
+                """, arguments: [filter.workflow, filter.state, filter.limit]).map(Self.run)
+        }
+    }
+
+    /// Log lines after the one with id `after`, with their ids.
+    public func logs(run id: Int64, after: Int64) throws -> [(id: Int64, line: LogLine)] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM run_logs WHERE run_id = ? AND id > ? ORDER BY id LIMIT 1000",
+                             arguments: [id, after]).map {
+                ($0["id"], LogLine(at: $0["at"], level: $0["level"], task: $0["task"], message: $0["message"], fieldsJSON: $0["fields_json"]))
+            }
+        }
+    }
+
+    private static func run(_ row: Row) -> Run {
+        Run(id: row["id"], workflow: row["workflow"], workflowVersion: row["workflow_version"], trigger: row["trigger"],
+            state: row["state"], error: row["error"], queuedAt: row["queued_at"], startedAt: row["started_at"],
+            endedAt: row["ended_at"], resultJSON: row["result_json"])
+    }
 
     /// Records a run that starts now, in state `running`.
     public func start(_ run: NewRun) throws -> Int64 {
@@ -98,13 +181,7 @@ public struct RunStore: Sendable {
     }
 
     public func run(_ id: Int64) throws -> Run? {
-        try database.read { db in
-            try Row.fetchOne(db, sql: "SELECT id, workflow, trigger, state, error, started_at, ended_at FROM runs WHERE id = ?",
-                             arguments: [id]).map {
-                Run(id: $0["id"], workflow: $0["workflow"], trigger: $0["trigger"], state: $0["state"],
-                    error: $0["error"], startedAt: $0["started_at"], endedAt: $0["ended_at"])
-            }
-        }
+        try database.read { db in try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [id]).map(Self.run) }
     }
 
     public func tasks(run id: Int64) throws -> [TaskResult] {

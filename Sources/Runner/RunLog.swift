@@ -13,6 +13,8 @@ public final class RunLog {
     private let echoLevel: Level
     private let now: () -> Int64
     private(set) var pending: [RunStore.LogLine] = []
+    /// Called after each line is added (the daemon stores lines as they come).
+    var onWrite: (() -> Void)?
 
     /// - Parameters:
     ///   - echo: where human lines go (stderr for the CLI), or nil.
@@ -28,6 +30,7 @@ public final class RunLog {
         let at = now()
         let fieldsText = fields.map { LuaJSON.encode(.table($0)) }
         pending.append(RunStore.LogLine(at: at, level: level.rawValue, task: task, message: message, fieldsJSON: fieldsText))
+        defer { onWrite?() }
         guard let echo, level >= echoLevel else { return }
         let time = Self.clockText(millis: at)
         let levelText = level.rawValue.uppercased().padding(toLength: 5, withPad: " ", startingAt: 0)

@@ -31,6 +31,10 @@ public struct RunRequest: Sendable {
     public var params: [String: String]
     public var values: LuaValue
     public var trigger: String
+    /// The daemon's run row, created when the run was queued.
+    public var queuedRunID: Int64?
+    /// Store each log line as it is written (so `sloth runs logs --follow` sees it), not at the end.
+    public var streamLogs = false
 
     public init(file: String, source: String, workflow: String? = nil, tasks: [String] = [], params: [String: String] = [:],
                 values: LuaValue = .table(LuaTable()), trigger: String = "cli") {

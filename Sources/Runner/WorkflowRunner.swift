@@ -33,6 +33,22 @@ public final class WorkflowRunner: Sendable {
         return try result.get()
     }
 
+    /// A run queued by the daemon becomes running; a local run gets its row now.
+    private func startRecord(_ request: RunRequest, plan: RunSession.Plan, runs: RunStore) throws(RunnerError) -> Int64 {
+        do {
+            if let queued = request.queuedRunID {
+                guard try runs.markStarted(queued) else { throw RunnerError.storage("run \(queued) is no longer queued") }
+                return queued
+            }
+            return try runs.start(.init(workflow: plan.workflow, workflowVersion: plan.version, trigger: request.trigger,
+                                        file: request.file))
+        } catch let error as RunnerError {
+            throw error
+        } catch {
+            throw .storage("cannot record the run: \(error)")
+        }
+    }
+
     /// Runs on the calling thread, which blocks until the run ends: never call it from a Swift task.
     public func runOnCurrentThread(_ request: RunRequest, cancellation: RunCancellation = RunCancellation()) throws(RunnerError) -> RunReport {
         let session = try RunSession(request: request, database: database, log: RunLog(echo: echo, echoLevel: echoLevel))
@@ -41,16 +57,20 @@ public final class WorkflowRunner: Sendable {
             interrupter.cancel()
             operations.interrupt()
         }
-        let plan = try session.plan()
         let runs = RunStore(database: database)
-        let runID: Int64
+        let plan: RunSession.Plan
         do {
-            runID = try runs.start(.init(workflow: plan.workflow, workflowVersion: plan.version, trigger: request.trigger,
-                                         file: request.file))
+            plan = try session.plan()
         } catch {
-            throw .storage("cannot record the run: \(error)")
+            if let queued = request.queuedRunID { try? runs.close(queued, state: "failed", error: error.description) }
+            throw error
         }
+        let runID = try startRecord(request, plan: plan, runs: runs)
         session.runID = runID
+        if request.streamLogs {
+            let log = session.log
+            log.onWrite = { try? runs.appendLogs(run: runID, log.drain()) }
+        }
         let report = session.execute(runID: runID, workflow: plan.workflow, params: request.params)
         session.operations.cancelAll(graceSeconds: Self.teardownGraceSeconds)
         do {

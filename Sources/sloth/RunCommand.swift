@@ -1,4 +1,5 @@
 import ArgumentParser
+import Control
 import Foundation
 import Runner
 
@@ -6,15 +7,21 @@ import Runner
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run a workflow file locally (logs on stderr, result on stdout).",
-        discussion: "Exit status: 0 success, 2 invalid file or arguments, 3 a task or the workflow failed."
+        abstract: "Run a workflow file locally (-f), or a catalog workflow through slothd (logs on stderr, result on stdout).",
+        discussion: "Exit status: 0 success, 1 slothd unreachable, 2 invalid file or arguments, 3 a task or the workflow failed."
     )
 
-    @Option(name: [.short, .customLong("file")], help: ArgumentHelp("The workflow file (.sloth, Lua).", valueName: "FILE"))
-    var file: String
+    @Option(name: [.short, .customLong("file")], help: ArgumentHelp("Run this workflow file in this process.", valueName: "FILE"))
+    var file: String?
 
-    @Argument(help: "The workflow to run when the file defines several.")
+    @Argument(help: "With -f: the workflow to run when the file defines several. Without: the catalog workflow.")
     var workflow: String?
+
+    @Flag(help: "Through slothd: print the run's id and return at once.")
+    var detach = false
+
+    @Option(help: ArgumentHelp("The control socket (default: $SLOTH_SOCKET or the standard path).", valueName: "PATH"))
+    var socket: String?
 
     @Option(name: .customLong("task"), help: ArgumentHelp("Run only this task and what it depends on (repeatable).", valueName: "T"))
     var tasks: [String] = []
@@ -32,7 +39,8 @@ struct RunCommand: ParsableCommand {
     var output: OutputFormat = .text
 
     func run() throws {
-        let request = try makeRequest()
+        guard let file else { return try runThroughDaemon() }
+        let request = try makeRequest(file: file)
         let runner = WorkflowRunner(database: try LocalDatabase.open(), echo: { line in
             FileHandle.standardError.write(Data((line + "\n").utf8))
         }, echoLevel: verbose ? .debug : .info)
@@ -64,13 +72,7 @@ struct RunCommand: ParsableCommand {
         }
     }
 
-    private func makeRequest() throws -> RunRequest {
-        guard let data = FileManager.default.contents(atPath: file) else {
-            throw InvalidInput(message: "cannot read workflow file \(file)")
-        }
-        guard let source = String(data: data, encoding: .utf8) else {
-            throw InvalidInput(message: "\(file) is not valid UTF-8")
-        }
+    private func parameters() throws -> [String: String] {
         var parameters: [String: String] = [:]
         for param in params {
             guard let equals = param.firstIndex(of: "="), equals != param.startIndex else {
@@ -78,7 +80,34 @@ struct RunCommand: ParsableCommand {
             }
             parameters[String(param[..<equals])] = String(param[param.index(after: equals)...])
         }
-        return RunRequest(file: file, source: source, workflow: workflow, tasks: tasks, params: parameters,
+        return parameters
+    }
+
+    /// Starts the run in slothd, follows its log until it ends, then prints its result.
+    private func runThroughDaemon() throws {
+        guard let workflow else { throw InvalidInput(message: "name a catalog workflow, or give a file with -f") }
+        if values != nil { throw InvalidInput(message: "--values goes with -f (catalog runs take their values from stacks)") }
+        let client = DaemonOptions.client(socket: socket)
+        let start = ControlAPI.StartRun(workflow: workflow, params: try parameters(), tasks: tasks)
+        let started: ControlAPI.Run = try daemonCall { () throws(ControlClient.Error) in try client.post("/runs", start) }
+        if detach {
+            print(output == .json ? try JSONOutput.encode(started) : "run \(started.id) queued")
+            return
+        }
+        let finished = try RunFollower(client: client, runID: started.id).follow { line in
+            FileHandle.standardError.write(Data((RunFollower.text(line) + "\n").utf8))
+        }
+        try RunFollower.printResult(finished, output: output)
+    }
+
+    private func makeRequest(file: String) throws -> RunRequest {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw InvalidInput(message: "cannot read workflow file \(file)")
+        }
+        guard let source = String(data: data, encoding: .utf8) else {
+            throw InvalidInput(message: "\(file) is not valid UTF-8")
+        }
+        return RunRequest(file: file, source: source, workflow: workflow, tasks: tasks, params: try parameters(),
                           values: try loadValues())
     }
 

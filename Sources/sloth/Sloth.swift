@@ -7,7 +7,8 @@ struct Sloth: ParsableCommand {
         commandName: "sloth",
         abstract: "Command-line interface of slothd, the cron-style workflow scheduler.",
         version: SlothVersion.current,
-        subcommands: [RunCommand.self, SchedulerCommand.self, StateCommand.self, VersionCommand.self]
+        subcommands: [RunCommand.self, WorkflowCommand.self, RunsCommand.self, StatusCommand.self, SchedulerCommand.self,
+                      StateCommand.self, VersionCommand.self]
     )
 }
 

@@ -1,0 +1,22 @@
+import GRDB
+
+/// Every change made through the control API: who (peer uid), what, to which object, when.
+public struct AuditStore: Sendable {
+    let database: CatalogDatabase
+
+    public init(database: CatalogDatabase) { self.database = database }
+
+    public func record(uid: UInt32?, action: String, object: String, detail: String? = nil) throws {
+        try database.write { db in
+            try db.execute(sql: "INSERT INTO audit(at, uid, action, object, detail) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [database.now(), uid.map { Int64($0) }, action, object, detail])
+        }
+    }
+
+    public func recent(limit: Int = 50) throws -> [(uid: Int64?, action: String, object: String)] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT uid, action, object FROM audit ORDER BY id DESC LIMIT ?", arguments: [limit])
+                .map { ($0["uid"], $0["action"], $0["object"]) }
+        }
+    }
+}

@@ -1,0 +1,173 @@
+import Foundation
+import GRDB
+
+/// The workflow catalog: a workflow per name, every add/update kept as a numbered version.
+public struct WorkflowStore: Sendable {
+    public enum Error: Swift.Error, Equatable, CustomStringConvertible {
+        case duplicate(String)
+        case unknown(String)
+        case storage(String)
+        public var description: String {
+            switch self {
+            case .duplicate(let name): "a workflow named \"\(name)\" already exists (use `sloth workflow update`)"
+            case .unknown(let name): "no workflow named \"\(name)\""
+            case .storage(let message): "catalog storage: \(message)"
+            }
+        }
+    }
+
+    public struct Workflow: Sendable, Equatable, Codable {
+        public var name: String
+        public var description: String?
+        public var tags: [String]
+        public var active: Bool
+        public var version: Int
+        public var sha256: String
+        public var filePath: String?
+        public var createdAt: Int64
+        public var updatedAt: Int64
+        public var lastUsedAt: Int64?
+        public var usageCount: Int
+        public var content: String?
+    }
+
+    public struct Version: Sendable, Equatable, Codable {
+        public var version: Int
+        public var sha256: String
+        public var filePath: String?
+        public var createdAt: Int64
+    }
+
+    public struct NewWorkflow: Sendable {
+        public var name: String, content: String, sha256: String, filePath: String?
+        public var description: String?, tags: [String], active: Bool
+        public init(name: String, content: String, sha256: String, filePath: String?, description: String?, tags: [String], active: Bool) {
+            (self.name, self.content, self.sha256, self.filePath, self.description, self.tags, self.active) =
+                (name, content, sha256, filePath, description, tags, active)
+        }
+    }
+
+    let database: CatalogDatabase
+
+    public init(database: CatalogDatabase) { self.database = database }
+
+    public func add(_ new: NewWorkflow) throws(Error) -> Workflow {
+        try guarded {
+            try database.write { db in
+                guard try Row.fetchOne(db, sql: "SELECT 1 FROM workflows WHERE name = ?", arguments: [new.name]) == nil else {
+                    throw Error.duplicate(new.name)
+                }
+                let now = database.now()
+                try db.execute(sql: """
+                    INSERT INTO workflows(name, description, tags_json, active, current_version, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, 1, ?, ?)
+                    """, arguments: [new.name, new.description, Self.json(new.tags), new.active, now, now])
+                try insertVersion(db, workflowID: db.lastInsertedRowID, version: 1, content: new.content, sha256: new.sha256,
+                                  filePath: new.filePath, at: now)
+                return try fetch(db, new.name, content: false)
+            }
+        }
+    }
+
+    /// Stores `content` as the next version; the same content as the current version changes nothing.
+    public func update(name: String, content: String, sha256: String, filePath: String?) throws(Error) -> (Workflow, changed: Bool) {
+        try guarded {
+            try database.write { db in
+                let current = try fetch(db, name, content: false)
+                guard current.sha256 != sha256 else { return (current, false) }
+                let id = try Int64.fetchOne(db, sql: "SELECT id FROM workflows WHERE name = ?", arguments: [name])!
+                let now = database.now()
+                try insertVersion(db, workflowID: id, version: current.version + 1, content: content, sha256: sha256,
+                                  filePath: filePath, at: now)
+                try db.execute(sql: "UPDATE workflows SET current_version = ?, updated_at = ? WHERE id = ?",
+                               arguments: [current.version + 1, now, id])
+                return (try fetch(db, name, content: false), true)
+            }
+        }
+    }
+
+    public func get(_ name: String, content: Bool = true) throws(Error) -> Workflow {
+        try guarded { try database.read { try fetch($0, name, content: content) } }
+    }
+
+    public func list() throws(Error) -> [Workflow] {
+        try guarded {
+            try database.read { db in
+                try String.fetchAll(db, sql: "SELECT name FROM workflows ORDER BY name").map { try fetch(db, $0, content: false) }
+            }
+        }
+    }
+
+    public func history(_ name: String) throws(Error) -> [Version] {
+        try guarded {
+            try database.read { db in
+                _ = try fetch(db, name, content: false)
+                return try Row.fetchAll(db, sql: """
+                    SELECT v.version, v.sha256, v.file_path, v.created_at FROM workflow_versions v
+                    JOIN workflows w ON w.id = v.workflow_id WHERE w.name = ? ORDER BY v.version DESC
+                    """, arguments: [name]).map {
+                    Version(version: $0["version"], sha256: $0["sha256"], filePath: $0["file_path"], createdAt: $0["created_at"])
+                }
+            }
+        }
+    }
+
+    public func remove(_ name: String) throws(Error) {
+        try guarded {
+            try database.write { db in
+                try db.execute(sql: "DELETE FROM workflows WHERE name = ?", arguments: [name])
+                guard db.changesCount > 0 else { throw Error.unknown(name) }
+            }
+        }
+    }
+
+    public func setActive(_ name: String, _ active: Bool) throws(Error) -> Workflow {
+        try guarded {
+            try database.write { db in
+                try db.execute(sql: "UPDATE workflows SET active = ?, updated_at = ? WHERE name = ?",
+                               arguments: [active, database.now(), name])
+                guard db.changesCount > 0 else { throw Error.unknown(name) }
+                return try fetch(db, name, content: false)
+            }
+        }
+    }
+
+    /// Counts a run of the workflow.
+    public func recordUse(_ name: String) throws(Error) {
+        try guarded {
+            try database.write { db in
+                try db.execute(sql: "UPDATE workflows SET usage_count = usage_count + 1, last_used_at = ? WHERE name = ?",
+                               arguments: [database.now(), name])
+            }
+        }
+    }
+
+    // MARK: rows
+
+    private func fetch(_ db: Database, _ name: String, content: Bool) throws -> Workflow {
+        guard let row = try Row.fetchOne(db, sql: """
+            SELECT w.*, v.sha256, v.file_path, v.content FROM workflows w
+            JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.current_version WHERE w.name = ?
+            """, arguments: [name]) else { throw Error.unknown(name) }
+        let tags = (try? JSONDecoder().decode([String].self, from: Data((row["tags_json"] as String).utf8))) ?? []
+        return Workflow(name: row["name"], description: row["description"], tags: tags, active: row["active"],
+                        version: row["current_version"], sha256: row["sha256"], filePath: row["file_path"],
+                        createdAt: row["created_at"], updatedAt: row["updated_at"], lastUsedAt: row["last_used_at"],
+                        usageCount: row["usage_count"], content: content ? row["content"] : nil)
+    }
+
+    private func insertVersion(_ db: Database, workflowID: Int64, version: Int, content: String, sha256: String,
+                               filePath: String?, at: Int64) throws {
+        try db.execute(sql: """
+            INSERT INTO workflow_versions(workflow_id, version, content, sha256, file_path, created_at) VALUES (?, ?, ?, ?, ?, ?)
+            """, arguments: [workflowID, version, content, sha256, filePath, at])
+    }
+
+    private static func json(_ tags: [String]) -> String {
+        String(decoding: (try? JSONEncoder().encode(tags)) ?? Data("[]".utf8), as: UTF8.self)
+    }
+
+    private func guarded<T>(_ body: () throws -> T) throws(Error) -> T {
+        do { return try body() } catch let error as Error { throw error } catch { throw .storage("\(error)") }
+    }
+}

@@ -1,0 +1,127 @@
+/// The control API's request and response bodies (JSON over HTTP/1.1 on the Unix socket, paths under `/v1`).
+/// Times are RFC 3339 strings with the daemon's offset.
+public enum ControlAPI {
+    public struct Failure: Codable, Sendable, Equatable {
+        public var error: Detail
+        public struct Detail: Codable, Sendable, Equatable {
+            public var code: String
+            public var message: String
+        }
+        public init(code: String, message: String) { error = Detail(code: code, message: message) }
+    }
+
+    public struct AddWorkflow: Codable, Sendable {
+        public var name: String
+        public var content: String
+        public var file: String?
+        public var description: String?
+        public var tags: [String]
+        public var active: Bool
+        public init(name: String, content: String, file: String?, description: String?, tags: [String], active: Bool) {
+            (self.name, self.content, self.file, self.description, self.tags, self.active) = (name, content, file, description, tags, active)
+        }
+    }
+
+    public struct UpdateWorkflow: Codable, Sendable {
+        public var content: String
+        public var file: String?
+        public init(content: String, file: String?) { (self.content, self.file) = (content, file) }
+    }
+
+    public struct Workflow: Codable, Sendable, Equatable {
+        public var name: String
+        public var description: String?
+        public var tags: [String]
+        public var active: Bool
+        public var version: Int
+        public var sha256: String
+        public var file: String?
+        public var created_at: String
+        public var updated_at: String
+        public var last_used_at: String?
+        public var usage_count: Int
+        public var content: String?
+        public var changed: Bool?
+        public init(name: String, description: String?, tags: [String], active: Bool, version: Int, sha256: String, file: String?,
+                    created_at: String, updated_at: String, last_used_at: String?, usage_count: Int, content: String?, changed: Bool? = nil) {
+            (self.name, self.description, self.tags, self.active, self.version, self.sha256, self.file) =
+                (name, description, tags, active, version, sha256, file)
+            (self.created_at, self.updated_at, self.last_used_at, self.usage_count, self.content, self.changed) =
+                (created_at, updated_at, last_used_at, usage_count, content, changed)
+        }
+    }
+
+    public struct Version: Codable, Sendable, Equatable {
+        public var version: Int
+        public var sha256: String
+        public var file: String?
+        public var created_at: String
+        public init(version: Int, sha256: String, file: String?, created_at: String) {
+            (self.version, self.sha256, self.file, self.created_at) = (version, sha256, file, created_at)
+        }
+    }
+
+    public struct StartRun: Codable, Sendable {
+        public var workflow: String
+        public var params: [String: String]
+        public var tasks: [String]
+        public init(workflow: String, params: [String: String], tasks: [String]) {
+            (self.workflow, self.params, self.tasks) = (workflow, params, tasks)
+        }
+    }
+
+    public struct Run: Codable, Sendable, Equatable {
+        public var id: Int64
+        public var workflow: String
+        public var workflow_version: String?
+        public var trigger: String
+        public var state: String
+        public var queued_at: String
+        public var started_at: String?
+        public var ended_at: String?
+        public var error: String?
+        public var result: String?
+        public init(id: Int64, workflow: String, workflow_version: String?, trigger: String, state: String, queued_at: String,
+                    started_at: String?, ended_at: String?, error: String?, result: String?) {
+            (self.id, self.workflow, self.workflow_version, self.trigger, self.state) = (id, workflow, workflow_version, trigger, state)
+            (self.queued_at, self.started_at, self.ended_at, self.error, self.result) = (queued_at, started_at, ended_at, error, result)
+        }
+
+        public var isFinished: Bool { !["queued", "running"].contains(state) }
+    }
+
+    public struct LogLine: Codable, Sendable, Equatable {
+        public var id: Int64
+        public var at: String
+        public var level: String
+        public var task: String?
+        public var message: String
+        public init(id: Int64, at: String, level: String, task: String?, message: String) {
+            (self.id, self.at, self.level, self.task, self.message) = (id, at, level, task, message)
+        }
+    }
+
+    public struct LogPage: Codable, Sendable {
+        public var lines: [LogLine]
+        public var next: Int64
+        public var finished: Bool
+        public init(lines: [LogLine], next: Int64, finished: Bool) { (self.lines, self.next, self.finished) = (lines, next, finished) }
+    }
+
+    public struct Status: Codable, Sendable {
+        public var version: String
+        public var pid: Int32
+        public var uptime_seconds: Int64
+        public var workers: Int
+        public var busy_workers: Int
+        public var queued: Int
+        public var queue_capacity: Int
+        public var scheduler: String
+        public var database: String
+        public init(version: String, pid: Int32, uptime_seconds: Int64, workers: Int, busy_workers: Int, queued: Int,
+                    queue_capacity: Int, scheduler: String, database: String) {
+            (self.version, self.pid, self.uptime_seconds, self.workers, self.busy_workers) = (version, pid, uptime_seconds, workers, busy_workers)
+            (self.queued, self.queue_capacity, self.scheduler, self.database) = (queued, queue_capacity, scheduler, database)
+        }
+    }
+}

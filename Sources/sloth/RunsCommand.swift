@@ -1,0 +1,110 @@
+import ArgumentParser
+import Control
+import Foundation
+
+/// `sloth runs …`: the run history slothd keeps.
+struct RunsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "runs",
+        abstract: "Inspect and cancel runs (via slothd).",
+        subcommands: [List.self, Show.self, Logs.self, Cancel.self]
+    )
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Recent runs, newest first.")
+        @Option var workflow: String?
+        @Option var state: String?
+        @Option var limit = 20
+        @OptionGroup var connection: WorkflowCommand.Connection
+
+        func run() throws {
+            var query = ["limit=\(limit)"]
+            if let workflow { query.append("workflow=\(workflow.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? workflow)") }
+            if let state { query.append("state=\(state)") }
+            let runs: [ControlAPI.Run] = try daemonCall { () throws(ControlClient.Error) in
+                try connection.client.get("/runs?\(query.joined(separator: "&"))")
+            }
+            switch connection.output {
+            case .json: print(try JSONOutput.encode(runs))
+            case .text:
+                let rows = [["ID", "WORKFLOW", "STATE", "TRIGGER", "QUEUED", "ENDED", "ERROR"]] + runs.map {
+                    [String($0.id), $0.workflow, $0.state, $0.trigger, $0.queued_at, $0.ended_at ?? "", $0.error ?? ""]
+                }
+                print(TextTable.render(rows), terminator: "")
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One run and its result.")
+        @Argument var id: Int64
+        @OptionGroup var connection: WorkflowCommand.Connection
+
+        func run() throws {
+            let run: ControlAPI.Run = try daemonCall { () throws(ControlClient.Error) in try connection.client.get("/runs/\(id)") }
+            switch connection.output {
+            case .json: print(try JSONOutput.encode(run))
+            case .text:
+                let rows = [["ID", String(run.id)], ["WORKFLOW", "\(run.workflow) (version \(run.workflow_version ?? "?"))"],
+                            ["STATE", run.state], ["TRIGGER", run.trigger], ["QUEUED", run.queued_at], ["STARTED", run.started_at ?? ""],
+                            ["ENDED", run.ended_at ?? ""], ["ERROR", run.error ?? ""]]
+                print(TextTable.render(rows), terminator: "")
+            }
+        }
+    }
+
+    struct Logs: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A run's log; --follow waits for new lines until the run ends.")
+        @Argument var id: Int64
+        @Flag var follow = false
+        @OptionGroup var connection: WorkflowCommand.Connection
+
+        func run() throws {
+            let follower = RunFollower(client: connection.client, runID: id)
+            if follow {
+                _ = try follower.follow { print(RunFollower.text($0)) }
+                return
+            }
+            var after: Int64 = 0
+            while true {
+                let page: ControlAPI.LogPage = try daemonCall { () throws(ControlClient.Error) in
+                    try connection.client.get("/runs/\(id)/logs?after=\(after)")
+                }
+                page.lines.forEach { print(RunFollower.text($0)) }
+                if page.lines.isEmpty { return }
+                after = page.next
+            }
+        }
+    }
+
+    struct Cancel: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Cancel a queued or running run (its processes are stopped).")
+        @Argument var id: Int64
+        @OptionGroup var connection: WorkflowCommand.Connection
+
+        func run() throws {
+            let run: ControlAPI.Run = try daemonCall { () throws(ControlClient.Error) in
+                try connection.client.post("/runs/\(id)/cancel", ControlClient.Empty())
+            }
+            print(connection.output == .json ? try JSONOutput.encode(run) : "run \(run.id): cancelling (\(run.state))")
+        }
+    }
+}
+
+/// `sloth status`: what slothd is doing.
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Daemon version, uptime, workers and queue.")
+    @OptionGroup var connection: WorkflowCommand.Connection
+
+    func run() throws {
+        let status: ControlAPI.Status = try daemonCall { () throws(ControlClient.Error) in try connection.client.get("/status") }
+        switch connection.output {
+        case .json: print(try JSONOutput.encode(status))
+        case .text:
+            let rows = [["VERSION", status.version], ["PID", String(status.pid)], ["UPTIME", "\(status.uptime_seconds)s"],
+                        ["WORKERS", "\(status.busy_workers)/\(status.workers) busy"], ["QUEUED", "\(status.queued)/\(status.queue_capacity)"],
+                        ["SCHEDULER", status.scheduler], ["DATABASE", status.database]]
+            print(TextTable.render(rows), terminator: "")
+        }
+    }
+}

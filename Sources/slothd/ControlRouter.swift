@@ -1,0 +1,239 @@
+import Catalog
+import Control
+import Crypto
+import Foundation
+import Runner
+import Scheduler
+
+/// One request on the control socket, already read in full.
+struct ControlRequest: Sendable {
+    var method: String
+    var path: [String]
+    var query: [String: String]
+    var body: [UInt8]
+    var peerUID: UInt32?
+}
+
+struct ControlResponse: Sendable {
+    var status: Int
+    var body: [UInt8]
+
+    static func json(_ value: some Encodable, status: Int = 200) -> ControlResponse {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return ControlResponse(status: status, body: Array((try? encoder.encode(value)) ?? Data("{}".utf8)))
+    }
+
+    static func failure(_ status: Int, _ code: String, _ message: String) -> ControlResponse {
+        json(ControlAPI.Failure(code: code, message: message), status: status)
+    }
+}
+
+/// The `/v1` API: each route validates its input, acts on the catalog or the worker pool, and records
+/// every change in the audit table with the caller's uid.
+struct ControlRouter: Sendable {
+    let database: CatalogDatabase
+    let pool: WorkerPool
+    let zone: ZoneRules
+    let startedAt: Date
+    let allowedUIDs: Set<UInt32>
+
+    var workflows: WorkflowStore { WorkflowStore(database: database) }
+    var runs: RunStore { RunStore(database: database) }
+
+    func respond(_ request: ControlRequest) async -> ControlResponse {
+        if let uid = request.peerUID, !allowedUIDs.contains(uid) {
+            return .failure(403, "forbidden", "uid \(uid) may not use slothd (allowed: root, the daemon's user)")
+        }
+        do {
+            return try await route(request)
+        } catch let error as WorkflowStore.Error {
+            switch error {
+            case .duplicate: return .failure(409, "duplicate", error.description)
+            case .unknown: return .failure(404, "not_found", error.description)
+            case .storage: return .failure(500, "storage", error.description)
+            }
+        } catch let error as BadRequest {
+            return .failure(error.status, error.code, error.message)
+        } catch {
+            return .failure(500, "internal", "\(error)")
+        }
+    }
+
+    struct BadRequest: Error {
+        var status = 400
+        var code = "invalid"
+        var message: String
+    }
+
+    /// The resources of the API, from the path after `/v1`.
+    enum Endpoint: Equatable {
+        case status, workflows, runs
+        case workflow(String), workflowHistory(String), workflowActivation(String, active: Bool)
+        case run(String), runLogs(String), runCancel(String)
+
+        init?(_ path: [String]) {
+            switch path.count {
+            case 1 where path[0] == "status": self = .status
+            case 1 where path[0] == "workflows": self = .workflows
+            case 1 where path[0] == "runs": self = .runs
+            case 2 where path[0] == "workflows": self = .workflow(path[1])
+            case 2 where path[0] == "runs": self = .run(path[1])
+            case 3 where path[0] == "workflows" && path[2] == "history": self = .workflowHistory(path[1])
+            case 3 where path[0] == "workflows" && (path[2] == "activate" || path[2] == "deactivate"):
+                self = .workflowActivation(path[1], active: path[2] == "activate")
+            case 3 where path[0] == "runs" && path[2] == "logs": self = .runLogs(path[1])
+            case 3 where path[0] == "runs" && path[2] == "cancel": self = .runCancel(path[1])
+            default: return nil
+            }
+        }
+    }
+
+    private func route(_ request: ControlRequest) async throws -> ControlResponse {
+        let notFound = ControlResponse.failure(404, "not_found", "no such endpoint: \(request.method) /v1/\(request.path.joined(separator: "/"))")
+        guard let endpoint = Endpoint(request.path) else { return notFound }
+        switch (request.method, endpoint) {
+        case ("GET", .status): return .json(await status())
+        case ("GET", .workflows): return .json(try workflows.list().map { wire($0) })
+        case ("POST", .workflows): return try addWorkflow(request)
+        case ("GET", .workflow(let name)): return .json(wire(try workflows.get(name, content: request.query["content"] == "1")))
+        case ("PUT", .workflow(let name)): return try updateWorkflow(name, request)
+        case ("DELETE", .workflow(let name)):
+            try workflows.remove(name)
+            try audit(request, "workflow.remove", name)
+            return .json(ControlClient.Empty())
+        case ("GET", .workflowHistory(let name)):
+            return .json(try workflows.history(name).map {
+                ControlAPI.Version(version: $0.version, sha256: $0.sha256, file: $0.filePath, created_at: time($0.createdAt))
+            })
+        case ("POST", .workflowActivation(let name, let active)):
+            let workflow = try workflows.setActive(name, active)
+            try audit(request, active ? "workflow.activate" : "workflow.deactivate", name)
+            return .json(wire(workflow))
+        case ("POST", .runs): return try await startRun(request)
+        case ("GET", .runs):
+            let limit = Int(request.query["limit"] ?? "20") ?? 20
+            let filter = RunStore.Filter(workflow: request.query["workflow"], state: request.query["state"], limit: max(1, min(limit, 1000)))
+            return .json(try runs.list(filter).map(wire))
+        case ("GET", .run(let id)): return .json(wire(try run(id)))
+        case ("GET", .runLogs(let id)): return try await logs(id, request)
+        case ("POST", .runCancel(let id)):
+            let found = try run(id)
+            guard await pool.cancel(found.id) else {
+                throw BadRequest(status: 409, code: "finished", message: "run \(found.id) is already \(found.state)")
+            }
+            try audit(request, "run.cancel", String(found.id))
+            return .json(wire(try run(id)))
+        default:
+            return .failure(405, "method_not_allowed", "\(request.method) is not allowed on /v1/\(request.path.joined(separator: "/"))")
+        }
+    }
+
+    private func addWorkflow(_ request: ControlRequest) throws -> ControlResponse {
+        let body = try decode(ControlAPI.AddWorkflow.self, request)
+        guard Self.validName(body.name) else { throw BadRequest(message: "invalid workflow name \"\(body.name)\": use letters, digits, . _ -") }
+        if let problem = WorkflowCheck.syntaxError(in: body.content, file: body.file ?? body.name) { throw BadRequest(message: problem) }
+        let added = try workflows.add(.init(name: body.name, content: body.content, sha256: Self.digest(body.content), filePath: body.file,
+                                            description: body.description, tags: body.tags, active: body.active))
+        try audit(request, "workflow.add", body.name)
+        return .json(wire(added), status: 201)
+    }
+
+    private func updateWorkflow(_ name: String, _ request: ControlRequest) throws -> ControlResponse {
+        let body = try decode(ControlAPI.UpdateWorkflow.self, request)
+        _ = try workflows.get(name, content: false)
+        if let problem = WorkflowCheck.syntaxError(in: body.content, file: body.file ?? name) { throw BadRequest(message: problem) }
+        let (updated, changed) = try workflows.update(name: name, content: body.content, sha256: Self.digest(body.content), filePath: body.file)
+        if changed { try audit(request, "workflow.update", name, detail: "version \(updated.version)") }
+        var answer = wire(updated)
+        answer.changed = changed
+        return .json(answer)
+    }
+
+    private func startRun(_ request: ControlRequest) async throws -> ControlResponse {
+        let body = try decode(ControlAPI.StartRun.self, request)
+        let workflow = try workflows.get(body.workflow)
+        guard workflow.active else {
+            throw BadRequest(status: 409, code: "inactive", message: "workflow \"\(workflow.name)\" is inactive (sloth workflow activate \(workflow.name))")
+        }
+        let id = try runs.queue(.init(workflow: workflow.name, workflowVersion: String(workflow.version), trigger: "manual"))
+        var job = RunRequest(file: workflow.filePath ?? "\(workflow.name).sloth", source: workflow.content ?? "", tasks: body.tasks,
+                             params: body.params, trigger: "manual")
+        job.queuedRunID = id
+        job.streamLogs = true
+        do {
+            try await pool.submit(.init(runID: id, request: job))
+        } catch {
+            try? runs.close(id, state: "failed", error: error.description)
+            throw BadRequest(status: 503, code: "queue_full", message: error.description)
+        }
+        try workflows.recordUse(workflow.name)
+        try audit(request, "run.start", workflow.name, detail: "run \(id)")
+        return .json(wire(try run(String(id))), status: 202)
+    }
+
+    /// Log lines after `after`; with `wait=MS`, waits up to that long for a line or the run's end.
+    private func logs(_ id: String, _ request: ControlRequest) async throws -> ControlResponse {
+        var found = try run(id)
+        let after = Int64(request.query["after"] ?? "0") ?? 0
+        let deadline = ContinuousClock.now + .milliseconds(min(Int(request.query["wait"] ?? "0") ?? 0, 30_000))
+        while true {
+            let lines = try runs.logs(run: found.id, after: after)
+            let page = ControlAPI.LogPage(
+                lines: lines.map { ControlAPI.LogLine(id: $0.id, at: time($0.line.at), level: $0.line.level, task: $0.line.task, message: $0.line.message) },
+                next: lines.last?.id ?? after, finished: !["queued", "running"].contains(found.state))
+            if !lines.isEmpty || page.finished || ContinuousClock.now >= deadline { return .json(page) }
+            try await Task.sleep(for: .milliseconds(100))
+            found = try run(id)
+        }
+    }
+
+    private func status() async -> ControlAPI.Status {
+        ControlAPI.Status(version: SlothVersion.current, pid: getpid(), uptime_seconds: Int64(Date().timeIntervalSince(startedAt)),
+                          workers: pool.workers, busy_workers: await pool.busy, queued: await pool.queued,
+                          queue_capacity: pool.capacity, scheduler: "off", database: database.path)
+    }
+
+    // MARK: pieces
+
+    private func run(_ id: String) throws -> RunStore.Run {
+        guard let number = Int64(id) else { throw BadRequest(message: "invalid run id \"\(id)\"") }
+        guard let found = try runs.run(number) else { throw BadRequest(status: 404, code: "not_found", message: "no run \(number)") }
+        return found
+    }
+
+    private func decode<T: Decodable>(_ type: T.Type, _ request: ControlRequest) throws -> T {
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(request.body))
+        } catch {
+            throw BadRequest(message: "malformed request body: \(error)")
+        }
+    }
+
+    private func audit(_ request: ControlRequest, _ action: String, _ object: String, detail: String? = nil) throws {
+        try AuditStore(database: database).record(uid: request.peerUID, action: action, object: object, detail: detail)
+    }
+
+    private func time(_ millis: Int64) -> String { RFC3339.format(millis / 1000, in: zone) }
+
+    private func wire(_ workflow: WorkflowStore.Workflow) -> ControlAPI.Workflow {
+        ControlAPI.Workflow(name: workflow.name, description: workflow.description, tags: workflow.tags, active: workflow.active,
+                            version: workflow.version, sha256: workflow.sha256, file: workflow.filePath,
+                            created_at: time(workflow.createdAt), updated_at: time(workflow.updatedAt),
+                            last_used_at: workflow.lastUsedAt.map(time), usage_count: workflow.usageCount, content: workflow.content)
+    }
+
+    private func wire(_ run: RunStore.Run) -> ControlAPI.Run {
+        ControlAPI.Run(id: run.id, workflow: run.workflow, workflow_version: run.workflowVersion, trigger: run.trigger, state: run.state,
+                       queued_at: time(run.queuedAt), started_at: run.startedAt.map(time), ended_at: run.endedAt.map(time),
+                       error: run.error, result: run.resultJSON)
+    }
+
+    static func validName(_ name: String) -> Bool {
+        !name.isEmpty && name.count <= 128 && name.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) && $0.isASCII || "._-".unicodeScalars.contains($0) }
+    }
+
+    static func digest(_ content: String) -> String {
+        SHA256.hash(data: Array(content.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}

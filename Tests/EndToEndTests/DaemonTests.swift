@@ -1,0 +1,107 @@
+import Control
+import Foundation
+import Testing
+
+@Suite("slothd end to end", .serialized)
+struct DaemonTests {
+    static let hello = Workspace.examples.appendingPathComponent("hello-world.sloth").path
+
+    @Test("READY=1 once the socket serves; STOPPING=1 and exit 0 on SIGTERM")
+    func readyAndStopping() async throws {
+        let daemon = try DaemonProcess()
+        let ready = try #require(daemon.waitUntilReady())
+        #expect(ready.contains("STATUS="))
+        #expect(try await daemon.sloth(["status", "-o", "json"]).status == 0)
+        daemon.signal(SIGTERM)
+        #expect(daemon.notify.wait(for: "STOPPING=1", timeout: 20) != nil)
+        #expect(await daemon.exitStatus() == 0)
+    }
+
+    @Test("the catalog and an on-demand run through the CLI, with its logs")
+    func catalogAndRun() async throws {
+        let daemon = try DaemonProcess()
+        try #require(daemon.waitUntilReady() != nil)
+        #expect(try await daemon.sloth(["workflow", "add", "hello", "--file", Self.hello, "--tag", "demo"]).status == 0)
+        let duplicate = try await daemon.sloth(["workflow", "add", "hello", "--file", Self.hello])
+        #expect(duplicate.status == 2)
+        #expect(duplicate.stderr == "sloth: a workflow named \"hello\" already exists (use `sloth workflow update`)\n")
+        let list = try await daemon.sloth(["workflow", "list", "-o", "json"])
+        #expect(list.stdout.contains("\"name\":\"hello\""))
+
+        let run = try await daemon.sloth(["run", "hello", "-o", "json"])
+        #expect(run.status == 0)
+        #expect(run.stderr.contains("[say_hello] Hello World from Sloth Runner!"))
+        let document = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+        #expect(document?.at("tasks.say_hello.output.message") as? String == "Hello World")
+        let logs = try await daemon.sloth(["runs", "logs", "1"])
+        #expect(logs.stdout.contains("INFO  [say_hello] Message: Hello World"))
+        let runs = try await daemon.sloth(["runs", "list", "-o", "json"])
+        #expect(runs.stdout.contains("\"state\":\"succeeded\""))
+        #expect(runs.stdout.contains("\"trigger\":\"manual\""))
+
+        let history = try await daemon.sloth(["workflow", "update", "hello", "--file", Workspace.examples.appendingPathComponent("fluent.sloth").path])
+        #expect(history.status == 0)
+        #expect(try await daemon.sloth(["workflow", "history", "hello", "-o", "json"]).stdout.contains("\"version\":2"))
+    }
+
+    @Test("bad input is refused with exit 2 and nothing stored")
+    func badInput() async throws {
+        let daemon = try DaemonProcess()
+        try #require(daemon.waitUntilReady() != nil)
+        let bad = daemon.directory.appendingPathComponent("bad.sloth").path
+        try "task('a'):command(function(\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        let refused = try await daemon.sloth(["workflow", "add", "bad", "--file", bad])
+        #expect(refused.status == 2)
+        #expect(refused.stderr.hasPrefix("sloth: \(bad):2:"))
+        #expect(try await daemon.sloth(["workflow", "list", "-o", "json"]).stdout == "[]\n")
+        #expect(try await daemon.sloth(["run", "nope"]).status == 2)
+
+        let client = HTTPClient(unixSocket: daemon.socket, timeoutSeconds: 10)
+        let malformed = try client.send(.init(method: "POST", url: "http://slothd/v1/workflows", body: Array("{not json".utf8)))
+        #expect(malformed.status == 400)
+        #expect(malformed.text.contains("\"code\":\"invalid\""))
+        let huge = try client.send(.init(method: "POST", url: "http://slothd/v1/workflows", body: [UInt8](repeating: 32, count: 9 << 20)))
+        #expect(huge.status == 413)
+        #expect(try client.get("http://slothd/v1/status").status == 200)
+    }
+
+    @Test("cancelling a running `sleep` run stops its processes and records it cancelled")
+    func cancelRun() async throws {
+        let daemon = try DaemonProcess()
+        try #require(daemon.waitUntilReady() != nil)
+        let file = daemon.directory.appendingPathComponent("long.sloth").path
+        try "task('long'):command(function() exec.run('sleep 378') end)\n".write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(try await daemon.sloth(["workflow", "add", "long", "--file", file]).status == 0)
+        #expect(try await daemon.sloth(["run", "long", "--detach"]).stdout == "run 1 queued\n")
+        try await Task.sleep(for: .milliseconds(800))
+        #expect(try await daemon.sloth(["runs", "cancel", "1"]).status == 0)
+        try await Task.sleep(for: .milliseconds(1500))
+        #expect(try await daemon.sloth(["runs", "show", "1", "-o", "json"]).stdout.contains("\"state\":\"cancelled\""))
+        #expect(try await CLI.shell("pgrep -f 'slee[p] 378' || true").isEmpty)
+    }
+
+    @Test("after SIGKILL a restarted daemon marks the in-flight run interrupted; the catalog is intact")
+    func killAndRestart() async throws {
+        let first = try DaemonProcess()
+        try #require(first.waitUntilReady() != nil)
+        let file = first.directory.appendingPathComponent("long.sloth").path
+        try "task('long'):command(function() exec.run('sleep 379') end)\n".write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(try await first.sloth(["workflow", "add", "long", "--file", file]).status == 0)
+        #expect(try await first.sloth(["run", "long", "--detach"]).status == 0)
+        try await Task.sleep(for: .milliseconds(500))
+        first.signal(SIGKILL)
+        _ = await first.exitStatus()
+        _ = try await CLI.shell("pkill -f 'slee[p] 379' || true")
+        let second = try DaemonProcess(directory: first.directory)
+        try #require(second.waitUntilReady() != nil)
+        #expect(try await second.sloth(["runs", "show", "1", "-o", "json"]).stdout.contains("\"state\":\"interrupted\""))
+        #expect(try await second.sloth(["workflow", "list", "-o", "json"]).stdout.contains("\"name\":\"long\""))
+    }
+
+    @Test("without a daemon the CLI says where it looked, exit 1")
+    func unreachable() async throws {
+        let result = try await CLI.run(["status"], environment: ["SLOTH_SOCKET": "/tmp/no-slothd-here.sock"])
+        #expect(result.status == 1)
+        #expect(result.stderr == "sloth: cannot reach slothd at /tmp/no-slothd-here.sock: is it running? (systemctl status slothd)\n")
+    }
+}
