@@ -31,6 +31,10 @@ public final class CatalogDatabase: Sendable {
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
                                                     withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o700])
+            // Several processes may open a new database at once (parallel `sloth run`s): one migrates, the rest wait.
+            let lock = open(path + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+            defer { if lock >= 0 { close(lock) } }
+            if lock >= 0 { flock(lock, LOCK_EX) }
             pool = try DatabasePool(path: path, configuration: configuration)
             try Self.migrator.migrate(pool)
         } catch {

@@ -75,6 +75,7 @@ public enum RunnerError: Error, Equatable, CustomStringConvertible {
     case ambiguousWorkflow(file: String, names: [String])
     case unknownWorkflow(String, available: [String])
     case invalidWorkflow(String)
+    case cancelledBeforeStart
     case storage(String)
 
     public var description: String {
@@ -86,6 +87,7 @@ public enum RunnerError: Error, Equatable, CustomStringConvertible {
         case .unknownWorkflow(let name, let available):
             "no workflow \"\(name)\"; the file defines: \(available.joined(separator: ", "))"
         case .invalidWorkflow(let message): message
+        case .cancelledBeforeStart: "run cancelled before it started"
         case .storage(let message): message
         }
     }

@@ -150,6 +150,8 @@ final class RunSession {
             }
         } catch let error as RunnerError {
             throw error
+        } catch LuaError.cancelled {
+            throw .cancelledBeforeStart
         } catch {
             throw .invalidFile(chunkName.expand("\(error)"))
         }

@@ -52,6 +52,7 @@ struct RunCommand: ParsableCommand {
             report = try runner.runOnCurrentThread(request, cancellation: cancellation)
         } catch {
             if case .storage(let message) = error { throw CommandFailure(message: message) }
+            if case .cancelledBeforeStart = error { throw ExitCode(ExitStatus.taskFailed) }
             throw InvalidInput(message: "\(error)")
         }
         switch output {

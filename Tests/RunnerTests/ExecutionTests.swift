@@ -136,11 +136,12 @@ struct CancellationTests {
         let cancellation = RunCancellation()
         async let report = harness.run("""
             workflow.define('w', {config = {max_parallel_tasks = 2}, tasks = {
-              task('sleeper'):command(function() exec.run('sleep 375') end):build(),
-              task('spinner'):command(function() while true do end end):build(),
+              task('sleeper'):command(function() state.increment('started') exec.run('sleep 375') end):build(),
+              task('spinner'):command(function() state.increment('started') while true do end end):build(),
             }})
             """, cancellation: cancellation)
-        try await Task.sleep(for: .milliseconds(300))
+        while try harness.state.get("started") != "2" { try await Task.sleep(for: .milliseconds(20)) }
+        try await Task.sleep(for: .milliseconds(100))
         cancellation.cancel()
         let result = try await report
         #expect(result.cancelled)
