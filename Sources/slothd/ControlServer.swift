@@ -6,7 +6,14 @@ import NIOPosix
 /// HTTP/1.1 on the control socket (mode 0660). Each connection is read request by request; bodies over
 /// the limit are refused with 413 and the connection closed, so a bad client cannot exhaust the daemon.
 struct ControlServer: Sendable {
-    let socketPath: String
+    enum Listener: Sendable {
+        /// Bind this path (mode 0660), replacing a stale socket file.
+        case path(String)
+        /// A listening socket systemd passed in (socket activation).
+        case descriptor(Int32)
+    }
+
+    let listener: Listener
     let router: ControlRouter
     static let maxBodyBytes = 8 << 20
 
@@ -14,16 +21,22 @@ struct ControlServer: Sendable {
 
     /// Serves until the task is cancelled; `listening()` runs once the socket accepts connections.
     func run(listening: @Sendable () -> Void) async throws {
-        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.backlog, value: 256)
-            .bind(unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let peer = PeerCredentials.uid(of: channel)
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    return (try Connection(wrappingChannelSynchronously: channel), peer)
-                }
+        let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).serverChannelOption(.backlog, value: 256)
+        let initializer: @Sendable (Channel) -> EventLoopFuture<(Connection, UInt32?)> = { channel in
+            channel.eventLoop.makeCompletedFuture {
+                let peer = PeerCredentials.uid(of: channel)
+                try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                return (try Connection(wrappingChannelSynchronously: channel), peer)
             }
-        chmod(socketPath, 0o660)
+        }
+        let server: NIOAsyncChannel<(Connection, UInt32?), Never>
+        switch listener {
+        case .path(let path):
+            server = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true, childChannelInitializer: initializer)
+            chmod(path, 0o660)
+        case .descriptor(let descriptor):
+            server = try await bootstrap.bind(descriptor, childChannelInitializer: initializer)
+        }
         listening()
         try await withThrowingDiscardingTaskGroup { group in
             try await server.executeThenClose { connections in

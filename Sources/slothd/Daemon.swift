@@ -18,28 +18,54 @@ struct Daemon {
         let runs = RunStore(database: database)
         let interrupted = try runs.interruptUnfinished(reason: "slothd stopped before the run finished")
         if interrupted > 0 { log.warn("marked \(interrupted) unfinished run(s) from a previous slothd as interrupted") }
-        try FileManager.default.createDirectory(atPath: (configuration.socketPath as NSString).deletingLastPathComponent,
-                                                withIntermediateDirectories: true)
+        let activated = notifier.takeListenDescriptors()
+        let listener: ControlServer.Listener = activated.first.map { .descriptor($0) } ?? .path(configuration.socketPath)
+        let where_ = activated.isEmpty ? configuration.socketPath : "the socket systemd passed (fd \(activated[0]))"
+        if activated.isEmpty {
+            try FileManager.default.createDirectory(atPath: (configuration.socketPath as NSString).deletingLastPathComponent,
+                                                    withIntermediateDirectories: true)
+        }
         let runner = WorkflowRunner(database: database, echo: nil)
         let pool = WorkerPool(workers: configuration.workers, capacity: configuration.queueCapacity, runner: runner, runs: runs)
         let router = ControlRouter(database: database, pool: pool, zone: ZoneRules.host(), startedAt: Date(),
                                    allowedUIDs: [0, getuid()])
-        let server = ControlServer(socketPath: configuration.socketPath, router: router)
+        let server = ControlServer(listener: listener, router: router)
         let shutdown = ShutdownSignals()
         let serving = Task {
             try await server.run { [notifier, log, configuration] in
-                notifier.send(.ready(status: "serving on \(configuration.socketPath), \(configuration.workers) workers"))
-                log.info("slothd \(SlothVersionText.current) ready on \(configuration.socketPath) (state \(configuration.stateDirectory))")
+                notifier.send(.ready(status: Self.status(busy: 0, workers: configuration.workers, queued: 0)))
+                log.info("slothd \(SlothVersionText.current) ready on \(where_) (state \(configuration.stateDirectory))")
             }
         }
+        let watchdog = Task { await keepSystemdInformed(pool: pool) }
         let signal = await shutdown.next()
         log.info("received \(signal), stopping")
         notifier.send(.stopping)
         serving.cancel()
         _ = await serving.result
         await pool.drain(grace: configuration.shutdownGrace)
-        try? FileManager.default.removeItem(atPath: configuration.socketPath)
+        watchdog.cancel()
+        if activated.isEmpty { try? FileManager.default.removeItem(atPath: configuration.socketPath) }
         log.info("stopped")
+    }
+}
+
+extension Daemon {
+    /// STATUS= every few seconds, and WATCHDOG=1 at half the interval systemd asked for. The ping goes
+    /// through the worker pool's actor, so a daemon whose pool hangs stops pinging and systemd restarts it.
+    func keepSystemdInformed(pool: WorkerPool) async {
+        let watchdog = notifier.watchdogInterval
+        let period = watchdog.map { min($0 / 2, .seconds(5)) } ?? .seconds(5)
+        while !Task.isCancelled {
+            let (busy, queued) = (await pool.busy, await pool.queued)
+            if watchdog != nil { notifier.send(.watchdog) }
+            notifier.send(.status(Self.status(busy: busy, workers: pool.workers, queued: queued)))
+            try? await Task.sleep(for: period)
+        }
+    }
+
+    static func status(busy: Int, workers: Int, queued: Int) -> String {
+        "\(busy)/\(workers) workers busy, \(queued) queued, scheduler off"
     }
 }
 

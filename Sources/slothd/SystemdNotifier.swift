@@ -27,6 +27,14 @@ struct SystemdNotifier: Sendable {
         sd_notify(0, message.wireText) > 0
     }
 
+    /// Sockets systemd passed (socket activation), taking them over: the variables are unset so that
+    /// nothing started later sees them.
+    func takeListenDescriptors() -> [Int32] {
+        let count = sd_listen_fds(1)
+        guard count > 0 else { return [] }
+        return (0..<count).map { sloth_sd_listen_fds_start() + $0 }
+    }
+
     /// The watchdog interval systemd expects pings within, if it set one for this process.
     var watchdogInterval: Duration? {
         var microseconds: UInt64 = 0

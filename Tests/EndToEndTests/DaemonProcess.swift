@@ -1,28 +1,51 @@
 import Foundation
 import TestSupport
 
-/// The real slothd on a temporary state directory and socket, stopped by PID.
+/// The real slothd on a temporary state directory and socket, stopped by PID. Started with posix_spawn
+/// and reaped with waitpid: Foundation's Process would also reap it, racing the CLI runs' own waits.
 final class DaemonProcess: @unchecked Sendable {
     let directory: URL
-    let process = Process()
+    private(set) var pid: pid_t = 0
+    private var exited: Int32?
     let notify: NotifyListener
     var socket: String { directory.appendingPathComponent("control.sock").path }
     var stateDirectory: String { directory.appendingPathComponent("state").path }
 
     static let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("slothd")
 
-    init(directory: URL? = nil, extraArguments: [String] = []) throws {
+    /// - Parameters:
+    ///   - socketActivated: start it under `systemd-socket-activate`, which binds the socket and passes it in.
+    ///   - environment: extra variables for the daemon.
+    init(directory: URL? = nil, extraArguments: [String] = [], socketActivated: Bool = false, environment extra: [String: String] = [:]) throws {
         self.directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("slothd-e2e-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
         notify = try NotifyListener(path: self.directory.appendingPathComponent("notify-\(UUID().uuidString.prefix(6)).sock").path)
-        process.executableURL = Self.binary
-        process.arguments = ["--state-dir", stateDirectory, "--socket", socket] + extraArguments
-        var environment = ProcessInfo.processInfo.environment
+        let daemonArguments = ["--state-dir", stateDirectory, "--socket", socket] + extraArguments
+        var environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
         environment["NOTIFY_SOCKET"] = notify.path
-        process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let argv = socketActivated
+            ? ["/usr/bin/systemd-socket-activate", "-l", socket, "-E", "NOTIFY_SOCKET=\(notify.path)"]
+                + extra.map { "-E\($0.key)=\($0.value)" } + [Self.binary.path] + daemonArguments
+            : [Self.binary.path] + daemonArguments
+        pid = try Self.spawn(argv, environment: environment.map { "\($0.key)=\($0.value)" })
+    }
+
+    private static func spawn(_ arguments: [String], environment: [String]) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        var argv = arguments.map { strdup($0) } + [nil]
+        var envp = environment.map { strdup($0) } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, arguments[0], &actions, nil, &argv, &envp) == 0 else { throw POSIXError(.ENOENT) }
+        return pid
     }
 
     /// READY=1 from the daemon, within a generous bound.
@@ -32,19 +55,26 @@ final class DaemonProcess: @unchecked Sendable {
         try await CLI.run(arguments, environment: ["SLOTH_SOCKET": socket, "SLOTHD_STATE_DIR": stateDirectory])
     }
 
-    func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+    func signal(_ number: Int32) { kill(pid, number) }
 
-    /// Waits for the process to exit (on its own thread); its exit status.
+    /// Waits for the process to exit (on its own thread); its exit status, or 128 + signal.
     func exitStatus() async -> Int32 {
         await withCheckedContinuation { continuation in
-            Thread.detachNewThread { [process] in
-                process.waitUntilExit()
-                continuation.resume(returning: process.terminationStatus)
+            Thread.detachNewThread { [self] in
+                var status: Int32 = 0
+                waitpid(pid, &status, 0)
+                let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+                exited = code
+                continuation.resume(returning: code)
             }
         }
     }
 
     deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        if exited == nil {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+        }
     }
 }

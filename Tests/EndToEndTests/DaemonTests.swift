@@ -17,6 +17,31 @@ struct DaemonTests {
         #expect(await daemon.exitStatus() == 0)
     }
 
+    @Test("WATCHDOG=1 arrives at half of WATCHDOG_USEC")
+    func watchdog() async throws {
+        let daemon = try DaemonProcess(environment: ["WATCHDOG_USEC": "400000"])
+        try #require(daemon.waitUntilReady() != nil)
+        #expect(daemon.notify.wait(for: "WATCHDOG=1", timeout: 5) != nil)
+        #expect(daemon.notify.wait(for: "WATCHDOG=1", timeout: 5) != nil)
+    }
+
+    @Test("socket activation: slothd serves the socket systemd passes in LISTEN_FDS")
+    func socketActivation() async throws {
+        let daemon = try DaemonProcess(socketActivated: true)
+        for _ in 0..<100 where !FileManager.default.fileExists(atPath: daemon.socket) { try await Task.sleep(for: .milliseconds(50)) }
+        let status = try await daemon.sloth(["status", "-o", "json"])
+        #expect(status.status == 0)
+        #expect(status.stdout.contains("\"version\":\"0.1.0\""))
+        #expect(daemon.notify.wait(for: "READY=1", timeout: 10) != nil)
+        let file = daemon.directory.appendingPathComponent("env.sloth").path
+        try "task('env'):command(function() return true, 'ok', {fds = os.getenv('LISTEN_FDS') or 'none', notify = exec.run('echo ${NOTIFY_SOCKET:-none}').stdout} end)\n"
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(try await daemon.sloth(["workflow", "add", "env", "--file", file]).status == 0)
+        let run = try await daemon.sloth(["run", "env", "-o", "json"])
+        #expect(run.stdout.contains("\"fds\":\"none\""), "jobs never see LISTEN_FDS")
+        #expect(run.stdout.contains("\"notify\":\"none\\n\""), "jobs never see NOTIFY_SOCKET")
+    }
+
     @Test("the catalog and an on-demand run through the CLI, with its logs")
     func catalogAndRun() async throws {
         let daemon = try DaemonProcess()
