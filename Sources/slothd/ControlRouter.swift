@@ -17,6 +17,7 @@ struct ControlRequest: Sendable {
 struct ControlResponse: Sendable {
     var status: Int
     var body: [UInt8]
+    var contentType = "application/json"
 
     static func json(_ value: some Encodable, status: Int = 200) -> ControlResponse {
         let encoder = JSONEncoder()
@@ -34,6 +35,7 @@ struct ControlResponse: Sendable {
 struct ControlRouter: Sendable {
     let database: CatalogDatabase
     let pool: WorkerPool
+    let metrics: DaemonMetrics
     let zone: ZoneRules
     let startedAt: Date
     let allowedUIDs: Set<UInt32>
@@ -44,6 +46,9 @@ struct ControlRouter: Sendable {
     func respond(_ request: ControlRequest) async -> ControlResponse {
         if let uid = request.peerUID, !allowedUIDs.contains(uid) {
             return .failure(403, "forbidden", "uid \(uid) may not use slothd (allowed: root, the daemon's user)")
+        }
+        if request.method == "GET" && request.path == ["unversioned", "metrics"] {
+            return ControlResponse(status: 200, body: metrics.text(), contentType: "text/plain; version=0.0.4")
         }
         do {
             return try await route(request)

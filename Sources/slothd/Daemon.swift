@@ -1,11 +1,14 @@
 import Catalog
 import Foundation
+import Logging
 import Runner
 import Scheduler
+import ServiceLifecycle
 
-/// The running daemon: the database, the worker pool and the control server, with systemd told what
-/// happens. SIGTERM/SIGINT: STOPPING=1, no new runs, running runs get the grace period, then are
-/// cancelled and recorded as interrupted.
+/// The running daemon: the database, the worker pool and the control server as services of one
+/// ServiceGroup, with systemd told what happens. SIGTERM/SIGINT: STOPPING=1, the socket closes, queued
+/// runs become interrupted, running runs get the grace period, then are cancelled and recorded as
+/// interrupted.
 struct Daemon {
     let configuration: DaemonConfiguration
     let notifier = SystemdNotifier()
@@ -18,54 +21,98 @@ struct Daemon {
         let runs = RunStore(database: database)
         let interrupted = try runs.interruptUnfinished(reason: "slothd stopped before the run finished")
         if interrupted > 0 { log.warn("marked \(interrupted) unfinished run(s) from a previous slothd as interrupted") }
+
         let activated = notifier.takeListenDescriptors()
         let listener: ControlServer.Listener = activated.first.map { .descriptor($0) } ?? .path(configuration.socketPath)
-        let where_ = activated.isEmpty ? configuration.socketPath : "the socket systemd passed (fd \(activated[0]))"
+        let place = activated.isEmpty ? configuration.socketPath : "the socket systemd passed (fd \(activated[0]))"
         if activated.isEmpty {
             try FileManager.default.createDirectory(atPath: (configuration.socketPath as NSString).deletingLastPathComponent,
                                                     withIntermediateDirectories: true)
         }
-        let runner = WorkflowRunner(database: database, echo: nil)
-        let pool = WorkerPool(workers: configuration.workers, capacity: configuration.queueCapacity, runner: runner, runs: runs)
-        let router = ControlRouter(database: database, pool: pool, zone: ZoneRules.host(), startedAt: Date(),
+        let metrics = DaemonMetrics()
+        let pool = WorkerPool(workers: configuration.workers, capacity: configuration.queueCapacity,
+                              runner: WorkflowRunner(database: database, echo: nil), runs: runs, metrics: metrics)
+        let router = ControlRouter(database: database, pool: pool, metrics: metrics, zone: ZoneRules.host(), startedAt: Date(),
                                    allowedUIDs: [0, getuid()])
-        let server = ControlServer(listener: listener, router: router)
-        let shutdown = ShutdownSignals()
-        let serving = Task {
-            try await server.run { [notifier, log, configuration] in
-                notifier.send(.ready(status: Self.status(busy: 0, workers: configuration.workers, queued: 0)))
-                log.info("slothd \(SlothVersionText.current) ready on \(where_) (state \(configuration.stateDirectory))")
-            }
-        }
-        let watchdog = Task { await keepSystemdInformed(pool: pool) }
-        let signal = await shutdown.next()
-        log.info("received \(signal), stopping")
-        notifier.send(.stopping)
-        serving.cancel()
-        _ = await serving.result
-        await pool.drain(grace: configuration.shutdownGrace)
-        watchdog.cancel()
+        let control = ControlService(server: ControlServer(listener: listener, router: router), notifier: notifier, log: log,
+                                     ready: Self.status(busy: 0, workers: configuration.workers, queued: 0),
+                                     place: place, stateDirectory: configuration.stateDirectory)
+        var logger = Logger(label: "slothd")
+        logger.logLevel = .warning
+        let group = ServiceGroup(configuration: .init(
+            services: [
+                .init(service: PoolService(pool: pool, grace: configuration.shutdownGrace)),
+                .init(service: SystemdService(daemon: self, pool: pool)),
+                .init(service: control),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
         if activated.isEmpty { try? FileManager.default.removeItem(atPath: configuration.socketPath) }
         log.info("stopped")
-    }
-}
-
-extension Daemon {
-    /// STATUS= every few seconds, and WATCHDOG=1 at half the interval systemd asked for. The ping goes
-    /// through the worker pool's actor, so a daemon whose pool hangs stops pinging and systemd restarts it.
-    func keepSystemdInformed(pool: WorkerPool) async {
-        let watchdog = notifier.watchdogInterval
-        let period = watchdog.map { min($0 / 2, .seconds(5)) } ?? .seconds(5)
-        while !Task.isCancelled {
-            let (busy, queued) = (await pool.busy, await pool.queued)
-            if watchdog != nil { notifier.send(.watchdog) }
-            notifier.send(.status(Self.status(busy: busy, workers: pool.workers, queued: queued)))
-            try? await Task.sleep(for: period)
-        }
     }
 
     static func status(busy: Int, workers: Int, queued: Int) -> String {
         "\(busy)/\(workers) workers busy, \(queued) queued, scheduler off"
+    }
+}
+
+/// The control socket; the first to stop, so no new work arrives while the rest drains.
+struct ControlService: Service {
+    let server: ControlServer
+    let notifier: SystemdNotifier
+    let log: DaemonLog
+    let ready: String
+    let place: String
+    let stateDirectory: String
+
+    func run() async throws {
+        try await withGracefulShutdownHandler {
+            do {
+                try await cancelWhenGracefulShutdown {
+                    try await server.run { [notifier, log, ready, place, stateDirectory] in
+                        notifier.send(.ready(status: ready))
+                        log.info("slothd \(SlothVersionText.current) ready on \(place) (state \(stateDirectory))")
+                    }
+                }
+            } catch is CancellationError {
+                // The socket closes on shutdown: that is the normal end of serving.
+            }
+        } onGracefulShutdown: { [notifier, log] in
+            log.info("stopping")
+            notifier.send(.stopping)
+        }
+    }
+}
+
+/// The worker pool: on shutdown it drains (grace period, then cancel).
+struct PoolService: Service {
+    let pool: WorkerPool
+    let grace: Duration
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await pool.drain(grace: grace)
+    }
+}
+
+/// STATUS= every few seconds, and WATCHDOG=1 at half the interval systemd asked for. The ping goes
+/// through the worker pool's actor, so a daemon whose pool hangs stops pinging and systemd restarts it.
+struct SystemdService: Service {
+    let daemon: Daemon
+    let pool: WorkerPool
+
+    func run() async throws {
+        let watchdog = daemon.notifier.watchdogInterval
+        let period = watchdog.map { min($0 / 2, .seconds(5)) } ?? .seconds(5)
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                let (busy, queued) = (await pool.busy, await pool.queued)
+                if watchdog != nil { daemon.notifier.send(.watchdog) }
+                daemon.notifier.send(.status(Daemon.status(busy: busy, workers: pool.workers, queued: queued)))
+                try await Task.sleep(for: period)
+            }
+        }
     }
 }
 
@@ -89,45 +136,5 @@ struct InstanceLock {
     func release() {
         flock(descriptor, LOCK_UN)
         close(descriptor)
-    }
-}
-
-/// Waits for SIGTERM or SIGINT (ignored as default actions so the daemon can stop in order).
-final class ShutdownSignals: @unchecked Sendable {
-    private var sources: [DispatchSourceSignal] = []
-    private var continuation: CheckedContinuation<String, Never>?
-    private let lock = NSLock()
-    private var received: String?
-
-    init() {
-        for (number, name) in [(SIGTERM, "SIGTERM"), (SIGINT, "SIGINT")] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [weak self] in self?.deliver(name) }
-            source.resume()
-            sources.append(source)
-        }
-    }
-
-    private func deliver(_ name: String) {
-        lock.lock()
-        received = received ?? name
-        let waiting = continuation
-        continuation = nil
-        lock.unlock()
-        waiting?.resume(returning: name)
-    }
-
-    func next() async -> String {
-        await withCheckedContinuation { continuation in
-            lock.lock()
-            if let received {
-                lock.unlock()
-                continuation.resume(returning: received)
-            } else {
-                self.continuation = continuation
-                lock.unlock()
-            }
-        }
     }
 }

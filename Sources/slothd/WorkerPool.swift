@@ -24,14 +24,15 @@ actor WorkerPool {
     let capacity: Int
     private let runner: WorkflowRunner
     private let runs: RunStore
+    private let metrics: DaemonMetrics
     private var queue: [Job] = []
     private var running: [Int64: RunCancellation] = [:]
     private var accepting = true
     private var stoppedByShutdown: Set<Int64> = []
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
 
-    init(workers: Int, capacity: Int, runner: WorkflowRunner, runs: RunStore) {
-        (self.workers, self.capacity, self.runner, self.runs) = (workers, capacity, runner, runs)
+    init(workers: Int, capacity: Int, runner: WorkflowRunner, runs: RunStore, metrics: DaemonMetrics) {
+        (self.workers, self.capacity, self.runner, self.runs, self.metrics) = (workers, capacity, runner, runs, metrics)
     }
 
     var busy: Int { running.count }
@@ -42,6 +43,7 @@ actor WorkerPool {
         guard queue.count < capacity else { throw .full(capacity: capacity) }
         queue.append(job)
         startNext()
+        metrics.pool(queued: queue.count, busy: running.count)
     }
 
     /// Cancels a queued or running run; false if it is neither.
@@ -81,6 +83,7 @@ actor WorkerPool {
             running[job.runID] = cancellation
             Task { await execute(job, cancellation) }
         }
+        metrics.pool(queued: queue.count, busy: running.count)
     }
 
     private func execute(_ job: Job, _ cancellation: RunCancellation) async {
@@ -91,6 +94,10 @@ actor WorkerPool {
         }
         if stoppedByShutdown.remove(job.runID) != nil {
             try? runs.relabel(job.runID, state: "interrupted", error: "slothd stopped while the run was running")
+        }
+        if let record = try? runs.run(job.runID) {
+            let seconds = Double((record.endedAt ?? record.queuedAt) - record.queuedAt) / 1000
+            metrics.runEnded(workflow: record.workflow, state: record.state, duration: .milliseconds(Int64(seconds * 1000)))
         }
         running[job.runID] = nil
         if running.isEmpty {

@@ -64,6 +64,12 @@ struct DaemonTests {
         #expect(runs.stdout.contains("\"state\":\"succeeded\""))
         #expect(runs.stdout.contains("\"trigger\":\"manual\""))
 
+        let metrics = try HTTPClient(unixSocket: daemon.socket, timeoutSeconds: 10).get("http://slothd/metrics")
+        #expect(metrics.status == 200)
+        #expect(metrics.text.contains("slothd_runs_total{workflow=\"hello\",state=\"succeeded\"} 1"))
+        #expect(metrics.text.contains("slothd_queue_depth"))
+        #expect(metrics.text.contains("slothd_run_duration_seconds_bucket"))
+
         let history = try await daemon.sloth(["workflow", "update", "hello", "--file", Workspace.examples.appendingPathComponent("fluent.sloth").path])
         #expect(history.status == 0)
         #expect(try await daemon.sloth(["workflow", "history", "hello", "-o", "json"]).stdout.contains("\"version\":2"))
@@ -121,6 +127,25 @@ struct DaemonTests {
         try #require(second.waitUntilReady() != nil)
         #expect(try await second.sloth(["runs", "show", "1", "-o", "json"]).stdout.contains("\"state\":\"interrupted\""))
         #expect(try await second.sloth(["workflow", "list", "-o", "json"]).stdout.contains("\"name\":\"long\""))
+    }
+
+    @Test("SIGTERM with a run in flight: the grace period passes, the run is interrupted, no process is left")
+    func stopWithRunInFlight() async throws {
+        let first = try DaemonProcess(extraArguments: ["--shutdown-grace", "1"])
+        try #require(first.waitUntilReady() != nil)
+        let file = first.directory.appendingPathComponent("long.sloth").path
+        try "task('long'):command(function() exec.run('sleep 381') end)\n".write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(try await first.sloth(["workflow", "add", "long", "--file", file]).status == 0)
+        #expect(try await first.sloth(["run", "long", "--detach"]).status == 0)
+        try await Task.sleep(for: .milliseconds(600))
+        first.signal(SIGTERM)
+        #expect(await first.exitStatus() == 0)
+        #expect(try await CLI.shell("pgrep -f 'slee[p] 381' || true").isEmpty)
+        let second = try DaemonProcess(directory: first.directory)
+        try #require(second.waitUntilReady() != nil)
+        let run = try await second.sloth(["runs", "show", "1", "-o", "json"]).stdout
+        #expect(run.contains("\"state\":\"interrupted\""))
+        #expect(run.contains("slothd stopped while the run was running"))
     }
 
     @Test("without a daemon the CLI says where it looked, exit 1")
