@@ -38,14 +38,14 @@ struct ControlRouter: Sendable {
     let metrics: DaemonMetrics
     let zone: ZoneRules
     let startedAt: Date
-    let allowedUIDs: Set<UInt32>
+    let access: AccessPolicy
 
     var workflows: WorkflowStore { WorkflowStore(database: database) }
     var runs: RunStore { RunStore(database: database) }
 
     func respond(_ request: ControlRequest) async -> ControlResponse {
-        if let uid = request.peerUID, !allowedUIDs.contains(uid) {
-            return .failure(403, "forbidden", "uid \(uid) may not use slothd (allowed: root, the daemon's user)")
+        if let uid = request.peerUID, !access.allows(uid) {
+            return .failure(403, "forbidden", "uid \(uid) may not use slothd (allowed: root, the daemon's user and its configured group)")
         }
         if request.method == "GET" && request.path == ["unversioned", "metrics"] {
             return ControlResponse(status: 200, body: metrics.text(), contentType: "text/plain; version=0.0.4")
@@ -195,8 +195,8 @@ struct ControlRouter: Sendable {
 
     private func status() async -> ControlAPI.Status {
         ControlAPI.Status(version: SlothVersion.current, pid: getpid(), uptime_seconds: Int64(Date().timeIntervalSince(startedAt)),
-                          workers: pool.workers, busy_workers: await pool.busy, queued: await pool.queued,
-                          queue_capacity: pool.capacity, scheduler: "off", database: database.path)
+                          workers: await pool.workers, busy_workers: await pool.busy, queued: await pool.queued,
+                          queue_capacity: await pool.capacity, scheduler: "off", database: database.path)
     }
 
     // MARK: pieces

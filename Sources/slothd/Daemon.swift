@@ -4,6 +4,7 @@ import Logging
 import Runner
 import Scheduler
 import ServiceLifecycle
+import UnixSignals
 
 /// The running daemon: the database, the worker pool and the control server as services of one
 /// ServiceGroup, with systemd told what happens. SIGTERM/SIGINT: STOPPING=1, the socket closes, queued
@@ -11,6 +12,7 @@ import ServiceLifecycle
 /// interrupted.
 struct Daemon {
     let configuration: DaemonConfiguration
+    let flags: DaemonConfiguration.Flags
     let notifier = SystemdNotifier()
     let log: DaemonLog
 
@@ -32,8 +34,9 @@ struct Daemon {
         let metrics = DaemonMetrics()
         let pool = WorkerPool(workers: configuration.workers, capacity: configuration.queueCapacity,
                               runner: WorkflowRunner(database: database, echo: nil), runs: runs, metrics: metrics)
+        let access = AccessPolicy(groupName: configuration.group)
         let router = ControlRouter(database: database, pool: pool, metrics: metrics, zone: ZoneRules.host(), startedAt: Date(),
-                                   allowedUIDs: [0, getuid()])
+                                   access: access)
         let control = ControlService(server: ControlServer(listener: listener, router: router), notifier: notifier, log: log,
                                      ready: Self.status(busy: 0, workers: configuration.workers, queued: 0),
                                      place: place, stateDirectory: configuration.stateDirectory)
@@ -43,6 +46,7 @@ struct Daemon {
             services: [
                 .init(service: PoolService(pool: pool, grace: configuration.shutdownGrace)),
                 .init(service: SystemdService(daemon: self, pool: pool)),
+                .init(service: ReloadService(daemon: self, pool: pool, access: access)),
                 .init(service: control),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
@@ -107,11 +111,41 @@ struct SystemdService: Service {
         let period = watchdog.map { min($0 / 2, .seconds(5)) } ?? .seconds(5)
         try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                let (busy, queued) = (await pool.busy, await pool.queued)
+                let (busy, queued, workers) = (await pool.busy, await pool.queued, await pool.workers)
                 if watchdog != nil { daemon.notifier.send(.watchdog) }
-                daemon.notifier.send(.status(Daemon.status(busy: busy, workers: pool.workers, queued: queued)))
+                daemon.notifier.send(.status(Daemon.status(busy: busy, workers: workers, queued: queued)))
                 try await Task.sleep(for: period)
             }
+        }
+    }
+}
+
+/// SIGHUP: RELOADING=1, read the configuration again, apply what can change while running (workers,
+/// queue, group), READY=1. A broken file is reported and the running configuration kept.
+struct ReloadService: Service {
+    let daemon: Daemon
+    let pool: WorkerPool
+    let access: AccessPolicy
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            for await _ in await UnixSignalsSequence(trapping: .sighup) { await reload() }
+        }
+    }
+
+    private func reload() async {
+        daemon.notifier.send(.reloading)
+        defer { daemon.notifier.send(.ready(status: "configuration reloaded")) }
+        do {
+            let fresh = try DaemonConfiguration.resolve(daemon.flags)
+            await pool.resize(workers: fresh.workers, capacity: fresh.queueCapacity)
+            access.set(groupName: fresh.group)
+            if fresh.stateDirectory != daemon.configuration.stateDirectory || fresh.socketPath != daemon.configuration.socketPath {
+                daemon.log.warn("state directory and socket changes take effect at the next start")
+            }
+            daemon.log.info("reloaded: \(fresh.workers) workers, queue \(fresh.queueCapacity), group \(fresh.group ?? "none")")
+        } catch {
+            daemon.log.error("reload failed, keeping the running configuration: \(error)")
         }
     }
 }

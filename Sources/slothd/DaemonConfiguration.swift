@@ -1,24 +1,95 @@
 import Catalog
 import Control
 import Foundation
+import Yams
 
-/// Everything slothd needs to know, loaded once at start: defaults < environment < flags.
-struct DaemonConfiguration: Sendable {
+/// Everything slothd needs to know, loaded at start and again on SIGHUP:
+/// defaults < the config file < environment < flags.
+struct DaemonConfiguration: Sendable, Equatable {
     var stateDirectory: String
     var socketPath: String
     var workers: Int
     var queueCapacity: Int
     var shutdownGrace: Duration
+    /// Members of this group may use the control socket too (besides root and the daemon's user).
+    var group: String?
+    var configFile: String?
 
-    static func resolve(stateDir: String?, socket: String?, workers: Int?, queue: Int?, grace: Int?,
-                        environment: [String: String] = ProcessInfo.processInfo.environment,
+    struct Flags: Sendable {
+        var configFile: String?
+        var stateDir: String?
+        var socket: String?
+        var workers: Int?
+        var queue: Int?
+        var grace: Int?
+    }
+
+    struct Invalid: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// `/etc/slothd/slothd.yaml` for root, `$XDG_CONFIG_HOME/slothd/slothd.yaml` (or `~/.config/…`) otherwise.
+    static func defaultConfigFile(environment: [String: String], uid: UInt32) -> String {
+        if uid == 0 { return "/etc/slothd/slothd.yaml" }
+        let base = environment["XDG_CONFIG_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil }
+            ?? (environment["HOME"] ?? "") + "/.config"
+        return base + "/slothd/slothd.yaml"
+    }
+
+    static func resolve(_ flags: Flags, environment: [String: String] = ProcessInfo.processInfo.environment,
                         uid: UInt32 = getuid()) throws -> DaemonConfiguration {
-        let state = try StateLocation.resolve(explicit: stateDir, environment: environment, uid: uid)
-        return DaemonConfiguration(
+        let path = flags.configFile ?? defaultConfigFile(environment: environment, uid: uid)
+        let file = try FileSettings.load(path, required: flags.configFile != nil)
+        let state = try StateLocation.resolve(explicit: flags.stateDir ?? (environment["SLOTHD_STATE_DIR"] == nil ? file.state_dir : nil),
+                                              environment: environment, uid: uid)
+        let socket = flags.socket ?? (environment["SLOTH_SOCKET"] == nil ? file.socket : nil)
+        let configuration = DaemonConfiguration(
             stateDirectory: state.directory,
             socketPath: SocketLocation.resolve(explicit: socket, environment: environment, uid: uid),
-            workers: workers ?? ProcessInfo.processInfo.activeProcessorCount,
-            queueCapacity: queue ?? 1000,
-            shutdownGrace: .seconds(grace ?? 30))
+            workers: flags.workers ?? file.workers ?? ProcessInfo.processInfo.activeProcessorCount,
+            queueCapacity: flags.queue ?? file.queue ?? 1000,
+            shutdownGrace: .seconds(flags.grace ?? file.shutdown_grace ?? 30),
+            group: file.group,
+            configFile: FileManager.default.fileExists(atPath: path) ? path : nil)
+        guard configuration.workers >= 1 else { throw Invalid(description: "\(path): workers must be at least 1") }
+        guard configuration.queueCapacity >= 0 else { throw Invalid(description: "\(path): queue must be 0 or more") }
+        if let group = configuration.group, getgrnam(group) == nil {
+            throw Invalid(description: "\(path): no such group \"\(group)\"")
+        }
+        return configuration
+    }
+
+    /// The keys the YAML file may set; anything else is refused by name.
+    struct FileSettings: Decodable {
+        var state_dir: String?
+        var socket: String?
+        var workers: Int?
+        var queue: Int?
+        var shutdown_grace: Int?
+        var group: String?
+
+        static let keys: Set<String> = ["state_dir", "socket", "workers", "queue", "shutdown_grace", "group"]
+
+        static func load(_ path: String, required: Bool) throws -> FileSettings {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                if required { throw Invalid(description: "cannot read config file \(path)") }
+                return FileSettings()
+            }
+            let text = String(decoding: data, as: UTF8.self)
+            do {
+                if let mapping = try Yams.load(yaml: text) as? [String: Any] {
+                    if let unknown = mapping.keys.sorted().first(where: { !keys.contains($0) }) {
+                        throw Invalid(description: "\(path): unknown setting \"\(unknown)\" (known: \(keys.sorted().joined(separator: ", ")))")
+                    }
+                }
+                return try YAMLDecoder().decode(FileSettings.self, from: text.isEmpty ? "{}" : text)
+            } catch let error as Invalid {
+                throw error
+            } catch {
+                throw Invalid(description: "\(path): \(error)")
+            }
+        }
+
+        init() {}
     }
 }

@@ -11,6 +11,9 @@ struct Slothd: AsyncParsableCommand {
         version: SlothVersion.current
     )
 
+    @Option(help: ArgumentHelp("YAML settings (default: /etc/slothd/slothd.yaml for root, else ~/.config/slothd/slothd.yaml).", valueName: "FILE"))
+    var config: String?
+
     @Option(help: ArgumentHelp("Directory of the database (default: $SLOTHD_STATE_DIR, $STATE_DIRECTORY, or per user).", valueName: "DIR"))
     var stateDir: String?
 
@@ -35,9 +38,12 @@ struct Slothd: AsyncParsableCommand {
     func run() async throws {
         let log = DaemonLog()
         do {
-            let configuration = try DaemonConfiguration.resolve(stateDir: stateDir, socket: socket, workers: workers, queue: queue,
-                                                                grace: shutdownGrace)
-            try await Daemon(configuration: configuration, log: log).run()
+            let flags = DaemonConfiguration.Flags(configFile: config, stateDir: stateDir, socket: socket, workers: workers,
+                                                  queue: queue, grace: shutdownGrace)
+            try await Daemon(configuration: try DaemonConfiguration.resolve(flags), flags: flags, log: log).run()
+        } catch let error as DaemonConfiguration.Invalid {
+            log.error("\(error)")
+            throw ExitCode(2)
         } catch {
             log.error("\(error)")
             throw ExitCode.failure

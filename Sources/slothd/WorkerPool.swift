@@ -20,8 +20,8 @@ actor WorkerPool {
         var request: RunRequest
     }
 
-    let workers: Int
-    let capacity: Int
+    private(set) var workers: Int
+    private(set) var capacity: Int
     private let runner: WorkflowRunner
     private let runs: RunStore
     private let metrics: DaemonMetrics
@@ -44,6 +44,12 @@ actor WorkerPool {
         queue.append(job)
         startNext()
         metrics.pool(queued: queue.count, busy: running.count)
+    }
+
+    /// New limits from a reloaded configuration: more workers start at once; fewer take effect as runs end.
+    func resize(workers: Int, capacity: Int) {
+        (self.workers, self.capacity) = (workers, capacity)
+        startNext()
     }
 
     /// Cancels a queued or running run; false if it is neither.

@@ -148,6 +148,27 @@ struct DaemonTests {
         #expect(run.contains("slothd stopped while the run was running"))
     }
 
+    @Test("SIGHUP reloads the config file: RELOADING=1, new worker count, READY=1; a bad file is refused at start")
+    func reload() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("slothd-e2e-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let config = directory.appendingPathComponent("slothd.yaml").path
+        try "workers: 1\nqueue: 10\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let daemon = try DaemonProcess(directory: directory, extraArguments: ["--config", config])
+        try #require(daemon.waitUntilReady() != nil)
+        #expect(try await daemon.sloth(["status", "-o", "json"]).stdout.contains("\"workers\":1"))
+        try "workers: 3\nqueue: 10\n".write(toFile: config, atomically: true, encoding: .utf8)
+        daemon.signal(SIGHUP)
+        #expect(daemon.notify.wait(for: "RELOADING=1", timeout: 10) != nil)
+        #expect(daemon.notify.wait(for: "READY=1", timeout: 10) != nil)
+        #expect(try await daemon.sloth(["status", "-o", "json"]).stdout.contains("\"workers\":3"))
+
+        try "workers: 2\nwokers: 3\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let refused = try await CLI.shell("\(DaemonProcess.binary.path) --config \(config) --state-dir \(directory.path)/other --socket \(directory.path)/other.sock 2>&1; echo exit=$?")
+        #expect(refused.contains("unknown setting \"wokers\""))
+        #expect(refused.hasSuffix("exit=2\n"))
+    }
+
     @Test("without a daemon the CLI says where it looked, exit 1")
     func unreachable() async throws {
         let result = try await CLI.run(["status"], environment: ["SLOTH_SOCKET": "/tmp/no-slothd-here.sock"])
