@@ -124,6 +124,7 @@ final class RunSession {
         lua.register(table: "file", FileModule.functions())
         lua.register(table: "state", StateModule.functions(StateStore(database: database)))
         lua.register(table: "event", EventModule.functions(EventStore(database: database), session: self))
+        lua.register(table: "__sloth_workflow", SlothModule.workflowFunctions(database))
         lua.setGlobal("values", request.values)
         do {
             try RuntimeSources.install(in: lua, cacheDirectory: (database.path as NSString).deletingLastPathComponent + "/cache")

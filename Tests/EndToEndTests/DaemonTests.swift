@@ -169,6 +169,21 @@ struct DaemonTests {
         #expect(refused.hasSuffix("exit=2\n"))
     }
 
+    @Test("examples/catalog.sloth adds to the daemon's catalog once (idempotent); workflow list shows it active")
+    func catalogFromLua() async throws {
+        let daemon = try DaemonProcess()
+        try #require(daemon.waitUntilReady() != nil)
+        let values = daemon.directory.appendingPathComponent("values.yaml").path
+        try "examples_dir: \(Workspace.examples.path)\n".write(toFile: values, atomically: true, encoding: .utf8)
+        let catalog = Workspace.examples.appendingPathComponent("catalog.sloth").path
+        let first = try await daemon.sloth(["run", "-f", catalog, "--values", values, "-o", "json"])
+        #expect(first.stdout.contains("\"added\":true"))
+        let second = try await daemon.sloth(["run", "-f", catalog, "--values", values, "-o", "json"])
+        #expect(second.stdout.contains("\"added\":false"))
+        let list = try await daemon.sloth(["workflow", "list"])
+        #expect(list.stdout.contains("nightly-hello  1        yes"))
+    }
+
     @Test("without a daemon the CLI says where it looked, exit 1")
     func unreachable() async throws {
         let result = try await CLI.run(["status"], environment: ["SLOTH_SOCKET": "/tmp/no-slothd-here.sock"])

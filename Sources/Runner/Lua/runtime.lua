@@ -18,6 +18,8 @@ net.download = function(url, destination) return modules.http.download(url, dest
 goroutine = modules.goroutine
 env = modules.env
 infra_test = load_part("infra_test")
+sloth = { workflow = __sloth_workflow, version = S.version and S.version() }
+__sloth_workflow = nil
 os.execute = modules.os_execute
 state.with_lock = modules.with_lock
 json = data
@@ -38,7 +40,7 @@ dofile = function(path) return assert(loadfile(path))() end
 local modules_by_name = {
   log = log, exec = exec, fs = fs, file = file, file_ops = file_ops, state = state, data = data,
   json = json, http = http, net = net, crypto = crypto, goroutine = goroutine, event = event,
-  values = values, env = env, infra_test = infra_test,
+  values = values, env = env, infra_test = infra_test, sloth = sloth,
 }
 local lua_require = require
 require = function(name)

@@ -1,0 +1,75 @@
+import Catalog
+import Crypto
+import Foundation
+
+/// `sloth.workflow.*`: the catalog from inside a workflow (the same database slothd serves).
+/// `add` is idempotent: it reports `{changed, message}`.
+enum SlothModule {
+    static func workflowFunctions(_ database: CatalogDatabase) -> [String: LuaState.HostFunction] {
+        let store = WorkflowStore(database: database)
+        let audit = AuditStore(database: database)
+        func name(_ args: [LuaValue]) -> String? { args.at(0).string ?? args.at(0)["name"].string }
+        func info(_ workflow: WorkflowStore.Workflow) -> LuaValue {
+            var fields: [String: LuaValue] = [
+                "name": .string(workflow.name), "version": .integer(Int64(workflow.version)), "active": .boolean(workflow.active),
+                "tags": .table(LuaTable(array: workflow.tags.map(LuaValue.string))), "usage_count": .integer(Int64(workflow.usageCount)),
+            ]
+            if let description = workflow.description { fields["description"] = .string(description) }
+            if let file = workflow.filePath { fields["file"] = .string(file) }
+            return .table(LuaTable(fields: fields))
+        }
+        func change(_ action: String, _ body: @escaping (String) throws -> Void) -> LuaState.HostFunction {
+            { args in
+                guard let target = name(args) else { return HostResult.failure("sloth.workflow.\(action): a name is required") }
+                do {
+                    try body(target)
+                    try? audit.record(uid: getuid(), action: "workflow.\(action)", object: target, detail: "from a workflow")
+                    return HostResult.ok
+                } catch {
+                    return HostResult.failure("\(error)")
+                }
+            }
+        }
+        return [
+            "add": { args in
+                let spec = args.at(0)
+                guard let target = spec["name"].string else { return HostResult.failure("sloth.workflow.add: a name is required") }
+                let file = spec["file"].string
+                guard let content = spec["content"].string ?? file.flatMap({ FileManager.default.contents(atPath: $0) })
+                    .map({ String(decoding: $0, as: UTF8.self) }) else {
+                    return HostResult.failure("sloth.workflow.add: cannot read \(file ?? "the workflow file")")
+                }
+                if let problem = WorkflowCheck.syntaxError(in: content, file: file ?? target) { return HostResult.failure(problem) }
+                let digest = SHA256.hash(data: Array(content.utf8)).map { String(format: "%02x", $0) }.joined()
+                do {
+                    let message: String, changed: Bool
+                    if (try? store.get(target, content: false)) == nil {
+                        _ = try store.add(.init(name: target, content: content, sha256: digest, filePath: file,
+                                                description: spec["description"].string,
+                                                tags: (spec["tags"].table?.array ?? []).compactMap(\.string),
+                                                active: spec["active"].bool ?? true))
+                        (message, changed) = ("added workflow \(target)", true)
+                    } else {
+                        let (updated, didChange) = try store.update(name: target, content: content, sha256: digest, filePath: file)
+                        (message, changed) = didChange ? ("updated \(target) to version \(updated.version)", true)
+                                                       : ("\(target) is up to date", false)
+                    }
+                    if changed { try? audit.record(uid: getuid(), action: "workflow.add", object: target, detail: "from a workflow") }
+                    return [LuaTable.record(["changed": .boolean(changed), "message": .string(message)])]
+                } catch {
+                    return HostResult.failure("\(error)")
+                }
+            },
+            "list": { _ in
+                do { return [.table(LuaTable(array: try store.list().map(info)))] } catch { return HostResult.failure("\(error)") }
+            },
+            "get": { args in
+                guard let target = name(args) else { return HostResult.failure("sloth.workflow.get: a name is required") }
+                do { return [info(try store.get(target, content: false))] } catch { return HostResult.failure("\(error)") }
+            },
+            "remove": change("remove") { try store.remove($0) },
+            "activate": change("activate") { _ = try store.setActive($0, true) },
+            "deactivate": change("deactivate") { _ = try store.setActive($0, false) },
+        ]
+    }
+}
