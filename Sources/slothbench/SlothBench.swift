@@ -6,6 +6,6 @@ struct SlothBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "slothbench",
         abstract: "slothd benchmarks.",
-        subcommands: [CronBench.self, RunnerBench.self]
+        subcommands: [CronBench.self, RunnerBench.self, DaemonBench.self]
     )
 }
