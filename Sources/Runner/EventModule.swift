@@ -3,9 +3,11 @@ import Catalog
 /// `event`: custom events, stored as rows (hooks dispatch them in a later stage).
 enum EventModule {
     static func functions(_ store: EventStore, session: RunSession) -> [String: LuaState.HostFunction] {
+        // Weak: the session owns the Lua state, which owns these functions.
+        weak let session = session
         func record(_ type: String, _ data: LuaValue) throws(LuaHostError) -> [LuaValue] {
             do {
-                return [.integer(try store.record(type: type, dataJSON: LuaJSON.encode(data), runID: session.runID))]
+                return [.integer(try store.record(type: type, dataJSON: LuaJSON.encode(data), runID: session?.runID))]
             } catch {
                 return HostResult.failure("event: \(error)")
             }

@@ -69,7 +69,7 @@ public final class WorkflowRunner: Sendable {
         session.runID = runID
         if request.streamLogs {
             let log = session.log
-            log.onWrite = { try? runs.appendLogs(run: runID, log.drain()) }
+            log.onWrite = { [unowned log] in try? runs.appendLogs(run: runID, log.drain()) }
         }
         let report = session.execute(runID: runID, workflow: plan.workflow, params: request.params)
         session.operations.cancelAll(graceSeconds: Self.teardownGraceSeconds)

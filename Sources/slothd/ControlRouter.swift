@@ -118,7 +118,7 @@ struct ControlRouter: Sendable {
         case ("POST", .runs): return try await startRun(request)
         case ("GET", .runs):
             let limit = Int(request.query["limit"] ?? "20") ?? 20
-            let filter = RunStore.Filter(workflow: request.query["workflow"], state: request.query["state"], limit: max(1, min(limit, 1000)))
+            let filter = RunStore.Filter(workflow: request.query["workflow"], state: request.query["state"], limit: max(1, min(limit, 100_000)))
             return .json(try runs.list(filter).map(wire))
         case ("GET", .run(let id)): return .json(wire(try run(id)))
         case ("GET", .runLogs(let id)): return try await logs(id, request)
@@ -188,7 +188,7 @@ struct ControlRouter: Sendable {
                 lines: lines.map { ControlAPI.LogLine(id: $0.id, at: time($0.line.at), level: $0.line.level, task: $0.line.task, message: $0.line.message) },
                 next: lines.last?.id ?? after, finished: !["queued", "running"].contains(found.state))
             if !lines.isEmpty || page.finished || ContinuousClock.now >= deadline { return .json(page) }
-            try await Task.sleep(for: .milliseconds(100))
+            try await Task.sleep(for: .milliseconds(10))
             found = try run(id)
         }
     }
