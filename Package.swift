@@ -66,6 +66,6 @@ let package = Package(
         .testTarget(name: "RunnerTests", dependencies: ["Runner", "Catalog", "TestSupport"]),
         .testTarget(name: "ControlTests", dependencies: ["Control", "TestSupport"]),
         .testTarget(name: "slothdTests", dependencies: ["slothd"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["sloth", "slothd", "Control", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["sloth", "slothd", "Control", "TestSupport"], exclude: ["Golden"]),
     ]
 )
