@@ -131,27 +131,24 @@ struct WorkflowCommand: ParsableCommand {
         func run() throws { try daemonCall { () throws(ControlClient.Error) in try connection.client.delete("/workflows/\(name)") } }
     }
 
+    static func setActive(_ name: String, _ active: Bool, _ connection: Connection) throws {
+        let workflow: ControlAPI.Workflow = try daemonCall { () throws(ControlClient.Error) in
+            try connection.client.post("/workflows/\(name)/\(active ? "activate" : "deactivate")", ControlClient.Empty())
+        }
+        try show(workflow, connection.output)
+    }
+
     struct Activate: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Make a workflow runnable.")
         @Argument var name: String
         @OptionGroup var connection: Connection
-        func run() throws {
-            let workflow: ControlAPI.Workflow = try daemonCall { () throws(ControlClient.Error) in
-                try connection.client.post("/workflows/\(name)/activate", ControlClient.Empty())
-            }
-            try WorkflowCommand.show(workflow, connection.output)
-        }
+        func run() throws { try WorkflowCommand.setActive(name, true, connection) }
     }
 
     struct Deactivate: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Keep a workflow in the catalog but refuse to run it.")
         @Argument var name: String
         @OptionGroup var connection: Connection
-        func run() throws {
-            let workflow: ControlAPI.Workflow = try daemonCall { () throws(ControlClient.Error) in
-                try connection.client.post("/workflows/\(name)/deactivate", ControlClient.Empty())
-            }
-            try WorkflowCommand.show(workflow, connection.output)
-        }
+        func run() throws { try WorkflowCommand.setActive(name, false, connection) }
     }
 }

@@ -70,6 +70,12 @@ struct DaemonTests {
         #expect(metrics.text.contains("slothd_queue_depth"))
         #expect(metrics.text.contains("slothd_run_duration_seconds_bucket"))
 
+        #expect(try await daemon.sloth(["workflow", "deactivate", "hello"]).status == 0)
+        let inactive = try await daemon.sloth(["run", "hello"])
+        #expect(inactive.status == 2)
+        #expect(inactive.stderr == "sloth: workflow \"hello\" is inactive (sloth workflow activate hello)\n")
+        #expect(try await daemon.sloth(["workflow", "activate", "hello"]).status == 0)
+
         let history = try await daemon.sloth(["workflow", "update", "hello", "--file", Workspace.examples.appendingPathComponent("fluent.sloth").path])
         #expect(history.status == 0)
         #expect(try await daemon.sloth(["workflow", "history", "hello", "-o", "json"]).stdout.contains("\"version\":2"))
