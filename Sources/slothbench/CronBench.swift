@@ -43,9 +43,7 @@ struct CronBench: ParsableCommand {
                                      geomean_nexts_per_sec: Self.geomean(results.map(\.nexts_per_sec)).rounded(),
                                      peers: peers.isEmpty ? nil : peers)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.withoutEscapingSlashes, .prettyPrinted]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            try printJSON(report)
         } else {
             for result in results {
                 print("\(result.expr.padding(toLength: 32, withPad: " ", startingAt: 0)) \(Int(result.nexts_per_sec))/s")

@@ -70,9 +70,7 @@ struct DaemonBench: ParsableCommand {
             sloth_run_p99_ms: latencies.isEmpty ? nil : (latencies[min(latencies.count - 1, latencies.count * 99 / 100)] * 10).rounded() / 10,
             rss_idle_kib: idle, rss_after_runs_kib: afterRuns)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            try printJSON(report)
         } else {
             print("\(report.succeeded_and_recorded)/\(runs) runs at \(Int(report.runs_per_sec))/s with \(workers) workers")
             print("sloth run NAME: p50 \(report.sloth_run_p50_ms ?? 0) ms, p99 \(report.sloth_run_p99_ms ?? 0) ms")

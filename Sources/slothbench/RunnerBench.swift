@@ -45,9 +45,7 @@ struct RunnerBench: ParsableCommand {
             exec_true_ms: Self.millis(execPerCall), posix_spawn_true_ms: Self.millis(spawnPerCall),
             exec_overhead_ms: Self.millis(execPerCall - spawnPerCall), cli_hello_world_median_ms: cli.map(Self.millis))
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            try printJSON(report)
         } else {
             print("trivial runs in-process: \(Int(report.trivial_runs_per_sec))/s")
             print("exec.run('true'): \(report.exec_true_ms) ms; posix_spawn /bin/true: \(report.posix_spawn_true_ms) ms; overhead \(report.exec_overhead_ms) ms")

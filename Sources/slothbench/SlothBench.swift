@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// `slothbench`: performance figures for docs/benchmarks.md; each suite prints JSON with `--json`.
 @main
@@ -8,4 +9,11 @@ struct SlothBench: ParsableCommand {
         abstract: "slothd benchmarks.",
         subcommands: [CronBench.self, RunnerBench.self, DaemonBench.self]
     )
+}
+
+/// Every suite's `--json` document: pretty, keys sorted, slashes as they are (zone names have them).
+func printJSON(_ report: some Encodable) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    print(String(decoding: try encoder.encode(report), as: UTF8.self))
 }
