@@ -4,7 +4,7 @@ import GRDB
 /// compare-and-swap and named locks. Every change is one immediate transaction, so several processes
 /// sharing the database see each other's updates atomically.
 public struct StateStore: Sendable {
-    public enum Error: Swift.Error, Equatable, CustomStringConvertible {
+    public enum Error: Swift.Error, Equatable, CustomStringConvertible, StorageFailure {
         case notANumber(key: String)
         case storage(String)
         public var description: String {
@@ -28,11 +28,11 @@ public struct StateStore: Sendable {
 
     /// The JSON text stored under `key`, unless absent or expired.
     public func get(_ key: String) throws(Error) -> String? {
-        try guarded { try database.read { try value($0, key) } }
+        try Error.guarding { try database.read { try value($0, key) } }
     }
 
     public func set(_ key: String, json: String, ttlSeconds: Double? = nil) throws(Error) {
-        try guarded {
+        try Error.guarding {
             try database.write { db in try put(db, key, json, ttlSeconds: ttlSeconds) }
         }
     }
@@ -40,7 +40,7 @@ public struct StateStore: Sendable {
     /// Removes `key`; true if it was there.
     @discardableResult
     public func delete(_ key: String) throws(Error) -> Bool {
-        try guarded {
+        try Error.guarding {
             try database.write { db in
                 let existed = try value(db, key) != nil
                 try db.execute(sql: "DELETE FROM state WHERE scope = ? AND key = ?", arguments: [scope, key])
@@ -51,7 +51,7 @@ public struct StateStore: Sendable {
 
     /// Live keys starting with `prefix`, sorted.
     public func keys(prefix: String = "") throws(Error) -> [String] {
-        try guarded {
+        try Error.guarding {
             try database.read { db in
                 try String.fetchAll(db, sql: """
                     SELECT key FROM state WHERE scope = ? AND substr(key, 1, ?) = ? AND \(Self.live) ORDER BY key
@@ -62,7 +62,7 @@ public struct StateStore: Sendable {
 
     /// Adds `delta` to the integer under `key` (absent counts as 0) and returns the new value.
     public func increment(_ key: String, by delta: Int64) throws(Error) -> Int64 {
-        let result: Result<Int64, Error> = try guarded {
+        let result: Result<Int64, Error> = try Error.guarding {
             try database.write { db in
                 let current = try value(db, key)
                 guard let number = current.map({ Int64($0) }) ?? 0 else { return .failure(.notANumber(key: key)) }
@@ -76,7 +76,7 @@ public struct StateStore: Sendable {
 
     /// Sets `key` to `new` only if it currently holds `expected` (nil: absent). True if it swapped.
     public func compareAndSwap(_ key: String, expected: String?, new: String) throws(Error) -> Bool {
-        try guarded {
+        try Error.guarding {
             try database.write { db in
                 guard try value(db, key) == expected else { return false }
                 try put(db, key, new, ttlSeconds: nil, keepExpiry: true)
@@ -88,7 +88,7 @@ public struct StateStore: Sendable {
     /// Deletes every key starting with `prefix`; returns how many live keys went.
     @discardableResult
     public func clear(prefix: String = "") throws(Error) -> Int {
-        try guarded {
+        try Error.guarding {
             try database.write { db in
                 let count = try Int.fetchOne(db, sql: """
                     SELECT count(*) FROM state WHERE scope = ? AND substr(key, 1, ?) = ? AND \(Self.live)
@@ -102,7 +102,7 @@ public struct StateStore: Sendable {
 
     /// Takes the named lock for `owner` unless someone else holds an unexpired one.
     public func tryLock(_ name: String, owner: String, ttlSeconds: Double) throws(Error) -> Bool {
-        try guarded {
+        try Error.guarding {
             try database.write { db in
                 let now = database.now()
                 try db.execute(sql: "DELETE FROM state_locks WHERE scope = ? AND name = ? AND expires_at <= ?",
@@ -116,7 +116,7 @@ public struct StateStore: Sendable {
     }
 
     public func unlock(_ name: String, owner: String) throws(Error) {
-        try guarded {
+        try Error.guarding {
             try database.write { db in
                 try db.execute(sql: "DELETE FROM state_locks WHERE scope = ? AND name = ? AND owner = ?",
                                arguments: [scope, name, owner])
@@ -147,9 +147,5 @@ public struct StateStore: Sendable {
                     expires_at = excluded.expires_at, updated_at = excluded.updated_at
                 """, arguments: [scope, key, json, expiry, now])
         }
-    }
-
-    private func guarded<T>(_ body: () throws -> T) throws(Error) -> T {
-        do { return try body() } catch let error as Error { throw error } catch { throw .storage("\(error)") }
     }
 }

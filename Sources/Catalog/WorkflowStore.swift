@@ -3,7 +3,7 @@ import GRDB
 
 /// The workflow catalog: a workflow per name, every add/update kept as a numbered version.
 public struct WorkflowStore: Sendable {
-    public enum Error: Swift.Error, Equatable, CustomStringConvertible {
+    public enum Error: Swift.Error, Equatable, CustomStringConvertible, StorageFailure {
         case duplicate(String)
         case unknown(String)
         case storage(String)
@@ -52,7 +52,7 @@ public struct WorkflowStore: Sendable {
     public init(database: CatalogDatabase) { self.database = database }
 
     public func add(_ new: NewWorkflow) throws(Error) -> Workflow {
-        try guarded {
+        try Error.guarding {
             try database.write { db in
                 guard try Row.fetchOne(db, sql: "SELECT 1 FROM workflows WHERE name = ?", arguments: [new.name]) == nil else {
                     throw Error.duplicate(new.name)
@@ -71,7 +71,7 @@ public struct WorkflowStore: Sendable {
 
     /// Stores `content` as the next version; the same content as the current version changes nothing.
     public func update(name: String, content: String, sha256: String, filePath: String?) throws(Error) -> (Workflow, changed: Bool) {
-        try guarded {
+        try Error.guarding {
             try database.write { db in
                 let current = try fetch(db, name, content: false)
                 guard current.sha256 != sha256 else { return (current, false) }
@@ -87,11 +87,11 @@ public struct WorkflowStore: Sendable {
     }
 
     public func get(_ name: String, content: Bool = true) throws(Error) -> Workflow {
-        try guarded { try database.read { try fetch($0, name, content: content) } }
+        try Error.guarding { try database.read { try fetch($0, name, content: content) } }
     }
 
     public func list() throws(Error) -> [Workflow] {
-        try guarded {
+        try Error.guarding {
             try database.read { db in
                 try String.fetchAll(db, sql: "SELECT name FROM workflows ORDER BY name").map { try fetch(db, $0, content: false) }
             }
@@ -99,7 +99,7 @@ public struct WorkflowStore: Sendable {
     }
 
     public func history(_ name: String) throws(Error) -> [Version] {
-        try guarded {
+        try Error.guarding {
             try database.read { db in
                 _ = try fetch(db, name, content: false)
                 return try Row.fetchAll(db, sql: """
@@ -113,7 +113,7 @@ public struct WorkflowStore: Sendable {
     }
 
     public func remove(_ name: String) throws(Error) {
-        try guarded {
+        try Error.guarding {
             try database.write { db in
                 try db.execute(sql: "DELETE FROM workflows WHERE name = ?", arguments: [name])
                 guard db.changesCount > 0 else { throw Error.unknown(name) }
@@ -122,7 +122,7 @@ public struct WorkflowStore: Sendable {
     }
 
     public func setActive(_ name: String, _ active: Bool) throws(Error) -> Workflow {
-        try guarded {
+        try Error.guarding {
             try database.write { db in
                 try db.execute(sql: "UPDATE workflows SET active = ?, updated_at = ? WHERE name = ?",
                                arguments: [active, database.now(), name])
@@ -134,7 +134,7 @@ public struct WorkflowStore: Sendable {
 
     /// Counts a run of the workflow.
     public func recordUse(_ name: String) throws(Error) {
-        try guarded {
+        try Error.guarding {
             try database.write { db in
                 try db.execute(sql: "UPDATE workflows SET usage_count = usage_count + 1, last_used_at = ? WHERE name = ?",
                                arguments: [database.now(), name])
@@ -165,9 +165,5 @@ public struct WorkflowStore: Sendable {
 
     private static func json(_ tags: [String]) -> String {
         String(decoding: (try? JSONEncoder().encode(tags)) ?? Data("[]".utf8), as: UTF8.self)
-    }
-
-    private func guarded<T>(_ body: () throws -> T) throws(Error) -> T {
-        do { return try body() } catch let error as Error { throw error } catch { throw .storage("\(error)") }
     }
 }

@@ -21,14 +21,7 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
     private static func listen(unixSocketPath: String?) throws -> (Int32, UInt16) {
         let fd: Int32, port: UInt16
         if let unixSocketPath {
-            fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_un()
-            address.sun_family = sa_family_t(AF_UNIX)
-            withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(unixSocketPath.utf8) + [0]) }
-            let bound = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-            }
-            guard bound == 0 else { throw POSIXError(.EADDRINUSE) }
+            fd = try boundUnixSocket(path: unixSocketPath, type: Int32(SOCK_STREAM.rawValue))
             port = 0
         } else {
             fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
