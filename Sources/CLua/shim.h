@@ -9,6 +9,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 #include <stdlib.h>
+#include <string.h>
 #include <stdatomic.h>
 #include <time.h>
 
@@ -30,10 +31,44 @@ static inline int sloth_luaL_loadbuffer(lua_State *L, const char *b, size_t n, c
     return luaL_loadbufferx(L, b, n, name, "t");
 }
 
+/* The runtime's own precompiled chunks, which slothd compiled itself (never workflow input). */
+static inline int sloth_lua_load_trusted_bytecode(lua_State *L, const char *b, size_t n, const char *name) {
+    return luaL_loadbufferx(L, b, n, name, "b");
+}
+
+/* lua_dump of the function on top into a malloc'ed buffer the caller frees. */
+typedef struct sloth_bytes { char *data; size_t size, capacity; } sloth_bytes;
+static int sloth_bytes_writer(lua_State *L, const void *p, size_t n, void *ud) {
+    (void)L;
+    sloth_bytes *out = (sloth_bytes *)ud;
+    if (out->size + n > out->capacity) {
+        size_t capacity = out->capacity ? out->capacity : 4096;
+        while (capacity < out->size + n) capacity *= 2;
+        char *grown = realloc(out->data, capacity);
+        if (grown == NULL) return 1;
+        out->data = grown;
+        out->capacity = capacity;
+    }
+    memcpy(out->data + out->size, p, n);
+    out->size += n;
+    return 0;
+}
+static inline int sloth_lua_dump_top(lua_State *L, sloth_bytes *out) { return lua_dump(L, sloth_bytes_writer, out, 1); }
+static inline void sloth_bytes_free(sloth_bytes *bytes) { free(bytes->data); bytes->data = NULL; }
+
 /* Per-state control block: memory accounting and cancellation.
  * While a Swift host function runs (in_swift > 0) the allocator over-commits and records
  * over_limit instead of failing, because a failing allocation would raise through Swift;
  * the trampoline raises "memory limit exceeded" once the Swift function has returned. */
+/* Small blocks (most Lua objects) come from per-state size-class free lists carved out of slabs:
+ * cheaper than malloc/free per object, and closing a state releases a few slabs instead of
+ * returning every object to malloc. Larger blocks use malloc. */
+#define SLOTH_SMALL_STEP 16
+#define SLOTH_SMALL_CLASSES 16                 /* blocks up to 256 bytes */
+#define SLOTH_SLAB_BYTES (64 * 1024)
+typedef struct sloth_slab { struct sloth_slab *next; } sloth_slab;
+typedef struct sloth_free_block { struct sloth_free_block *next; } sloth_free_block;
+
 typedef struct sloth_lua_ctl {
     size_t used;
     size_t limit;
@@ -41,7 +76,42 @@ typedef struct sloth_lua_ctl {
     int over_limit;
     atomic_int cancel;
     atomic_llong deadline_ms;   /* CLOCK_MONOTONIC milliseconds; 0 = none */
+    sloth_free_block *free_lists[SLOTH_SMALL_CLASSES];
+    sloth_slab *slabs;
+    char *slab_cursor;
+    char *slab_end;
 } sloth_lua_ctl;
+
+static inline int sloth_small_class(size_t size) {
+    return size <= SLOTH_SMALL_STEP * SLOTH_SMALL_CLASSES ? (int)((size + SLOTH_SMALL_STEP - 1) / SLOTH_SMALL_STEP) - 1 : -1;
+}
+
+static void *sloth_small_take(sloth_lua_ctl *c, int class) {
+    sloth_free_block *block = c->free_lists[class];
+    if (block) { c->free_lists[class] = block->next; return block; }
+    size_t bytes = (size_t)(class + 1) * SLOTH_SMALL_STEP;
+    if (c->slab_cursor == NULL || c->slab_cursor + bytes > c->slab_end) {
+        sloth_slab *slab = (sloth_slab *)malloc(SLOTH_SLAB_BYTES);
+        if (!slab) return NULL;
+        slab->next = c->slabs;
+        c->slabs = slab;
+        c->slab_cursor = (char *)slab + SLOTH_SMALL_STEP;
+        c->slab_end = (char *)slab + SLOTH_SLAB_BYTES;
+    }
+    void *p = c->slab_cursor;
+    c->slab_cursor += bytes;
+    return p;
+}
+
+static void sloth_small_give(sloth_lua_ctl *c, int class, void *p) {
+    sloth_free_block *block = (sloth_free_block *)p;
+    block->next = c->free_lists[class];
+    c->free_lists[class] = block;
+}
+
+static void sloth_slabs_free(sloth_lua_ctl *c) {
+    while (c->slabs) { sloth_slab *next = c->slabs->next; free(c->slabs); c->slabs = next; }
+}
 
 static inline long long sloth_monotonic_ms(void) {
     struct timespec ts;
@@ -52,12 +122,29 @@ static inline long long sloth_monotonic_ms(void) {
 static void *sloth_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     sloth_lua_ctl *c = (sloth_lua_ctl *)ud;
     size_t old = ptr ? osize : 0;
-    if (nsize == 0) { free(ptr); c->used -= old; return NULL; }
+    int old_class = ptr ? sloth_small_class(osize) : -1;
+    if (nsize == 0) {
+        if (old_class >= 0) sloth_small_give(c, old_class, ptr); else free(ptr);
+        c->used -= old;
+        return NULL;
+    }
     if (c->limit && c->used - old + nsize > c->limit && nsize > old) {
         if (!c->in_swift) return NULL;
         c->over_limit = 1;
     }
-    void *p = realloc(ptr, nsize);
+    int new_class = sloth_small_class(nsize);
+    void *p;
+    if (ptr && old_class >= 0 && old_class == new_class) {
+        p = ptr;
+    } else if (old_class < 0 && new_class < 0) {
+        p = realloc(ptr, nsize);
+    } else {
+        p = new_class >= 0 ? sloth_small_take(c, new_class) : malloc(nsize);
+        if (p && ptr) {
+            memcpy(p, ptr, old < nsize ? old : nsize);
+            if (old_class >= 0) sloth_small_give(c, old_class, ptr); else free(ptr);
+        }
+    }
     if (p) c->used = c->used - old + nsize;
     return p;
 }
@@ -84,7 +171,7 @@ static inline lua_State *sloth_lua_newstate(size_t limit, int hook_every) {
     if (!c) return NULL;
     c->limit = limit;
     lua_State *L = lua_newstate(sloth_lua_alloc, c);
-    if (!L) { free(c); return NULL; }
+    if (!L) { sloth_slabs_free(c); free(c); return NULL; }
     lua_atpanic(L, sloth_lua_panic);
     if (hook_every > 0) lua_sethook(L, sloth_lua_cancel_hook, LUA_MASKCOUNT, hook_every);
     return L;
@@ -93,7 +180,7 @@ static inline sloth_lua_ctl *sloth_lua_getctl(lua_State *L) { void *ud; lua_geta
 static inline void sloth_lua_cancel(sloth_lua_ctl *c) { atomic_store(&c->cancel, 1); }
 static inline void sloth_lua_set_deadline(lua_State *L, long long ms) { atomic_store(&sloth_lua_getctl(L)->deadline_ms, ms); }
 static inline size_t sloth_lua_memused(lua_State *L) { return sloth_lua_getctl(L)->used; }
-static inline void sloth_lua_close(lua_State *L) { sloth_lua_ctl *c = sloth_lua_getctl(L); lua_close(L); free(c); }
+static inline void sloth_lua_close(lua_State *L) { sloth_lua_ctl *c = sloth_lua_getctl(L); lua_close(L); sloth_slabs_free(c); free(c); }
 
 /* luaL_openlibs can raise LUA_ERRMEM, so it runs under pcall. */
 static int sloth_lua_openlibs_k(lua_State *L) { luaL_openlibs(L); return 0; }

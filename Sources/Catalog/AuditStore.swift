@@ -7,10 +7,13 @@ public struct AuditStore: Sendable {
     public init(database: CatalogDatabase) { self.database = database }
 
     public func record(uid: UInt32?, action: String, object: String, detail: String? = nil) throws {
-        try database.write { db in
-            try db.execute(sql: "INSERT INTO audit(at, uid, action, object, detail) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [database.now(), uid.map { Int64($0) }, action, object, detail])
-        }
+        try database.write { db in try Self.insert(db, at: database.now(), uid: uid, action: action, object: object, detail: detail) }
+    }
+
+    /// The audit row of a change made by another store, inside that change's transaction.
+    static func insert(_ db: Database, at: Int64, uid: UInt32?, action: String, object: String, detail: String?) throws {
+        try db.execute(cached: "INSERT INTO audit(at, uid, action, object, detail) VALUES (?, ?, ?, ?, ?)",
+                       [at, uid.map { Int64($0) }, action, object, detail])
     }
 
     public func recent(limit: Int = 50) throws -> [(uid: Int64?, action: String, object: String)] {

@@ -160,4 +160,17 @@ public final class CatalogDatabase: Sendable {
     func read<T>(_ body: (Database) throws -> T) throws -> T {
         try pool.read(body)
     }
+
+    /// For one SELECT, which SQLite runs atomically on its own: skips the transaction around it
+    /// (these reads happen for every run and every log poll).
+    func readSingleStatement<T>(_ body: (Database) throws -> T) throws -> T {
+        try pool.unsafeRead(body)
+    }
+}
+
+extension Database {
+    /// Statements run for every run are prepared once per connection: preparing costs more than executing.
+    func execute(cached sql: String, _ arguments: StatementArguments) throws {
+        try cachedStatement(sql: sql).execute(arguments: arguments)
+    }
 }

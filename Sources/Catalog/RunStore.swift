@@ -43,11 +43,11 @@ public struct RunStore: Sendable {
         public var workflowVersion: String?
         public var trigger: String
         public var state: String
-        public var error: String?
+        public var error: String? = nil
         public var queuedAt: Int64
-        public var startedAt: Int64?
-        public var endedAt: Int64?
-        public var resultJSON: String?
+        public var startedAt: Int64? = nil
+        public var endedAt: Int64? = nil
+        public var resultJSON: String? = nil
     }
 
     /// Log lines kept per run; past it one marker line says how many were dropped.
@@ -57,22 +57,36 @@ public struct RunStore: Sendable {
 
     public init(database: CatalogDatabase) { self.database = database }
 
-    /// Records a run waiting for a worker, in state `queued`.
-    public func queue(_ run: NewRun) throws -> Int64 {
+    /// Who asked for a run, for the audit table.
+    public struct Requester: Sendable {
+        public var uid: UInt32?
+        public init(uid: UInt32?) { self.uid = uid }
+    }
+
+    /// Records a run waiting for a worker, in state `queued`, counts a use of its workflow and audits
+    /// the request: one transaction, as the daemon does this for every run.
+    public func queue(_ run: NewRun, requester: Requester? = nil) throws -> Run {
         try database.write { db in
-            try db.execute(sql: """
+            let now = database.now()
+            try db.execute(cached: """
                 INSERT INTO runs(workflow, workflow_version, trigger, stack, file, state, queued_at)
                 VALUES (?, ?, ?, ?, ?, 'queued', ?)
-                """, arguments: [run.workflow, run.workflowVersion, run.trigger, run.stack, run.file, database.now()])
-            return db.lastInsertedRowID
+                """, [run.workflow, run.workflowVersion, run.trigger, run.stack, run.file, now])
+            let id = db.lastInsertedRowID
+            try db.execute(cached: "UPDATE workflows SET usage_count = usage_count + 1, last_used_at = ? WHERE name = ?", [now, run.workflow])
+            if let requester {
+                try AuditStore.insert(db, at: now, uid: requester.uid, action: "run.start", object: run.workflow, detail: "run \(id)")
+            }
+            return Run(id: id, workflow: run.workflow, workflowVersion: run.workflowVersion, trigger: run.trigger, state: "queued",
+                       queuedAt: now)
         }
     }
 
     /// A queued run is taken by a worker; false if it is no longer queued (cancelled meanwhile).
     public func markStarted(_ id: Int64) throws -> Bool {
         try database.write { db in
-            try db.execute(sql: "UPDATE runs SET state = 'running', started_at = ? WHERE id = ? AND state = 'queued'",
-                           arguments: [database.now(), id])
+            try db.execute(cached: "UPDATE runs SET state = 'running', started_at = ? WHERE id = ? AND state = 'queued'",
+                           [database.now(), id])
             return db.changesCount > 0
         }
     }
@@ -123,8 +137,8 @@ public struct RunStore: Sendable {
 
     /// Log lines after the one with id `after`, with their ids.
     public func logs(run id: Int64, after: Int64) throws -> [(id: Int64, line: LogLine)] {
-        try database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM run_logs WHERE run_id = ? AND id > ? ORDER BY id LIMIT 1000",
+        try database.readSingleStatement { db in
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM run_logs WHERE run_id = ? AND id > ? ORDER BY id LIMIT 1000"),
                              arguments: [id, after]).map {
                 ($0["id"], LogLine(at: $0["at"], level: $0["level"], task: $0["task"], message: $0["message"], fieldsJSON: $0["fields_json"]))
             }
@@ -151,37 +165,40 @@ public struct RunStore: Sendable {
 
     public func appendLogs(run id: Int64, _ lines: [LogLine]) throws {
         guard !lines.isEmpty else { return }
+        try database.write { db in try Self.insert(db, logs: lines, run: id) }
+    }
+
+    /// Closes a run with its final state, last log lines, task results and result document, in one transaction.
+    public func finish(run id: Int64, state: String, error: String?, tasks: [TaskResult], resultJSON: String, logs: [LogLine] = []) throws {
         try database.write { db in
-            var count = try Int.fetchOne(db, sql: "SELECT count(*) FROM run_logs WHERE run_id = ?", arguments: [id]) ?? 0
-            for line in lines {
-                count += 1
-                if count > Self.maxLogLines + 1 { continue }
-                let isMarker = count == Self.maxLogLines + 1
-                try db.execute(sql: """
-                    INSERT INTO run_logs(run_id, at, level, task, message, fields_json) VALUES (?, ?, ?, ?, ?, ?)
-                    """, arguments: [id, line.at, isMarker ? "warn" : line.level, isMarker ? nil : line.task,
-                                     isMarker ? "log truncated after \(Self.maxLogLines) lines" : line.message,
-                                     isMarker ? nil : line.fieldsJSON])
+            try Self.insert(db, logs: logs, run: id)
+            try db.execute(cached: "UPDATE runs SET state = ?, error = ?, ended_at = ?, result_json = ? WHERE id = ?",
+                           [state, error, database.now(), resultJSON, id])
+            for task in tasks {
+                try db.execute(cached: """
+                    INSERT OR REPLACE INTO run_tasks(run_id, name, status, attempts, duration_ms, error, output_json)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """, [id, task.name, task.status, task.attempts, task.durationMillis, task.error, task.outputJSON])
             }
         }
     }
 
-    /// Closes a run with its final state, task results and result document, in one transaction.
-    public func finish(run id: Int64, state: String, error: String?, tasks: [TaskResult], resultJSON: String) throws {
-        try database.write { db in
-            try db.execute(sql: "UPDATE runs SET state = ?, error = ?, ended_at = ?, result_json = ? WHERE id = ?",
-                           arguments: [state, error, database.now(), resultJSON, id])
-            for task in tasks {
-                try db.execute(sql: """
-                    INSERT OR REPLACE INTO run_tasks(run_id, name, status, attempts, duration_ms, error, output_json)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [id, task.name, task.status, task.attempts, task.durationMillis, task.error, task.outputJSON])
-            }
+    private static func insert(_ db: Database, logs lines: [LogLine], run id: Int64) throws {
+        guard !lines.isEmpty else { return }
+        var count = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM run_logs WHERE run_id = ?"), arguments: [id]) ?? 0
+        for line in lines {
+            count += 1
+            if count > maxLogLines + 1 { continue }
+            let isMarker = count == maxLogLines + 1
+            try db.execute(cached: """
+                INSERT INTO run_logs(run_id, at, level, task, message, fields_json) VALUES (?, ?, ?, ?, ?, ?)
+                """, [id, line.at, isMarker ? "warn" : line.level, isMarker ? nil : line.task,
+                      isMarker ? "log truncated after \(maxLogLines) lines" : line.message, isMarker ? nil : line.fieldsJSON])
         }
     }
 
     public func run(_ id: Int64) throws -> Run? {
-        try database.read { db in try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [id]).map(Self.run) }
+        try database.readSingleStatement { db in try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM runs WHERE id = ?"), arguments: [id]).map(Self.run) }
     }
 
     public func tasks(run id: Int64) throws -> [TaskResult] {

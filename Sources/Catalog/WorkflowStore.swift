@@ -87,7 +87,7 @@ public struct WorkflowStore: Sendable {
     }
 
     public func get(_ name: String, content: Bool = true) throws(Error) -> Workflow {
-        try Error.guarding { try database.read { try fetch($0, name, content: content) } }
+        try Error.guarding { try database.readSingleStatement { try fetch($0, name, content: content) } }
     }
 
     public func list() throws(Error) -> [Workflow] {
@@ -132,23 +132,13 @@ public struct WorkflowStore: Sendable {
         }
     }
 
-    /// Counts a run of the workflow.
-    public func recordUse(_ name: String) throws(Error) {
-        try Error.guarding {
-            try database.write { db in
-                try db.execute(sql: "UPDATE workflows SET usage_count = usage_count + 1, last_used_at = ? WHERE name = ?",
-                               arguments: [database.now(), name])
-            }
-        }
-    }
-
     // MARK: rows
 
     private func fetch(_ db: Database, _ name: String, content: Bool) throws -> Workflow {
-        guard let row = try Row.fetchOne(db, sql: """
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: """
             SELECT w.*, v.sha256, v.file_path, v.content FROM workflows w
             JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.current_version WHERE w.name = ?
-            """, arguments: [name]) else { throw Error.unknown(name) }
+            """), arguments: [name]) else { throw Error.unknown(name) }
         let tags = (try? JSONDecoder().decode([String].self, from: Data((row["tags_json"] as String).utf8))) ?? []
         return Workflow(name: row["name"], description: row["description"], tags: tags, active: row["active"],
                         version: row["current_version"], sha256: row["sha256"], filePath: row["file_path"],

@@ -1,5 +1,6 @@
 import CCurl
 import Foundation
+import Synchronization
 
 /// A minimal blocking HTTP client over libcurl (the only Swift file that imports CCurl).
 /// It speaks TCP or, with `unixSocket`, HTTP over a Unix socket: how `sloth` reaches slothd.
@@ -35,6 +36,36 @@ public struct HTTPClient: Sendable {
 
     public var unixSocket: String?
     public var timeoutMillis: Int
+    /// Idle handles keep their connection open, so the next request to the same peer skips the connect
+    /// (copies of the client share them).
+    private let idleHandles = IdleHandles()
+
+    private final class IdleHandles: Sendable {
+        /// A libcurl handle is used by one request at a time; the mutex hands it from one to the next.
+        struct Handle: @unchecked Sendable { let pointer: UnsafeMutableRawPointer }
+        let handles = Mutex<[Handle]>([])
+        static let kept = 8
+
+        func take() -> UnsafeMutableRawPointer? {
+            if let handle = handles.withLock({ $0.popLast() }) {
+                curl_easy_reset(handle.pointer)
+                return handle.pointer
+            }
+            return curl_easy_init()
+        }
+
+        func give(_ pointer: UnsafeMutableRawPointer) {
+            let handle = Handle(pointer: pointer)
+            let kept = handles.withLock { idle in
+                guard idle.count < Self.kept else { return false }
+                idle.append(handle)
+                return true
+            }
+            if !kept { curl_easy_cleanup(pointer) }
+        }
+
+        deinit { handles.withLock { $0.forEach { curl_easy_cleanup($0.pointer) } } }
+    }
 
     public init(unixSocket: String? = nil, timeoutSeconds: Int = 30) {
         self.unixSocket = unixSocket
@@ -49,10 +80,10 @@ public struct HTTPClient: Sendable {
     }
 
     public func send(_ request: Request) throws(Error) -> Response {
-        guard Self.globalInit == CURLE_OK, let handle = curl_easy_init() else {
+        guard Self.globalInit == CURLE_OK, let handle = idleHandles.take() else {
             throw .transport(url: request.url, message: "cannot initialise libcurl")
         }
-        defer { curl_easy_cleanup(handle) }
+        defer { idleHandles.give(handle) }
         let sink = ResponseSink()
         let context = Unmanaged.passUnretained(sink).toOpaque()
         var headerList: UnsafeMutablePointer<curl_slist>?

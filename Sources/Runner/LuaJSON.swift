@@ -8,9 +8,16 @@ enum LuaJSON {
     }
 
     /// Compact JSON with sorted keys, so equal values always give equal text (state compares text).
+    /// Sorted keys, slashes unescaped. The compact form is written directly: every run stores several
+    /// documents, and Foundation's encoder costs more than the rest of a trivial run's bookkeeping.
     static func encode(_ value: LuaValue, pretty: Bool = false) -> String {
+        guard pretty else {
+            var text = ""
+            JSONValue(value).write(to: &text)
+            return text
+        }
         let encoder = JSONEncoder()
-        encoder.outputFormatting = pretty ? [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted] : [.sortedKeys, .withoutEscapingSlashes]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]
         guard let data = try? encoder.encode(JSONValue(value)) else { return "null" }
         return String(decoding: data, as: UTF8.self)
     }
@@ -117,6 +124,53 @@ enum JSONValue: Codable, Equatable {
         else if let text = try? container.decode(String.self) { self = .string(text) }
         else if let items = try? container.decode([JSONValue].self) { self = .array(items) }
         else { self = .object(try container.decode([String: JSONValue].self)) }
+    }
+
+    /// Compact JSON, as JSONEncoder writes it with sorted keys and unescaped slashes.
+    func write(to text: inout String) {
+        switch self {
+        case .null: text += "null"
+        case .bool(let flag): text += flag ? "true" : "false"
+        case .int(let number): text += String(number)
+        case .double(let number):
+            text += number.rounded() == number && abs(number) < 1e15 ? String(Int64(number)) : "\(number)"
+        case .string(let string): Self.write(string: string, to: &text)
+        case .array(let items):
+            text += "["
+            for (index, item) in items.enumerated() {
+                if index > 0 { text += "," }
+                item.write(to: &text)
+            }
+            text += "]"
+        case .object(let fields):
+            text += "{"
+            for (index, key) in fields.keys.sorted().enumerated() {
+                if index > 0 { text += "," }
+                Self.write(string: key, to: &text)
+                text += ":"
+                fields[key]!.write(to: &text)
+            }
+            text += "}"
+        }
+    }
+
+    private static func write(string: String, to text: inout String) {
+        text += "\""
+        for scalar in string.unicodeScalars {
+            switch scalar {
+            case "\"": text += "\\\""
+            case "\\": text += "\\\\"
+            case "\n": text += "\\n"
+            case "\r": text += "\\r"
+            case "\t": text += "\\t"
+            case "\u{08}": text += "\\b"
+            case "\u{0C}": text += "\\f"
+            case _ where scalar.value < 0x20:
+                text += "\\u00" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
+            default: text.unicodeScalars.append(scalar)
+            }
+        }
+        text += "\""
     }
 
     func encode(to encoder: Encoder) throws {

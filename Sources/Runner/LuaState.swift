@@ -49,9 +49,66 @@ public final class LuaState {
         lua_setglobal(state, table)
     }
 
+    /// Host functions that capture nothing of a run, boxed once and shared by every state.
+    public final class SharedTable: @unchecked Sendable {
+        fileprivate let boxes: [(name: String, box: HostFunctionBox)]
+        public init(_ functions: [String: HostFunction]) {
+            boxes = functions.map { ($0.key, HostFunctionBox($0.value)) }
+        }
+    }
+
+    /// Like `register(table:_:)`, without boxing each function again.
+    public func register(table: String, _ shared: SharedTable) {
+        if lua_getglobal(state, table) != LUA_TTABLE {
+            sloth_lua_pop(state, 1)
+            sloth_lua_newtable(state)
+        }
+        for (name, box) in shared.boxes {
+            sloth_lua_pushswiftfunction(state, LuaState.trampolineTarget, Unmanaged.passUnretained(box).toOpaque())
+            lua_setfield(state, -2, name)
+        }
+        lua_setglobal(state, table)
+    }
+
     public func setGlobal(_ name: String, _ value: LuaValue) {
         Self.push(state, value)
         lua_setglobal(state, name)
+    }
+
+    /// Sets the global `name` to a table of byte strings (Lua strings need not be text).
+    public func setGlobal(_ name: String, bytes: [String: [UInt8]]) {
+        sloth_lua_newtable(state)
+        for (key, value) in bytes {
+            value.withUnsafeBufferPointer { buffer in
+                buffer.withMemoryRebound(to: CChar.self) { _ = lua_pushlstring(state, $0.baseAddress, $0.count) }
+            }
+            lua_setfield(state, -2, key)
+        }
+        lua_setglobal(state, name)
+    }
+
+    /// Runs bytecode that `bytecode(compiling:chunkName:)` made from the runtime's own sources; never
+    /// workflow input, since malformed bytecode can crash the VM.
+    @discardableResult
+    public func runTrusted(bytecode: [UInt8], chunkName: String) throws(LuaError) -> [LuaValue] {
+        let base = lua_gettop(state)
+        defer { lua_settop(state, base) }
+        sloth_lua_pushtraceback(state)
+        let loaded = bytecode.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { sloth_lua_load_trusted_bytecode(state, $0.baseAddress, $0.count, "=" + chunkName) }
+        }
+        guard loaded == LUA_OK else { throw .syntax(.init(file: chunkName, line: nil), message: Self.string(state, at: -1) ?? "bad bytecode") }
+        return try protectedCall(arguments: 0, base: base)
+    }
+
+    /// Compiles Lua text to bytecode, keeping line information for error messages.
+    public static func bytecode(compiling source: String, chunkName: String) throws(LuaError) -> [UInt8] {
+        let lua = try LuaState()
+        try lua.compile(source, chunkName: chunkName, prefix: "=")
+        var dumped = sloth_bytes(data: nil, size: 0, capacity: 0)
+        defer { sloth_bytes_free(&dumped) }
+        guard sloth_lua_dump_top(lua.state, &dumped) == 0, let data = dumped.data else { throw .memoryLimit }
+        return Array(UnsafeRawBufferPointer(start: data, count: dumped.size))
     }
 
     /// Loads and runs a chunk under a protected call; `chunkName` is what Lua's messages call the file.
@@ -73,8 +130,8 @@ public final class LuaState {
     }
 
     /// Pushes the compiled chunk, or throws its syntax error (located at file:line).
-    private func compile(_ source: String, chunkName: String) throws(LuaError) {
-        let loaded = source.withCString { sloth_luaL_loadbuffer(state, $0, source.utf8.count, "@" + chunkName) }
+    private func compile(_ source: String, chunkName: String, prefix: String = "@") throws(LuaError) {
+        let loaded = source.withCString { sloth_luaL_loadbuffer(state, $0, source.utf8.count, prefix + chunkName) }
         guard loaded == LUA_OK else {
             let (at, message, _) = LuaError.split(Self.string(state, at: -1) ?? "syntax error")
             throw loaded == LUA_ERRMEM ? .memoryLimit : .syntax(at, message: message)
@@ -125,7 +182,7 @@ public final class LuaState {
 
     // MARK: the bridge
 
-    private final class HostFunctionBox {
+    fileprivate final class HostFunctionBox {
         let body: HostFunction
         init(_ body: @escaping HostFunction) { self.body = body }
     }

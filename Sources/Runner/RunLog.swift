@@ -13,8 +13,12 @@ public final class RunLog {
     private let echoLevel: Level
     private let now: () -> Int64
     private(set) var pending: [RunStore.LogLine] = []
-    /// Called after each line is added (the daemon stores lines as they come).
-    var onWrite: (() -> Void)?
+    /// Where the daemon stores lines while the run goes on. Lines are handed over in batches (one
+    /// transaction each): before the run blocks, and while it computes once enough lines or time piled up.
+    var sink: (([RunStore.LogLine]) -> Void)?
+    private var oldestPendingAt: Int64 = 0
+    static let flushLines = 200
+    static let flushMillis: Int64 = 250
 
     /// - Parameters:
     ///   - echo: where human lines go (stderr for the CLI), or nil.
@@ -29,8 +33,9 @@ public final class RunLog {
     func write(level: Level, task: String?, message: String, fields: LuaTable?) {
         let at = now()
         let fieldsText = fields.map { LuaJSON.encode(.table($0)) }
+        if pending.isEmpty { oldestPendingAt = at }
         pending.append(RunStore.LogLine(at: at, level: level.rawValue, task: task, message: message, fieldsJSON: fieldsText))
-        defer { onWrite?() }
+        defer { if pending.count >= Self.flushLines || at - oldestPendingAt >= Self.flushMillis { flush() } }
         guard let echo, level >= echoLevel else { return }
         let time = Self.clockText(millis: at)
         let levelText = level.rawValue.uppercased().padding(toLength: 5, withPad: " ", startingAt: 0)
@@ -46,6 +51,12 @@ public final class RunLog {
         var parts = tm()
         localtime_r(&seconds, &parts)
         return String(format: "%02d:%02d:%02d.%03d", parts.tm_hour, parts.tm_min, parts.tm_sec, Int32(millis % 1000))
+    }
+
+    /// Hands the pending lines to the sink, if there is one.
+    func flush() {
+        guard let sink, !pending.isEmpty else { return }
+        sink(drain())
     }
 
     /// Hands over the lines written since the last call.

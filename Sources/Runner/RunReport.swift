@@ -66,6 +66,9 @@ public struct RunReport: Sendable, Equatable {
     public var tasks: [Task]
 
     public func task(_ name: String) -> Task? { tasks.first { $0.name == name } }
+
+    /// The run's final state as the run history records it.
+    public var state: String { cancelled ? "cancelled" : succeeded ? "succeeded" : "failed" }
 }
 
 /// Why a workflow could not start: all of these are bad input (exit 2), except storage.

@@ -12,6 +12,7 @@ enum RuntimeHost {
                 return []
             },
             "wait": { args in
+                log.flush()
                 let done = operations.wait(timeoutMillis: args.at(0).int ?? -1)
                 return [.table(LuaTable(array: done.map { LuaTable.record(["id": .integer($0.id), "result": $0.result]) }))]
             },

@@ -1,16 +1,28 @@
 import Crypto
 import Foundation
+import Synchronization
 
 /// The Lua half of the runtime (Sources/Runner/Lua), embedded in the binary at build time.
 ///
-/// Compiling it costs more than a whole trivial run, so each part's bytecode is kept in the state
-/// directory's cache under a digest of all the sources, and later runs (and later processes) load that.
+/// Compiling it costs more than a whole trivial run, so it is compiled once per process (or read from
+/// the state directory's cache, kept under a digest of all the sources, so that short-lived `sloth`
+/// processes skip compiling too). Each run gets the bytecode as strings and undumps only the parts it uses.
 enum RuntimeSources {
     static let parts: [String: [UInt8]] = [
         "runtime": PackageResources.runtime_lua, "scheduler": PackageResources.scheduler_lua, "dsl": PackageResources.dsl_lua,
         "executor": PackageResources.executor_lua, "modules": PackageResources.modules_lua,
         "infra_test": PackageResources.infra_test_lua,
     ]
+
+    /// Hands the bytecode and the host table to the runtime part; leaves the runtime in `__sloth_runtime`.
+    static let bootstrap = """
+        local host, bytecode, load = __sloth, __sloth_bytecode, load
+        __sloth, __sloth_bytecode = nil, nil
+        local function load_part(name, ...)
+          return assert(load(bytecode[name], "=runtime/" .. name .. ".lua", "b"))(...)
+        end
+        __sloth_runtime = load_part("runtime", host, load_part)
+        """
 
     /// Changes whenever any part changes, so a stale cache entry is never used.
     static let digest: String = {
@@ -19,37 +31,47 @@ enum RuntimeSources {
             hash.update(data: Array(name.utf8))
             hash.update(data: parts[name]!)
         }
+        hash.update(data: Array(bootstrap.utf8))
         return hash.finalize().prefix(8).map { String(format: "%02x", $0) }.joined()
     }()
 
-    /// Loads the parts and leaves the runtime table in the global `__sloth_runtime`.
+    private static let compiled = Mutex<[String: [UInt8]]?>(nil)
+
+    /// Loads the runtime into a fresh state and leaves its table in the global `__sloth_runtime`.
     static func install(in lua: LuaState, cacheDirectory: String?) throws(LuaError) {
-        lua.setGlobal("__sloth_sources", .table(LuaTable(fields: parts.mapValues { .string(String(decoding: $0, as: UTF8.self)) })))
-        if let cacheDirectory, (try? FileManager.default.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)) != nil {
-            lua.setGlobal("__sloth_cache", .string("\(cacheDirectory)/runtime-\(digest)-"))
+        var bytecode = try self.bytecode(cacheDirectory: cacheDirectory)
+        let bootstrapCode = bytecode.removeValue(forKey: "bootstrap") ?? []
+        lua.setGlobal("__sloth_bytecode", bytes: bytecode)
+        try lua.runTrusted(bytecode: bootstrapCode, chunkName: "runtime/bootstrap")
+    }
+
+    /// Every part's bytecode: from memory, else the cache file, else compiled (and cached).
+    static func bytecode(cacheDirectory: String?) throws(LuaError) -> [String: [UInt8]] {
+        try compiled.withLock { (memory: inout [String: [UInt8]]?) throws(LuaError) -> [String: [UInt8]] in
+            if let memory { return memory }
+            var all = parts
+            all["bootstrap"] = Array(bootstrap.utf8)
+            var result: [String: [UInt8]] = [:]
+            for (name, source) in all {
+                let path = cacheDirectory.map { "\($0)/runtime-\(digest)-\(name).luac" }
+                if let path, let cached = FileManager.default.contents(atPath: path) {
+                    result[name] = Array(cached)
+                    continue
+                }
+                let code = try LuaState.bytecode(compiling: String(decoding: source, as: UTF8.self), chunkName: "runtime/\(name).lua")
+                if let path, let cacheDirectory { store(code, at: path, directory: cacheDirectory) }
+                result[name] = code
+            }
+            memory = result
+            return result
         }
-        try lua.run("""
-            local host, sources, cache = __sloth, __sloth_sources, __sloth_cache
-            __sloth, __sloth_sources, __sloth_cache = nil, nil, nil
-            local load, loadfile, open, rename, dump = load, loadfile, io.open, os.rename, string.dump
-            local function compile(name)
-              local path = cache and (cache .. name .. ".luac")
-              local chunk = path and loadfile(path, "b")
-              if chunk then return chunk end
-              chunk = assert(load(sources[name], "=runtime/" .. name .. ".lua", "t"))
-              if path then
-                local temporary = path .. "." .. tostring(math.random(1 << 30))
-                local file = open(temporary, "wb")
-                if file then
-                  file:write(dump(chunk))
-                  file:close()
-                  rename(temporary, path)
-                end
-              end
-              return chunk
-            end
-            local function load_part(name, ...) return compile(name)(...) end
-            __sloth_runtime = load_part("runtime", host, load_part)
-            """, chunkName: "runtime/bootstrap")
+    }
+
+    /// Written under a temporary name then renamed, so a concurrent process never reads half a file.
+    private static func store(_ code: [UInt8], at path: String, directory: String) {
+        guard (try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)) != nil else { return }
+        let temporary = "\(path).\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(code)) else { return }
+        if rename(temporary, path) != 0 { unlink(temporary) }
     }
 }

@@ -1,5 +1,6 @@
 import Catalog
 import Foundation
+import Synchronization
 
 /// Runs one workflow file in a fresh Lua state: load, pick the workflow, record the run, execute the
 /// task DAG, and wait until every process it started is gone.
@@ -17,18 +18,14 @@ public final class WorkflowRunner: Sendable {
     /// How long processes of a finished or cancelled run get to exit after SIGTERM before the run ends anyway.
     static let teardownGraceSeconds = 10.0
 
-    /// Lua blocks while it waits for its operations, so a run gets a thread of its own and never occupies
-    /// one of Swift's cooperative threads (which the process operations need).
+    /// The run goes on one of the run threads (never a Swift cooperative thread); the caller awaits its end.
     public func run(_ request: RunRequest, cancellation: RunCancellation = RunCancellation()) async throws(RunnerError) -> RunReport {
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<RunReport, RunnerError>, Never>) in
-            let thread = Thread { [self] in
+            RunThreads.shared.submit { [self] in
                 continuation.resume(returning: Result { () throws(RunnerError) in
                     try runOnCurrentThread(request, cancellation: cancellation)
                 })
             }
-            thread.stackSize = 16 << 20
-            thread.name = "slothd run"
-            thread.start()
         }
         return try result.get()
     }
@@ -68,21 +65,19 @@ public final class WorkflowRunner: Sendable {
         let runID = try startRecord(request, plan: plan, runs: runs)
         session.runID = runID
         if request.streamLogs {
-            let log = session.log
-            log.onWrite = { [unowned log] in try? runs.appendLogs(run: runID, log.drain()) }
+            session.log.sink = { try? runs.appendLogs(run: runID, $0) }
         }
         let report = session.execute(runID: runID, workflow: plan.workflow, params: request.params)
         session.operations.cancelAll(graceSeconds: Self.teardownGraceSeconds)
         do {
-            try runs.appendLogs(run: runID, session.log.drain())
-            try runs.finish(run: runID, state: report.cancelled ? "cancelled" : report.succeeded ? "succeeded" : "failed",
+            try runs.finish(run: runID, state: report.state,
                             error: report.error,
                             tasks: report.tasks.map {
                                 RunStore.TaskResult(name: $0.name, status: $0.status, attempts: $0.attempts,
                                                     durationMillis: $0.durationMillis, error: $0.error,
                                                     outputJSON: LuaJSON.encode($0.output))
                             },
-                            resultJSON: RunDocument(report).json)
+                            resultJSON: RunDocument(report).json, logs: session.log.drain())
         } catch {
             throw .storage("cannot record the run's result: \(error)")
         }
@@ -115,13 +110,13 @@ final class RunSession {
             throw .invalidFile("cannot start Lua: \(error)")
         }
         let cwd = FileManager.default.currentDirectoryPath
-        let owner = "\(getpid()):\(UUID().uuidString)"
+        let owner = "\(Self.processTag):\(Self.sessionCounter.add(1, ordering: .relaxed).newValue)"
         lua.register(table: "__sloth", RuntimeHost.functions(lua: lua, operations: operations, log: log, cwd: cwd,
                                                              lockOwner: owner, chunkName: chunkName))
-        lua.register(table: "data", DataModule.functions())
-        lua.register(table: "crypto", CryptoModule.functions())
-        lua.register(table: "fs", FileModule.functions())
-        lua.register(table: "file", FileModule.functions())
+        lua.register(table: "data", Self.data)
+        lua.register(table: "crypto", Self.crypto)
+        lua.register(table: "fs", Self.files)
+        lua.register(table: "file", Self.files)
         lua.register(table: "state", StateModule.functions(StateStore(database: database)))
         lua.register(table: "event", EventModule.functions(EventStore(database: database), session: self))
         lua.register(table: "__sloth_workflow", SlothModule.workflowFunctions(database))
@@ -133,6 +128,13 @@ final class RunSession {
             throw .invalidFile(chunkName.expand("\(error)"))
         }
     }
+
+    /// Lock owners: unique per process (a pid alone is reused) and per session within it.
+    private static let processTag = "\(getpid()):\(UUID().uuidString)"
+    private static let sessionCounter = Atomic<Int>(0)
+    private static let data = LuaState.SharedTable(DataModule.functions())
+    private static let crypto = LuaState.SharedTable(CryptoModule.functions())
+    private static let files = LuaState.SharedTable(FileModule.functions())
 
     func plan() throws(RunnerError) -> Plan {
         let names: [String]

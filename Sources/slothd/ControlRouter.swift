@@ -124,7 +124,7 @@ struct ControlRouter: Sendable {
         case ("GET", .runLogs(let id)): return try await logs(id, request)
         case ("POST", .runCancel(let id)):
             let found = try run(id)
-            guard await pool.cancel(found.id) else {
+            guard pool.cancel(found.id) else {
                 throw BadRequest(status: 409, code: "finished", message: "run \(found.id) is already \(found.state)")
             }
             try audit(request, "run.cancel", String(found.id))
@@ -161,20 +161,19 @@ struct ControlRouter: Sendable {
         guard workflow.active else {
             throw BadRequest(status: 409, code: "inactive", message: "workflow \"\(workflow.name)\" is inactive (sloth workflow activate \(workflow.name))")
         }
-        let id = try runs.queue(.init(workflow: workflow.name, workflowVersion: String(workflow.version), trigger: "manual"))
+        let queued = try runs.queue(.init(workflow: workflow.name, workflowVersion: String(workflow.version), trigger: "manual"),
+                                    requester: .init(uid: request.peerUID))
         var job = RunRequest(file: workflow.filePath ?? "\(workflow.name).sloth", source: workflow.content ?? "", tasks: body.tasks,
                              params: body.params, trigger: "manual")
-        job.queuedRunID = id
+        job.queuedRunID = queued.id
         job.streamLogs = true
         do {
-            try await pool.submit(.init(runID: id, request: job))
+            try pool.submit(.init(runID: queued.id, workflow: workflow.name, request: job))
         } catch {
-            try? runs.close(id, state: "failed", error: error.description)
+            try? runs.close(queued.id, state: "failed", error: error.description)
             throw BadRequest(status: 503, code: "queue_full", message: error.description)
         }
-        try workflows.recordUse(workflow.name)
-        try audit(request, "run.start", workflow.name, detail: "run \(id)")
-        return .json(wire(try run(String(id))), status: 202)
+        return .json(wire(queued), status: 202)
     }
 
     /// Log lines after `after`; with `wait=MS`, waits up to that long for a line or the run's end.
@@ -195,8 +194,8 @@ struct ControlRouter: Sendable {
 
     private func status() async -> ControlAPI.Status {
         ControlAPI.Status(version: SlothVersion.current, pid: getpid(), uptime_seconds: Int64(Date().timeIntervalSince(startedAt)),
-                          workers: await pool.workers, busy_workers: await pool.busy, queued: await pool.queued,
-                          queue_capacity: await pool.capacity, scheduler: "off", database: database.path)
+                          workers: pool.workers, busy_workers: pool.busy, queued: pool.queued,
+                          queue_capacity: pool.capacity, scheduler: "off", database: database.path)
     }
 
     // MARK: pieces

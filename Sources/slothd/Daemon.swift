@@ -101,7 +101,7 @@ struct PoolService: Service {
 }
 
 /// STATUS= every few seconds, and WATCHDOG=1 at half the interval systemd asked for. The ping goes
-/// through the worker pool's actor, so a daemon whose pool hangs stops pinging and systemd restarts it.
+/// through the worker pool's lock, so a daemon whose pool hangs stops pinging and systemd restarts it.
 struct SystemdService: Service {
     let daemon: Daemon
     let pool: WorkerPool
@@ -111,7 +111,7 @@ struct SystemdService: Service {
         let period = watchdog.map { min($0 / 2, .seconds(5)) } ?? .seconds(5)
         try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                let (busy, queued, workers) = (await pool.busy, await pool.queued, await pool.workers)
+                let (busy, queued, workers) = (pool.busy, pool.queued, pool.workers)
                 if watchdog != nil { daemon.notifier.send(.watchdog) }
                 daemon.notifier.send(.status(Daemon.status(busy: busy, workers: workers, queued: queued)))
                 try await Task.sleep(for: period)
@@ -128,7 +128,7 @@ struct ReloadService: Service {
     let access: AccessPolicy
 
     func run() async throws {
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             for await _ in await UnixSignalsSequence(trapping: .sighup) { await reload() }
         }
     }
@@ -138,7 +138,7 @@ struct ReloadService: Service {
         defer { daemon.notifier.send(.ready(status: "configuration reloaded")) }
         do {
             let fresh = try DaemonConfiguration.resolve(daemon.flags)
-            await pool.resize(workers: fresh.workers, capacity: fresh.queueCapacity)
+            pool.resize(workers: fresh.workers, capacity: fresh.queueCapacity)
             access.set(groupName: fresh.group)
             if fresh.stateDirectory != daemon.configuration.stateDirectory || fresh.socketPath != daemon.configuration.socketPath {
                 daemon.log.warn("state directory and socket changes take effect at the next start")

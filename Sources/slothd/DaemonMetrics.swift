@@ -9,12 +9,11 @@ final class DaemonMetrics: Sendable {
     private let runDuration: DurationHistogram
 
     init() {
-        queueDepth = registry.makeGauge(name: "slothd_queue_depth", help: "Runs waiting for a worker")
-        busyWorkers = registry.makeGauge(name: "slothd_busy_workers", help: "Workers running a run")
+        queueDepth = registry.makeGauge(descriptor: Self.name("queue_depth", help: "Runs waiting for a worker"))
+        busyWorkers = registry.makeGauge(descriptor: Self.name("busy_workers", help: "Workers running a run"))
         runDuration = registry.makeDurationHistogram(
-            name: "slothd_run_duration_seconds",
-            buckets: [.milliseconds(10), .milliseconds(100), .seconds(1), .seconds(10), .seconds(60), .seconds(600), .seconds(3600)],
-            help: "Run durations, queue to end")
+            descriptor: Self.name("run_duration", unit: "seconds", help: "Run durations, from queued to ended"),
+            buckets: [.milliseconds(10), .milliseconds(100), .seconds(1), .seconds(10), .seconds(60), .seconds(600), .seconds(3600)])
     }
 
     func pool(queued: Int, busy: Int) {
@@ -23,9 +22,14 @@ final class DaemonMetrics: Sendable {
     }
 
     func runEnded(workflow: String, state: String, duration: Duration) {
-        registry.makeCounter(name: "slothd_runs_total", labels: [("workflow", workflow), ("state", state)],
-                             help: "Finished runs by workflow and final state").increment()
+        registry.makeCounter(descriptor: Self.name("runs", unit: "total", help: "Finished runs by workflow and final state"),
+                             labels: [("workflow", workflow), ("state", state)]).increment()
         runDuration.record(duration)
+    }
+
+    /// `slothd_NAME[_UNIT]`.
+    static func name(_ name: String, unit: String = "", help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "slothd", metricName: name, unitName: unit, helpText: help)
     }
 
     func text() -> [UInt8] {

@@ -3,7 +3,11 @@ import Foundation
 import Runner
 
 /// N workers over a bounded queue of runs. Submitting never blocks: a full queue is refused at once.
-actor WorkerPool {
+///
+/// Each worker is a thread of its own that takes the next run and executes it in place: Lua blocks while
+/// it waits for its operations, so runs must stay off Swift's cooperative threads, and handing every run
+/// from a task to a thread and back costs as much as a trivial run's bookkeeping.
+final class WorkerPool: @unchecked Sendable {
     enum Refusal: Error, CustomStringConvertible {
         case full(capacity: Int)
         case stopping
@@ -17,99 +21,142 @@ actor WorkerPool {
 
     struct Job: Sendable {
         var runID: Int64
+        /// The catalog name, for the metrics.
+        var workflow: String
         var request: RunRequest
+        var queuedAt = ContinuousClock.now
     }
 
-    private(set) var workers: Int
-    private(set) var capacity: Int
     private let runner: WorkflowRunner
     private let runs: RunStore
     private let metrics: DaemonMetrics
+    /// Guards every field below; workers wait on it for jobs.
+    private let condition = NSCondition()
+    private var workerLimit: Int
+    private var queueCapacity: Int
+    private var threads = 0
     private var queue: [Job] = []
     private var running: [Int64: RunCancellation] = [:]
     private var accepting = true
     private var stoppedByShutdown: Set<Int64> = []
-    private var idleWaiters: [CheckedContinuation<Void, Never>] = []
 
     init(workers: Int, capacity: Int, runner: WorkflowRunner, runs: RunStore, metrics: DaemonMetrics) {
-        (self.workers, self.capacity, self.runner, self.runs, self.metrics) = (workers, capacity, runner, runs, metrics)
+        (workerLimit, queueCapacity, self.runner, self.runs, self.metrics) = (workers, capacity, runner, runs, metrics)
     }
 
-    var busy: Int { running.count }
-    var queued: Int { queue.count }
+    var workers: Int { locked { workerLimit } }
+    var capacity: Int { locked { queueCapacity } }
+    var busy: Int { locked { running.count } }
+    var queued: Int { locked { queue.count } }
 
     func submit(_ job: Job) throws(Refusal) {
+        condition.lock()
+        defer { condition.unlock() }
         guard accepting else { throw .stopping }
-        guard queue.count < capacity else { throw .full(capacity: capacity) }
+        guard queue.count < queueCapacity else { throw .full(capacity: queueCapacity) }
         queue.append(job)
-        startNext()
+        startWorkers()
+        condition.signal()
         metrics.pool(queued: queue.count, busy: running.count)
     }
 
     /// New limits from a reloaded configuration: more workers start at once; fewer take effect as runs end.
     func resize(workers: Int, capacity: Int) {
-        (self.workers, self.capacity) = (workers, capacity)
-        startNext()
+        locked {
+            (workerLimit, queueCapacity) = (workers, capacity)
+            startWorkers()
+            condition.broadcast()
+        }
     }
 
     /// Cancels a queued or running run; false if it is neither.
     func cancel(_ runID: Int64) -> Bool {
-        if let index = queue.firstIndex(where: { $0.runID == runID }) {
-            queue.remove(at: index)
-            try? runs.close(runID, state: "cancelled", error: "cancelled before it started")
-            return true
+        let (wasQueued, cancellation) = locked { () -> (Bool, RunCancellation?) in
+            if let index = queue.firstIndex(where: { $0.runID == runID }) {
+                queue.remove(at: index)
+                return (true, nil)
+            }
+            return (false, running[runID])
         }
-        guard let cancellation = running[runID] else { return false }
-        cancellation.cancel()
-        return true
+        if wasQueued { try? runs.close(runID, state: "cancelled", error: "cancelled before it started") }
+        cancellation?.cancel()
+        return wasQueued || cancellation != nil
     }
 
     /// Stops taking runs, drops the queue (recorded as interrupted), waits `grace` for running runs,
     /// then cancels them; returns when every worker is idle.
     func drain(grace: Duration) async {
-        accepting = false
-        for job in queue { try? runs.close(job.runID, state: "interrupted", error: "slothd stopped before the run started") }
-        queue.removeAll()
-        guard !running.isEmpty else { return }
+        let dropped = locked {
+            accepting = false
+            defer { queue.removeAll() }
+            return queue
+        }
+        for job in dropped { try? runs.close(job.runID, state: "interrupted", error: "slothd stopped before the run started") }
         let deadline = ContinuousClock.now + grace
-        while !running.isEmpty && ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(50))
+        while busy > 0 && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
+        let cut = locked {
+            stoppedByShutdown.formUnion(running.keys)
+            return Array(running.values)
         }
-        for (runID, cancellation) in running {
-            stoppedByShutdown.insert(runID)
-            cancellation.cancel()
-        }
-        while !running.isEmpty { await withCheckedContinuation { idleWaiters.append($0) } }
+        cut.forEach { $0.cancel() }
+        while busy > 0 { try? await Task.sleep(for: .milliseconds(20)) }
     }
 
-    private func startNext() {
-        while running.count < workers, !queue.isEmpty {
+    // MARK: workers
+
+    /// Called with the lock held.
+    private func startWorkers() {
+        while threads < workerLimit {
+            threads += 1
+            let thread = Thread { [self] in work() }
+            thread.stackSize = 16 << 20
+            thread.name = "slothd worker"
+            thread.start()
+        }
+    }
+
+    private func work() {
+        condition.lock()
+        while true {
+            while queue.isEmpty || running.count >= workerLimit {
+                if threads > workerLimit {
+                    threads -= 1
+                    condition.unlock()
+                    return
+                }
+                condition.wait()
+            }
             let job = queue.removeFirst()
             let cancellation = RunCancellation()
             running[job.runID] = cancellation
-            Task { await execute(job, cancellation) }
+            metrics.pool(queued: queue.count, busy: running.count)
+            condition.unlock()
+            execute(job, cancellation)
+            condition.lock()
+            running[job.runID] = nil
+            metrics.pool(queued: queue.count, busy: running.count)
         }
-        metrics.pool(queued: queue.count, busy: running.count)
     }
 
-    private func execute(_ job: Job, _ cancellation: RunCancellation) async {
+    /// Runs the job on this thread and records how it ended.
+    private func execute(_ job: Job, _ cancellation: RunCancellation) {
+        var state: String
         do {
-            _ = try await runner.run(job.request, cancellation: cancellation)
+            state = try runner.runOnCurrentThread(job.request, cancellation: cancellation).state
         } catch {
-            try? runs.close(job.runID, state: "failed", error: error.description)
+            state = "failed"
+            try? runs.close(job.runID, state: state, error: error.description)
         }
-        if stoppedByShutdown.remove(job.runID) != nil {
-            try? runs.relabel(job.runID, state: "interrupted", error: "slothd stopped while the run was running")
+        if locked({ stoppedByShutdown.remove(job.runID) != nil }) {
+            state = "interrupted"
+            try? runs.relabel(job.runID, state: state, error: "slothd stopped while the run was running")
         }
-        if let record = try? runs.run(job.runID) {
-            let seconds = Double((record.endedAt ?? record.queuedAt) - record.queuedAt) / 1000
-            metrics.runEnded(workflow: record.workflow, state: record.state, duration: .milliseconds(Int64(seconds * 1000)))
-        }
-        running[job.runID] = nil
-        if running.isEmpty {
-            idleWaiters.forEach { $0.resume() }
-            idleWaiters.removeAll()
-        }
-        startNext()
+        metrics.runEnded(workflow: job.workflow, state: state, duration: ContinuousClock.now - job.queuedAt)
+    }
+
+    private func locked<T>(_ body: () throws -> T) rethrows -> T {
+        condition.lock()
+        defer { condition.unlock() }
+        return try body()
     }
 }

@@ -17,7 +17,15 @@ net = modules.http
 net.download = function(url, destination) return modules.http.download(url, destination) end
 goroutine = modules.goroutine
 env = modules.env
-infra_test = load_part("infra_test")
+-- Parts few workflows use load on first use: undumping them costs more than a trivial run's tasks.
+local lazy_parts = { infra_test = true }
+setmetatable(_G, { __index = function(globals, name)
+  if lazy_parts[name] then
+    local module = load_part(name)
+    rawset(globals, name, module)
+    return module
+  end
+end })
 sloth = { workflow = __sloth_workflow, version = S.version and S.version() }
 __sloth_workflow = nil
 os.execute = modules.os_execute
@@ -40,11 +48,11 @@ dofile = function(path) return assert(loadfile(path))() end
 local modules_by_name = {
   log = log, exec = exec, fs = fs, file = file, file_ops = file_ops, state = state, data = data,
   json = json, http = http, net = net, crypto = crypto, goroutine = goroutine, event = event,
-  values = values, env = env, infra_test = infra_test, sloth = sloth,
+  values = values, env = env, sloth = sloth,
 }
 local lua_require = require
 require = function(name)
-  local module = modules_by_name[name]
+  local module = modules_by_name[name] or (lazy_parts[name] and _G[name])
   if module then return module end
   return lua_require(name)
 end
