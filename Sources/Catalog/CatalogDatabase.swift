@@ -150,6 +150,40 @@ public final class CatalogDatabase: Sendable {
                 CREATE INDEX runs_by_state ON runs(state, id);
                 """)
         }
+        migrator.registerMigration("v3 schedules") { db in
+            try db.execute(sql: """
+                CREATE TABLE schedules (
+                    id INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL UNIQUE,
+                    workflow TEXT NOT NULL,
+                    cron TEXT NOT NULL,
+                    zone TEXT NOT NULL,
+                    tasks_json TEXT NOT NULL DEFAULT '[]',
+                    params_json TEXT NOT NULL DEFAULT '{}',
+                    stack TEXT,
+                    delegate_to TEXT,
+                    overlap TEXT NOT NULL,
+                    catchup TEXT NOT NULL,
+                    catchup_window_s INTEGER NOT NULL,
+                    jitter_s INTEGER NOT NULL DEFAULT 0,
+                    timeout_s INTEGER,
+                    description TEXT,
+                    enabled INTEGER NOT NULL DEFAULT 1,
+                    note TEXT,
+                    cursor INTEGER NOT NULL,
+                    fired INTEGER NOT NULL DEFAULT 0,
+                    skipped INTEGER NOT NULL DEFAULT 0,
+                    missed INTEGER NOT NULL DEFAULT 0,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL
+                );
+                CREATE UNIQUE INDEX runs_by_fire ON runs(schedule, nominal_at);
+                CREATE TABLE settings (
+                    key TEXT PRIMARY KEY,
+                    value TEXT NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 

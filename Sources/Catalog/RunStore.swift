@@ -44,6 +44,9 @@ public struct RunStore: Sendable {
         public var trigger: String
         public var state: String
         public var error: String? = nil
+        public var schedule: String? = nil
+        /// Seconds since 1970: the fire time of a scheduled run.
+        public var nominalAt: Int64? = nil
         public var queuedAt: Int64
         public var startedAt: Int64? = nil
         public var endedAt: Int64? = nil
@@ -120,9 +123,10 @@ public struct RunStore: Sendable {
     public struct Filter: Sendable {
         public var workflow: String?
         public var state: String?
+        public var schedule: String?
         public var limit: Int
-        public init(workflow: String? = nil, state: String? = nil, limit: Int = 20) {
-            (self.workflow, self.state, self.limit) = (workflow, state, limit)
+        public init(workflow: String? = nil, state: String? = nil, schedule: String? = nil, limit: Int = 20) {
+            (self.workflow, self.state, self.schedule, self.limit) = (workflow, state, schedule, limit)
         }
     }
 
@@ -130,8 +134,9 @@ public struct RunStore: Sendable {
     public func list(_ filter: Filter) throws -> [Run] {
         try database.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT * FROM runs WHERE (?1 IS NULL OR workflow = ?1) AND (?2 IS NULL OR state = ?2) ORDER BY id DESC LIMIT ?3
-                """, arguments: [filter.workflow, filter.state, filter.limit]).map(Self.run)
+                SELECT * FROM runs WHERE (?1 IS NULL OR workflow = ?1) AND (?2 IS NULL OR state = ?2) AND (?4 IS NULL OR schedule = ?4)
+                ORDER BY id DESC LIMIT ?3
+                """, arguments: [filter.workflow, filter.state, filter.limit, filter.schedule]).map(Self.run)
         }
     }
 
@@ -147,8 +152,8 @@ public struct RunStore: Sendable {
 
     private static func run(_ row: Row) -> Run {
         Run(id: row["id"], workflow: row["workflow"], workflowVersion: row["workflow_version"], trigger: row["trigger"],
-            state: row["state"], error: row["error"], queuedAt: row["queued_at"], startedAt: row["started_at"],
-            endedAt: row["ended_at"], resultJSON: row["result_json"])
+            state: row["state"], error: row["error"], schedule: row["schedule"], nominalAt: row["nominal_at"], queuedAt: row["queued_at"],
+            startedAt: row["started_at"], endedAt: row["ended_at"], resultJSON: row["result_json"])
     }
 
     /// Records a run that starts now, in state `running`.

@@ -81,10 +81,13 @@ public enum ControlAPI {
         public var ended_at: String?
         public var error: String?
         public var result: String?
+        public var schedule: String?
+        public var nominal_at: String?
         public init(id: Int64, workflow: String, workflow_version: String?, trigger: String, state: String, queued_at: String,
-                    started_at: String?, ended_at: String?, error: String?, result: String?) {
+                    started_at: String?, ended_at: String?, error: String?, result: String?, schedule: String? = nil, nominal_at: String? = nil) {
             (self.id, self.workflow, self.workflow_version, self.trigger, self.state) = (id, workflow, workflow_version, trigger, state)
             (self.queued_at, self.started_at, self.ended_at, self.error, self.result) = (queued_at, started_at, ended_at, error, result)
+            (self.schedule, self.nominal_at) = (schedule, nominal_at)
         }
 
         public var isFinished: Bool { !["queued", "running"].contains(state) }
@@ -108,6 +111,67 @@ public enum ControlAPI {
         public init(lines: [LogLine], next: Int64, finished: Bool) { (self.lines, self.next, self.finished) = (lines, next, finished) }
     }
 
+    /// `POST /v1/schedules`. Durations are text (`90s`, `24h`, `1h30m`); omitted values take the defaults.
+    public struct AddSchedule: Codable, Sendable {
+        public var name: String
+        public var workflow: String
+        public var cron: String
+        public var tz: String?
+        public var tasks: [String]
+        public var params: [String: String]
+        public var overlap: String?
+        public var catchup: String?
+        public var catchup_window: String?
+        public var jitter: String?
+        public var timeout: String?
+        public var description: String?
+        public var disabled: Bool
+        public init(name: String, workflow: String, cron: String, tz: String?, tasks: [String], params: [String: String],
+                    overlap: String?, catchup: String?, catchup_window: String?, jitter: String?, timeout: String?,
+                    description: String?, disabled: Bool) {
+            (self.name, self.workflow, self.cron, self.tz, self.tasks, self.params) = (name, workflow, cron, tz, tasks, params)
+            (self.overlap, self.catchup, self.catchup_window, self.jitter) = (overlap, catchup, catchup_window, jitter)
+            (self.timeout, self.description, self.disabled) = (timeout, description, disabled)
+        }
+    }
+
+    /// A schedule as `scheduler list` and `show` print it (`next` and `recent_runs` only from `show`).
+    public struct Schedule: Codable, Sendable, Equatable {
+        public var name: String
+        public var workflow: String
+        public var cron: String
+        public var tz: String
+        public var enabled: Bool
+        public var overlap: String
+        public var catchup: String
+        public var next_at: String?
+        public var last_at: String?
+        public var last_state: String?
+        public var catchup_window: String
+        public var jitter: String?
+        public var timeout: String?
+        public var tasks: [String]
+        public var params: [String: String]
+        public var description: String?
+        public var note: String?
+        public var fired: Int
+        public var skipped: Int
+        public var missed: Int
+        public var next: [String]?
+        public var recent_runs: [Run]?
+        public init(name: String, workflow: String, cron: String, tz: String, enabled: Bool, overlap: String, catchup: String,
+                    catchup_window: String, tasks: [String], params: [String: String], fired: Int, skipped: Int, missed: Int) {
+            (self.name, self.workflow, self.cron, self.tz, self.enabled, self.overlap, self.catchup) = (name, workflow, cron, tz, enabled, overlap, catchup)
+            (self.catchup_window, self.tasks, self.params, self.fired, self.skipped, self.missed) = (catchup_window, tasks, params, fired, skipped, missed)
+        }
+    }
+
+    /// `POST /v1/schedules/NAME/enable|disable` and `/v1/scheduler/enable|disable`.
+    public struct SetEnabled: Codable, Sendable {
+        public var note: String?
+        public init(note: String?) { self.note = note }
+    }
+
     public struct Status: Codable, Sendable {
         public var version: String
         public var pid: Int32
@@ -117,11 +181,14 @@ public enum ControlAPI {
         public var queued: Int
         public var queue_capacity: Int
         public var scheduler: String
+        public var schedules: Int?
+        public var next_fire: String?
         public var database: String
         public init(version: String, pid: Int32, uptime_seconds: Int64, workers: Int, busy_workers: Int, queued: Int,
-                    queue_capacity: Int, scheduler: String, database: String) {
+                    queue_capacity: Int, scheduler: String, schedules: Int?, next_fire: String?, database: String) {
             (self.version, self.pid, self.uptime_seconds, self.workers, self.busy_workers) = (version, pid, uptime_seconds, workers, busy_workers)
-            (self.queued, self.queue_capacity, self.scheduler, self.database) = (queued, queue_capacity, scheduler, database)
+            (self.queued, self.queue_capacity, self.scheduler, self.schedules, self.next_fire, self.database) =
+                (queued, queue_capacity, scheduler, schedules, next_fire, database)
         }
     }
 }

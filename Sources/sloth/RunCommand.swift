@@ -73,16 +73,7 @@ struct RunCommand: ParsableCommand {
         }
     }
 
-    private func parameters() throws -> [String: String] {
-        var parameters: [String: String] = [:]
-        for param in params {
-            guard let equals = param.firstIndex(of: "="), equals != param.startIndex else {
-                throw InvalidInput(message: "malformed --param \"\(param)\": expected key=value")
-            }
-            parameters[String(param[..<equals])] = String(param[param.index(after: equals)...])
-        }
-        return parameters
-    }
+    private func parameters() throws -> [String: String] { try Parameters.parse(params) }
 
     /// Starts the run in slothd, follows its log until it ends, then prints its result.
     private func runThroughDaemon() throws {
@@ -123,5 +114,19 @@ struct RunCommand: ParsableCommand {
         } catch {
             throw InvalidInput(message: "\(values): \(error)")
         }
+    }
+}
+
+/// `--param key=value`, repeatable.
+enum Parameters {
+    static func parse(_ params: [String]) throws -> [String: String] {
+        var parameters: [String: String] = [:]
+        for param in params {
+            guard let equals = param.firstIndex(of: "="), equals != param.startIndex else {
+                throw InvalidInput(message: "malformed --param \"\(param)\": expected key=value")
+            }
+            parameters[String(param[..<equals])] = String(param[param.index(after: equals)...])
+        }
+        return parameters
     }
 }

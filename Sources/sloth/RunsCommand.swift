@@ -13,6 +13,7 @@ struct RunsCommand: ParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Recent runs, newest first.")
         @Option var workflow: String?
+        @Option var schedule: String?
         @Option var state: String?
         @Option var limit = 20
         @OptionGroup var connection: WorkflowCommand.Connection
@@ -20,6 +21,7 @@ struct RunsCommand: ParsableCommand {
         func run() throws {
             var query = ["limit=\(limit)"]
             if let workflow { query.append("workflow=\(workflow.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? workflow)") }
+            if let schedule { query.append("schedule=\(schedule.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? schedule)") }
             if let state { query.append("state=\(state)") }
             let runs: [ControlAPI.Run] = try daemonCall { () throws(ControlClient.Error) in
                 try connection.client.get("/runs?\(query.joined(separator: "&"))")
@@ -103,7 +105,8 @@ struct StatusCommand: ParsableCommand {
         case .text:
             let rows = [["VERSION", status.version], ["PID", String(status.pid)], ["UPTIME", "\(status.uptime_seconds)s"],
                         ["WORKERS", "\(status.busy_workers)/\(status.workers) busy"], ["QUEUED", "\(status.queued)/\(status.queue_capacity)"],
-                        ["SCHEDULER", status.scheduler], ["DATABASE", status.database]]
+                        ["SCHEDULER", status.scheduler], ["SCHEDULES", status.schedules.map(String.init) ?? "-"],
+                        ["NEXT FIRE", status.next_fire ?? "-"], ["DATABASE", status.database]]
             print(TextTable.render(rows), terminator: "")
         }
     }

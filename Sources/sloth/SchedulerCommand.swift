@@ -7,7 +7,8 @@ struct SchedulerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scheduler",
         abstract: "Inspect and manage cron schedules.",
-        subcommands: [SchedulerNextCommand.self]
+        subcommands: [ScheduleAdd.self, ScheduleList.self, ScheduleShow.self, ScheduleEnable.self, ScheduleDisable.self,
+                      ScheduleRemove.self, ScheduleTrigger.self, SchedulerNextCommand.self]
     )
 }
 

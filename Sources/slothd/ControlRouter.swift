@@ -39,6 +39,7 @@ struct ControlRouter: Sendable {
     let zone: ZoneRules
     let startedAt: Date
     let access: AccessPolicy
+    let scheduler: ScheduleService
 
     var workflows: WorkflowStore { WorkflowStore(database: database) }
     var runs: RunStore { RunStore(database: database) }
@@ -56,6 +57,13 @@ struct ControlRouter: Sendable {
             switch error {
             case .duplicate: return .failure(409, "duplicate", error.description)
             case .unknown: return .failure(404, "not_found", error.description)
+            case .storage: return .failure(500, "storage", error.description)
+            }
+        } catch let error as ScheduleStore.Error {
+            switch error {
+            case .duplicate: return .failure(409, "duplicate", error.description)
+            case .unknown: return .failure(404, "not_found", error.description)
+            case .unknownWorkflow: return .failure(400, "unknown_workflow", error.description)
             case .storage: return .failure(500, "storage", error.description)
             }
         } catch let error as BadRequest {
@@ -76,6 +84,7 @@ struct ControlRouter: Sendable {
         case status, workflows, runs
         case workflow(String), workflowHistory(String), workflowActivation(String, active: Bool)
         case run(String), runLogs(String), runCancel(String)
+        case schedules, schedule(String), scheduleAction(String, action: String), schedulerSwitch(enabled: Bool)
 
         init?(_ path: [String]) {
             switch path.count {
@@ -89,6 +98,12 @@ struct ControlRouter: Sendable {
                 self = .workflowActivation(path[1], active: path[2] == "activate")
             case 3 where path[0] == "runs" && path[2] == "logs": self = .runLogs(path[1])
             case 3 where path[0] == "runs" && path[2] == "cancel": self = .runCancel(path[1])
+            case 1 where path[0] == "schedules": self = .schedules
+            case 2 where path[0] == "schedules": self = .schedule(path[1])
+            case 3 where path[0] == "schedules" && ["enable", "disable", "trigger"].contains(path[2]):
+                self = .scheduleAction(path[1], action: path[2])
+            case 2 where path[0] == "scheduler" && (path[1] == "enable" || path[1] == "disable"):
+                self = .schedulerSwitch(enabled: path[1] == "enable")
             default: return nil
             }
         }
@@ -118,7 +133,8 @@ struct ControlRouter: Sendable {
         case ("POST", .runs): return try await startRun(request)
         case ("GET", .runs):
             let limit = Int(request.query["limit"] ?? "20") ?? 20
-            let filter = RunStore.Filter(workflow: request.query["workflow"], state: request.query["state"], limit: max(1, min(limit, 100_000)))
+            let filter = RunStore.Filter(workflow: request.query["workflow"], state: request.query["state"], schedule: request.query["schedule"],
+                                         limit: max(1, min(limit, 100_000)))
             return .json(try runs.list(filter).map(wire))
         case ("GET", .run(let id)): return .json(wire(try run(id)))
         case ("GET", .runLogs(let id)): return try await logs(id, request)
@@ -129,6 +145,12 @@ struct ControlRouter: Sendable {
             }
             try audit(request, "run.cancel", String(found.id))
             return .json(wire(try run(id)))
+        case ("GET", .schedules): return .json(try await listSchedules())
+        case ("POST", .schedules): return try await addSchedule(request)
+        case ("GET", .schedule(let name)): return .json(try await showSchedule(name, next: Int(request.query["next"] ?? "5") ?? 5))
+        case ("DELETE", .schedule(let name)): return try await removeSchedule(name, request)
+        case ("POST", .scheduleAction(let name, let action)): return try await scheduleAction(name, action, request)
+        case ("POST", .schedulerSwitch(let enabled)): return try await switchScheduler(enabled, request)
         default:
             return .failure(405, "method_not_allowed", "\(request.method) is not allowed on /v1/\(request.path.joined(separator: "/"))")
         }
@@ -192,10 +214,12 @@ struct ControlRouter: Sendable {
         }
     }
 
-    private func status() async -> ControlAPI.Status {
-        ControlAPI.Status(version: SlothVersion.current, pid: getpid(), uptime_seconds: Int64(Date().timeIntervalSince(startedAt)),
+    func status() async -> ControlAPI.Status {
+        let summary = await scheduler.summary()
+        return ControlAPI.Status(version: SlothVersion.current, pid: getpid(), uptime_seconds: Int64(Date().timeIntervalSince(startedAt)),
                           workers: pool.workers, busy_workers: pool.busy, queued: pool.queued,
-                          queue_capacity: pool.capacity, scheduler: "off", database: database.path)
+                          queue_capacity: pool.capacity, scheduler: summary.paused ? "paused" : "on", schedules: summary.schedules,
+                          next_fire: summary.nextFireMillis.map(time), database: database.path)
     }
 
     // MARK: pieces
@@ -206,7 +230,7 @@ struct ControlRouter: Sendable {
         return found
     }
 
-    private func decode<T: Decodable>(_ type: T.Type, _ request: ControlRequest) throws -> T {
+    func decode<T: Decodable>(_ type: T.Type, _ request: ControlRequest) throws -> T {
         do {
             return try JSONDecoder().decode(T.self, from: Data(request.body))
         } catch {
@@ -214,11 +238,11 @@ struct ControlRouter: Sendable {
         }
     }
 
-    private func audit(_ request: ControlRequest, _ action: String, _ object: String, detail: String? = nil) throws {
+    func audit(_ request: ControlRequest, _ action: String, _ object: String, detail: String? = nil) throws {
         try AuditStore(database: database).record(uid: request.peerUID, action: action, object: object, detail: detail)
     }
 
-    private func time(_ millis: Int64) -> String { RFC3339.format(millis / 1000, in: zone) }
+    func time(_ millis: Int64) -> String { RFC3339.format(millis / 1000, in: zone) }
 
     private func wire(_ workflow: WorkflowStore.Workflow) -> ControlAPI.Workflow {
         ControlAPI.Workflow(name: workflow.name, description: workflow.description, tags: workflow.tags, active: workflow.active,
@@ -227,10 +251,11 @@ struct ControlRouter: Sendable {
                             last_used_at: workflow.lastUsedAt.map(time), usage_count: workflow.usageCount, content: workflow.content)
     }
 
-    private func wire(_ run: RunStore.Run) -> ControlAPI.Run {
+    func wire(_ run: RunStore.Run) -> ControlAPI.Run {
         ControlAPI.Run(id: run.id, workflow: run.workflow, workflow_version: run.workflowVersion, trigger: run.trigger, state: run.state,
                        queued_at: time(run.queuedAt), started_at: run.startedAt.map(time), ended_at: run.endedAt.map(time),
-                       error: run.error, result: run.resultJSON)
+                       error: run.error, result: run.resultJSON, schedule: run.schedule,
+                       nominal_at: run.nominalAt.map { time($0 * 1000) })
     }
 
     static func validName(_ name: String) -> Bool {

@@ -34,18 +34,23 @@ struct Daemon {
         let metrics = DaemonMetrics()
         let pool = WorkerPool(workers: configuration.workers, capacity: configuration.queueCapacity,
                               runner: WorkflowRunner(database: database, echo: nil), runs: runs, metrics: metrics)
+        let scheduler = ScheduleService(database: database, pool: pool, metrics: metrics, log: log)
+        pool.observer = ScheduleObserver(service: scheduler, metrics: metrics)
+        try await scheduler.start()
         let access = AccessPolicy(groupName: configuration.group)
         let router = ControlRouter(database: database, pool: pool, metrics: metrics, zone: ZoneRules.host(), startedAt: Date(),
-                                   access: access)
+                                   access: access, scheduler: scheduler)
         let control = ControlService(server: ControlServer(listener: listener, router: router), notifier: notifier, log: log,
-                                     ready: Self.status(busy: 0, workers: configuration.workers, queued: 0),
+                                     ready: Self.status(busy: 0, workers: configuration.workers, queued: 0,
+                                                        schedules: await scheduler.summary()),
                                      place: place, stateDirectory: configuration.stateDirectory)
         var logger = Logger(label: "slothd")
         logger.logLevel = .warning
         let group = ServiceGroup(configuration: .init(
             services: [
                 .init(service: PoolService(pool: pool, grace: configuration.shutdownGrace)),
-                .init(service: SystemdService(daemon: self, pool: pool)),
+                .init(service: SchedulerLoop(scheduler: scheduler)),
+                .init(service: SystemdService(daemon: self, pool: pool, scheduler: scheduler)),
                 .init(service: ReloadService(daemon: self, pool: pool, access: access)),
                 .init(service: control),
             ],
@@ -56,8 +61,10 @@ struct Daemon {
         log.info("stopped")
     }
 
-    static func status(busy: Int, workers: Int, queued: Int) -> String {
-        "\(busy)/\(workers) workers busy, \(queued) queued, scheduler off"
+    static func status(busy: Int, workers: Int, queued: Int, schedules: ScheduleService.Summary) -> String {
+        let scheduler = schedules.paused ? "scheduler paused" : "\(schedules.schedules) schedule(s)"
+        let next = schedules.nextFireMillis.map { ", next fire " + RFC3339.format($0 / 1000, in: .host()) } ?? ""
+        return "\(busy)/\(workers) workers busy, \(queued) queued, \(scheduler)\(next)"
     }
 }
 
@@ -100,11 +107,21 @@ struct PoolService: Service {
     }
 }
 
+/// The scheduling loop; it stops before the pool drains, so no fire lands in a closing pool.
+struct SchedulerLoop: Service {
+    let scheduler: ScheduleService
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await scheduler.run() }
+    }
+}
+
 /// STATUS= every few seconds, and WATCHDOG=1 at half the interval systemd asked for. The ping goes
 /// through the worker pool's lock, so a daemon whose pool hangs stops pinging and systemd restarts it.
 struct SystemdService: Service {
     let daemon: Daemon
     let pool: WorkerPool
+    let scheduler: ScheduleService
 
     func run() async throws {
         let watchdog = daemon.notifier.watchdogInterval
@@ -113,7 +130,8 @@ struct SystemdService: Service {
             while !Task.isCancelled {
                 let (busy, queued, workers) = (pool.busy, pool.queued, pool.workers)
                 if watchdog != nil { daemon.notifier.send(.watchdog) }
-                daemon.notifier.send(.status(Daemon.status(busy: busy, workers: workers, queued: queued)))
+                daemon.notifier.send(.status(Daemon.status(busy: busy, workers: workers, queued: queued,
+                                                           schedules: await scheduler.summary())))
                 try await Task.sleep(for: period)
             }
         }

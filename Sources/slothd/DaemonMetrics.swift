@@ -7,6 +7,7 @@ final class DaemonMetrics: Sendable {
     private let queueDepth: Gauge
     private let busyWorkers: Gauge
     private let runDuration: DurationHistogram
+    private let lateness: DurationHistogram
 
     init() {
         queueDepth = registry.makeGauge(descriptor: Self.name("queue_depth", help: "Runs waiting for a worker"))
@@ -14,6 +15,23 @@ final class DaemonMetrics: Sendable {
         runDuration = registry.makeDurationHistogram(
             descriptor: Self.name("run_duration", unit: "seconds", help: "Run durations, from queued to ended"),
             buckets: [.milliseconds(10), .milliseconds(100), .seconds(1), .seconds(10), .seconds(60), .seconds(600), .seconds(3600)])
+        lateness = registry.makeDurationHistogram(
+            descriptor: Self.name("schedule_lateness", unit: "seconds", help: "Start of scheduled runs after their nominal time"),
+            buckets: [.milliseconds(5), .milliseconds(10), .milliseconds(50), .milliseconds(100), .milliseconds(500), .seconds(1),
+                      .seconds(5), .seconds(60)])
+    }
+
+    func scheduleFired(_ schedule: String) { scheduleCounter("fired", schedule).increment() }
+    func scheduleSkipped(_ schedule: String) { scheduleCounter("skipped", schedule).increment() }
+    func scheduleMissed(_ schedule: String, count: Int) { scheduleCounter("missed", schedule).increment(by: Int64(count)) }
+
+    func scheduleLateness(milliseconds: Int64) {
+        lateness.record(.milliseconds(max(milliseconds, 0)))
+    }
+
+    private func scheduleCounter(_ what: String, _ schedule: String) -> Counter {
+        registry.makeCounter(descriptor: Self.name("schedule_\(what)", unit: "total", help: "Fires of each schedule: \(what)"),
+                             labels: [("schedule", schedule)])
     }
 
     func pool(queued: Int, busy: Int) {

@@ -1,6 +1,7 @@
 import Catalog
 import Foundation
 import Runner
+import Scheduler
 
 /// N workers over a bounded queue of runs. Submitting never blocks: a full queue is refused at once.
 ///
@@ -25,7 +26,15 @@ final class WorkerPool: @unchecked Sendable {
         var workflow: String
         var request: RunRequest
         var queuedAt = ContinuousClock.now
+        /// A scheduled run's schedule and nominal time (seconds since 1970).
+        var schedule: String? = nil
+        var nominal: Int64? = nil
+        /// The run is cancelled and recorded `timed_out` past this many seconds.
+        var timeoutSeconds: Int64? = nil
     }
+
+    /// Told when runs start and end (the scheduler keeps its runs in flight with it).
+    var observer: (any WorkerPoolObserver)?
 
     private let runner: WorkflowRunner
     private let runs: RunStore
@@ -140,6 +149,8 @@ final class WorkerPool: @unchecked Sendable {
 
     /// Runs the job on this thread and records how it ended.
     private func execute(_ job: Job, _ cancellation: RunCancellation) {
+        observer?.runStarted(job)
+        let timer = job.timeoutSeconds.map { Timeout(seconds: $0, cancellation: cancellation) }
         var state: String
         do {
             state = try runner.runOnCurrentThread(job.request, cancellation: cancellation).state
@@ -150,13 +161,48 @@ final class WorkerPool: @unchecked Sendable {
         if locked({ stoppedByShutdown.remove(job.runID) != nil }) {
             state = "interrupted"
             try? runs.relabel(job.runID, state: state, error: "slothd stopped while the run was running")
+        } else if let timer, timer.stop() {
+            state = "timed_out"
+            try? runs.relabel(job.runID, state: state, error: "timed out after \(CronDuration.text(seconds: timer.seconds)) (the schedule's --timeout)")
         }
         metrics.runEnded(workflow: job.workflow, state: state, duration: ContinuousClock.now - job.queuedAt)
+        observer?.runEnded(job, state: state)
     }
 
     private func locked<T>(_ body: () throws -> T) rethrows -> T {
         condition.lock()
         defer { condition.unlock() }
         return try body()
+    }
+}
+
+protocol WorkerPoolObserver: Sendable {
+    func runStarted(_ job: WorkerPool.Job)
+    func runEnded(_ job: WorkerPool.Job, state: String)
+}
+
+/// Cancels a run that outlives its timeout; `stop` says whether it fired.
+private final class Timeout: @unchecked Sendable {
+    let seconds: Int64
+    private let lock = NSLock()
+    private var fired = false
+    private var stopped = false
+
+    init(seconds: Int64, cancellation: RunCancellation) {
+        self.seconds = seconds
+        DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(Int(seconds))) { [weak self] in
+            guard let self, lock.withLock({ () -> Bool in
+                fired = !stopped
+                return fired
+            }) else { return }
+            cancellation.cancel()
+        }
+    }
+
+    func stop() -> Bool {
+        lock.withLock {
+            stopped = true
+            return fired
+        }
     }
 }

@@ -1,0 +1,111 @@
+import ArgumentParser
+import Control
+import Foundation
+import Scheduler
+
+/// `sloth scheduler add|list|show|enable|disable|remove|trigger`, through slothd.
+struct ScheduleAdd: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add", abstract: "Schedule a catalog workflow with a cron expression.",
+        discussion: "DUR values are written like 90s, 15m, 24h or 1h30m. Zone: --tz, else a CRON_TZ= prefix, else the host's zone.")
+    @Argument var name: String
+    @Option(help: "The catalog workflow to run.") var workflow: String
+    @Option(help: ArgumentHelp("The cron expression (5, 6 or 7 fields, or a nickname), e.g. \"30 2 * * *\".", valueName: "EXPR"))
+    var cron: String
+    @Option(help: ArgumentHelp("IANA time zone (default: the host's zone).", valueName: "ZONE")) var tz: String?
+    @Option(name: .customLong("task"), help: "Run only this task and what it depends on (repeatable).") var tasks: [String] = []
+    @Option(name: .customLong("param"), help: ArgumentHelp("A parameter for every task (repeatable).", valueName: "k=v"))
+    var params: [String] = []
+    @Option(help: "skip (default), buffer-one, buffer-all, cancel-other or allow-all.") var overlap: String?
+    @Option(help: "latest (default), skip or all: what runs for fires missed while slothd was down.") var catchup: String?
+    @Option(name: .customLong("catchup-window"), help: ArgumentHelp("How far back missed fires are caught up (default 24h).", valueName: "DUR"))
+    var catchupWindow: String?
+    @Option(help: ArgumentHelp("Delay each fire by a stable amount below DUR.", valueName: "DUR")) var jitter: String?
+    @Option(help: ArgumentHelp("Cancel a run still going after DUR (recorded timed_out).", valueName: "DUR")) var timeout: String?
+    @Option var description: String?
+    @Flag(help: "Add it disabled.") var disabled = false
+    @OptionGroup var connection: WorkflowCommand.Connection
+
+    func run() throws {
+        let body = ControlAPI.AddSchedule(name: name, workflow: workflow, cron: cron, tz: tz, tasks: tasks, params: try Parameters.parse(params),
+                                          overlap: overlap, catchup: catchup, catchup_window: catchupWindow, jitter: jitter,
+                                          timeout: timeout, description: description, disabled: disabled)
+        let added: ControlAPI.Schedule = try daemonCall { () throws(ControlClient.Error) in try connection.client.post("/schedules", body) }
+        try ScheduleView.show(added, connection.output)
+    }
+}
+
+struct ScheduleList: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "Schedules by name, with their next and last fire.")
+    @OptionGroup var connection: WorkflowCommand.Connection
+
+    func run() throws {
+        let schedules: [ControlAPI.Schedule] = try daemonCall { () throws(ControlClient.Error) in try connection.client.get("/schedules") }
+        switch connection.output {
+        case .json: print(try JSONOutput.encode(schedules.map(ScheduleView.listed)))
+        case .text: print(ScheduleView.table(schedules, now: Int64(Date().timeIntervalSince1970)), terminator: "")
+        }
+    }
+}
+
+struct ScheduleShow: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "One schedule: its settings, next fire times and last 10 runs.")
+    @Argument var name: String
+    @Option(help: "How many next fire times to print.") var next = 5
+    @OptionGroup var connection: WorkflowCommand.Connection
+
+    func run() throws {
+        guard (0...1000).contains(next) else { throw InvalidInput(message: "--next must be 0-1000, got \(next)") }
+        let shown: ControlAPI.Schedule = try daemonCall { () throws(ControlClient.Error) in
+            try connection.client.get("/schedules/\(name)?next=\(next)")
+        }
+        try ScheduleView.show(shown, connection.output)
+    }
+}
+
+struct ScheduleEnable: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "enable", abstract: "Resume a schedule, or with no NAME the whole scheduler (fires of the paused time are not caught up).")
+    @Argument var name: String?
+    @OptionGroup var connection: WorkflowCommand.Connection
+
+    func run() throws { try ScheduleView.switchEnabled(name, enabled: true, note: nil, connection) }
+}
+
+struct ScheduleDisable: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "disable", abstract: "Pause a schedule, or with no NAME the whole scheduler (kept across restarts).")
+    @Argument var name: String?
+    @Option(help: "Why, shown by list and show.") var note: String?
+    @OptionGroup var connection: WorkflowCommand.Connection
+
+    func run() throws { try ScheduleView.switchEnabled(name, enabled: false, note: note, connection) }
+}
+
+struct ScheduleRemove: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove a schedule (its runs stay in the history).")
+    @Argument var name: String
+    @OptionGroup var connection: WorkflowCommand.Connection
+
+    func run() throws {
+        try daemonCall { () throws(ControlClient.Error) in try connection.client.delete("/schedules/\(name)") }
+        if connection.output == .text { print("removed schedule \(name)") }
+    }
+}
+
+struct ScheduleTrigger: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "trigger", abstract: "Run a schedule now (its overlap policy applies); prints the run.")
+    @Argument var name: String
+    @OptionGroup var connection: WorkflowCommand.Connection
+
+    func run() throws {
+        let run: ControlAPI.Run = try daemonCall { () throws(ControlClient.Error) in
+            try connection.client.post("/schedules/\(name)/trigger", ControlAPI.SetEnabled(note: nil))
+        }
+        switch connection.output {
+        case .json: print(try JSONOutput.encode(run))
+        case .text: print("run \(run.id) \(run.state)\(run.error.map { ": " + $0 } ?? "")")
+        }
+    }
+}

@@ -1,0 +1,244 @@
+import Catalog
+import Foundation
+import Runner
+import Scheduler
+
+/// The scheduling loop. The decisions are Scheduler's (`ScheduleBook` and `FirePlanner`, pure); this
+/// actor applies them: it records each plan in one transaction (a fire already recorded is never run
+/// again), dispatches the runs into the pool, holds buffered fires, and sleeps until the next wake time
+/// or until a schedule changes.
+actor ScheduleService {
+    private var book = ScheduleBook()
+    private var definitions: [String: ScheduleStore.Schedule] = [:]
+    /// Runs of each schedule queued or running in the pool.
+    private var inFlight: [String: Set<Int64>] = [:]
+    /// Fires waiting for their schedule's runs in flight (overlap buffer-one/buffer-all), oldest first.
+    private var buffered: [String: [(runID: Int64, nominal: Int64?, trigger: String)]] = [:]
+    private var sleeper: Task<Void, Never>?
+    private let clock: any SchedulerClock
+    private let store: ScheduleStore
+    private let workflows: WorkflowStore
+    private let runs: RunStore
+    private let events: EventStore
+    private let pool: WorkerPool
+    private let metrics: DaemonMetrics
+    private let log: DaemonLog
+    /// Sleeps are cut into steps this long, so a wall-clock jump is noticed soon.
+    static let maxSleepMillis: Int64 = 5_000
+
+    init(database: CatalogDatabase, pool: WorkerPool, metrics: DaemonMetrics, log: DaemonLog, clock: any SchedulerClock = WallClock()) {
+        (store, workflows, runs, events) = (ScheduleStore(database: database), WorkflowStore(database: database),
+                                            RunStore(database: database), EventStore(database: database))
+        (self.pool, self.metrics, self.log, self.clock) = (pool, metrics, log, clock)
+    }
+
+    // MARK: the loop
+
+    /// Loads every schedule and applies the first plan (the catch-up after downtime); slothd reports
+    /// READY only after this.
+    func start() throws {
+        book = ScheduleBook(paused: try store.paused())
+        for schedule in try store.list() { load(schedule) }
+        tick()
+    }
+
+    func run() async {
+        while !Task.isCancelled {
+            tick()
+            let now = clock.nowMillis()
+            let delay = min((book.nextWakeMillis() ?? .max) - now, Self.maxSleepMillis)
+            guard delay > 0 else { continue }
+            let clock = self.clock
+            let sleeper = Task { _ = try? await clock.sleep(milliseconds: delay) }
+            self.sleeper = sleeper
+            await withTaskCancellationHandler { await sleeper.value } onCancel: { sleeper.cancel() }
+        }
+    }
+
+    /// Something changed: plan again now.
+    private func wake() { sleeper?.cancel() }
+
+    private func tick() {
+        let plans = book.due(nowMillis: clock.nowMillis()) { [inFlight, buffered] name in
+            InFlight(running: inFlight[name]?.count ?? 0, buffered: buffered[name]?.count ?? 0)
+        }
+        guard !plans.isEmpty else { return }
+        var fires: [(fire: ScheduleStore.Fire, action: FireAction)] = []
+        var advances: [ScheduleStore.Advance] = []
+        for (rules, plan) in plans {
+            guard let definition = definitions[rules.name] else { continue }
+            let version = (try? workflows.get(definition.workflow, content: false)).map { String($0.version) }
+            for planned in plan.fires {
+                var reason: String?
+                if case .skip(let why) = planned.action { reason = why }
+                fires.append((ScheduleStore.Fire(schedule: rules.name, workflow: definition.workflow, workflowVersion: version,
+                                                 nominal: planned.nominal, trigger: planned.trigger.rawValue, skipReason: reason), planned.action))
+            }
+            advances.append(.init(schedule: rules.name, cursor: plan.cursor, missed: plan.missed))
+            if plan.missed > 0 { noteMissed(rules.name, count: plan.missed) }
+        }
+        do {
+            let ids = try store.record(fires.map(\.fire), advances: advances)
+            for ((fire, action), id) in zip(fires, ids) {
+                guard let id else { continue }
+                apply(action, runID: id, schedule: fire.schedule, nominal: fire.nominal, trigger: fire.trigger)
+            }
+        } catch {
+            log.error("cannot record the scheduler's fires: \(error)")
+        }
+    }
+
+    private func apply(_ action: FireAction, runID: Int64, schedule: String, nominal: Int64?, trigger: String) {
+        switch action {
+        case .start:
+            dispatch(runID, schedule: schedule, nominal: nominal, trigger: trigger)
+        case .buffer:
+            buffered[schedule, default: []].append((runID, nominal, trigger))
+        case .cancelOthersAndStart:
+            for other in inFlight[schedule] ?? [] { _ = pool.cancel(other) }
+            for waiting in buffered.removeValue(forKey: schedule) ?? [] {
+                try? runs.close(waiting.runID, state: "cancelled", error: "replaced by a newer fire (overlap: cancel-other)")
+            }
+            dispatch(runID, schedule: schedule, nominal: nominal, trigger: trigger)
+        case .skip:
+            metrics.scheduleSkipped(schedule)
+        }
+    }
+
+    private func dispatch(_ runID: Int64, schedule: String, nominal: Int64?, trigger: String) {
+        guard let definition = definitions[schedule] else {
+            try? runs.close(runID, state: "failed", error: "schedule \(schedule) was removed before the run started")
+            return
+        }
+        do {
+            let workflow = try workflows.get(definition.workflow)
+            guard workflow.active else { throw DispatchFailure(message: "workflow \(workflow.name) is inactive") }
+            var request = RunRequest(file: workflow.filePath ?? "\(workflow.name).sloth", source: workflow.content ?? "",
+                                     tasks: definition.tasks, params: definition.params, trigger: trigger)
+            request.queuedRunID = runID
+            request.streamLogs = true
+            inFlight[schedule, default: []].insert(runID)
+            try pool.submit(.init(runID: runID, workflow: workflow.name, request: request, schedule: schedule, nominal: nominal,
+                                  timeoutSeconds: definition.timeoutSeconds))
+            metrics.scheduleFired(schedule)
+        } catch {
+            inFlight[schedule]?.remove(runID)
+            try? runs.close(runID, state: "failed", error: "schedule \(schedule) could not start its run: \(error)")
+            _ = try? events.record(type: "schedule.dispatch_failed", dataJSON: Self.json(["schedule": schedule, "error": "\(error)"]), runID: runID)
+            log.warn("schedule \(schedule): \(error)")
+        }
+    }
+
+    private func noteMissed(_ schedule: String, count: Int) {
+        metrics.scheduleMissed(schedule, count: count)
+        _ = try? events.record(type: "schedule.missed", dataJSON: Self.json(["schedule": schedule, "count": String(count)]))
+    }
+
+    // MARK: runs in flight (told by the pool)
+
+    func runEnded(_ runID: Int64, schedule: String) {
+        inFlight[schedule]?.remove(runID)
+        guard inFlight[schedule]?.isEmpty ?? true, var waiting = buffered[schedule], !waiting.isEmpty else { return }
+        let next = waiting.removeFirst()
+        buffered[schedule] = waiting.isEmpty ? nil : waiting
+        dispatch(next.runID, schedule: schedule, nominal: next.nominal, trigger: next.trigger)
+    }
+
+    // MARK: changes from the control API
+
+    /// Takes a schedule's stored definition again (added, enabled, disabled).
+    func reload(_ name: String) throws {
+        load(try store.get(name))
+        wake()
+    }
+
+    func removed(_ name: String) {
+        book.remove(name)
+        definitions[name] = nil
+        for waiting in buffered.removeValue(forKey: name) ?? [] {
+            try? runs.close(waiting.runID, state: "cancelled", error: "schedule \(name) was removed")
+        }
+    }
+
+    func setPaused(_ paused: Bool) throws {
+        try store.setPaused(paused, cursor: clock.nowMillis() / 1000)
+        book.setPaused(paused)
+        if !paused { for schedule in try store.list() { load(schedule) } }
+        wake()
+    }
+
+    /// `scheduler trigger`: a run now, under the schedule's overlap policy (recorded `skipped` if the policy says so).
+    func trigger(_ name: String) throws -> Int64 {
+        guard let definition = definitions[name], let rules = book.entry(name)?.rules else { throw ScheduleStore.Error.unknown(name) }
+        let action = FirePlanner.manual(rules.overlap, inFlight: InFlight(running: inFlight[name]?.count ?? 0,
+                                                                          buffered: buffered[name]?.count ?? 0))
+        var reason: String?
+        if case .skip(let why) = action { reason = why }
+        let version = (try? workflows.get(definition.workflow, content: false)).map { String($0.version) }
+        guard let id = try store.record([.init(schedule: name, workflow: definition.workflow, workflowVersion: version, nominal: nil,
+                                               trigger: FireTrigger.manual.rawValue, skipReason: reason)], advances: []).first ?? nil else {
+            throw DispatchFailure(message: "the trigger was not recorded")
+        }
+        apply(action, runID: id, schedule: name, nominal: nil, trigger: FireTrigger.manual.rawValue)
+        return id
+    }
+
+    // MARK: views
+
+    struct Summary {
+        var schedules: Int
+        var paused: Bool
+        var nextFireMillis: Int64?
+    }
+
+    func summary() -> Summary {
+        Summary(schedules: book.count, paused: book.paused, nextFireMillis: book.nextWakeMillis())
+    }
+
+    func nextStartMillis(_ name: String) -> Int64? { book.nextStartMillis(name) }
+
+    // MARK: pieces
+
+    private func load(_ schedule: ScheduleStore.Schedule) {
+        do {
+            book.set(try Self.rules(schedule), cursor: schedule.cursor)
+            definitions[schedule.name] = schedule
+        } catch {
+            log.error("schedule \(schedule.name) is not loaded: \(error)")
+        }
+    }
+
+    static func rules(_ schedule: ScheduleStore.Schedule) throws -> ScheduleRules {
+        ScheduleRules(name: schedule.name, schedule: try CronExpression(parsing: schedule.cron).schedule,
+                      zone: try ZoneRules(identifier: schedule.zone), overlap: OverlapPolicy(rawValue: schedule.overlap) ?? .skip,
+                      catchup: CatchupPolicy(rawValue: schedule.catchup) ?? .latest, catchupWindowSeconds: schedule.catchupWindowSeconds,
+                      jitterSeconds: schedule.jitterSeconds, enabled: schedule.enabled)
+    }
+
+    private static func json(_ fields: [String: String]) -> String {
+        String(decoding: (try? JSONEncoder().encode(fields)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+
+    struct DispatchFailure: Error, CustomStringConvertible {
+        var message: String
+        var description: String { message }
+    }
+}
+
+/// The pool tells the scheduler when its runs start (lateness) and end (overlap, buffers).
+struct ScheduleObserver: WorkerPoolObserver {
+    let service: ScheduleService
+    let metrics: DaemonMetrics
+
+    func runStarted(_ job: WorkerPool.Job) {
+        guard job.schedule != nil, let nominal = job.nominal else { return }
+        let lateness = Int64((Date().timeIntervalSince1970 * 1000).rounded()) - nominal * 1000
+        metrics.scheduleLateness(milliseconds: lateness)
+    }
+
+    func runEnded(_ job: WorkerPool.Job, state: String) {
+        guard let schedule = job.schedule else { return }
+        let service = self.service
+        Task { await service.runEnded(job.runID, schedule: schedule) }
+    }
+}
