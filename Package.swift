@@ -56,7 +56,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "slothbench", dependencies: [
-            "Scheduler", "Runner", "Catalog", "Control",
+            "Scheduler", "Runner", "Catalog", "Control", "TestSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -83,28 +83,55 @@ public struct ScheduleStore: Sendable {
     public func add(_ schedule: Schedule) throws(Error) -> Schedule {
         try Error.guarding {
             try database.write { db in
-                guard try Row.fetchOne(db, sql: "SELECT 1 FROM schedules WHERE name = ?", arguments: [schedule.name]) == nil else {
-                    throw Error.duplicate(schedule.name)
-                }
-                guard try Row.fetchOne(db, sql: "SELECT 1 FROM workflows WHERE name = ?", arguments: [schedule.workflow]) != nil else {
-                    throw Error.unknownWorkflow(schedule.workflow)
-                }
-                let now = database.now()
-                try db.execute(sql: """
-                    INSERT INTO schedules(name, workflow, cron, zone, tasks_json, params_json, overlap, catchup, catchup_window_s,
-                                          jitter_s, timeout_s, description, enabled, cursor, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [schedule.name, schedule.workflow, schedule.cron, schedule.zone, Self.json(schedule.tasks),
-                                     Self.json(schedule.params), schedule.overlap, schedule.catchup, schedule.catchupWindowSeconds,
-                                     schedule.jitterSeconds, schedule.timeoutSeconds, schedule.description, schedule.enabled,
-                                     schedule.cursor, now, now])
+                try insert(db, schedule, at: database.now())
                 return try fetch(db, schedule.name)
             }
         }
     }
 
+    /// Adds many schedules in one transaction: all of them or, on any error, none.
+    public func add(_ schedules: [Schedule]) throws(Error) {
+        try Error.guarding {
+            try database.write { db in
+                let now = database.now()
+                for schedule in schedules { try insert(db, schedule, at: now) }
+            }
+        }
+    }
+
+    private func insert(_ db: Database, _ schedule: Schedule, at now: Int64) throws {
+        guard try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM schedules WHERE name = ?"), arguments: [schedule.name]) == nil else {
+            throw Error.duplicate(schedule.name)
+        }
+        guard try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM workflows WHERE name = ?"), arguments: [schedule.workflow]) != nil else {
+            throw Error.unknownWorkflow(schedule.workflow)
+        }
+        try db.execute(cached: """
+            INSERT INTO schedules(name, workflow, cron, zone, tasks_json, params_json, overlap, catchup, catchup_window_s,
+                                  jitter_s, timeout_s, description, enabled, cursor, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, [schedule.name, schedule.workflow, schedule.cron, schedule.zone, Self.json(schedule.tasks),
+                  Self.json(schedule.params), schedule.overlap, schedule.catchup, schedule.catchupWindowSeconds,
+                  schedule.jitterSeconds, schedule.timeoutSeconds, schedule.description, schedule.enabled,
+                  schedule.cursor, now, now])
+    }
+
     public func list() throws(Error) -> [Schedule] {
         try Error.guarding { try database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM schedules ORDER BY name").map(Self.schedule) } }
+    }
+
+    public func count() throws(Error) -> Int {
+        try Error.guarding { try database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM schedules") ?? 0 } }
+    }
+
+    /// Every schedule, one at a time (slothd loads them all at start without holding all the rows).
+    public func forEach(_ body: (Schedule) -> Void) throws(Error) {
+        try Error.guarding {
+            try database.read { db in
+                let rows = try Row.fetchCursor(db, sql: "SELECT * FROM schedules")
+                while let row = try rows.next() { body(Self.schedule(row)) }
+            }
+        }
     }
 
     public func get(_ name: String) throws(Error) -> Schedule {
@@ -157,6 +184,8 @@ public struct ScheduleStore: Sendable {
         try Error.guarding {
             try database.write { db in
                 let now = database.now()
+                var counts: [String: (fired: Int, skipped: Int)] = [:]
+                var uses: [String: Int] = [:]
                 let ids = try fires.map { fire -> Int64? in
                     try db.execute(cached: """
                         INSERT OR IGNORE INTO runs(workflow, workflow_version, schedule, trigger, state, nominal_at, queued_at, ended_at, error)
@@ -164,18 +193,23 @@ public struct ScheduleStore: Sendable {
                         """, [fire.workflow, fire.workflowVersion, fire.schedule, fire.trigger, fire.skipReason == nil ? "queued" : "skipped",
                               fire.nominal, now, fire.skipReason == nil ? nil : now, fire.skipReason])
                     guard db.changesCount > 0 else { return nil }
-                    let skipped = fire.skipReason == nil ? 0 : 1
-                    try db.execute(cached: "UPDATE schedules SET fired = fired + ?, skipped = skipped + ? WHERE name = ?",
-                                   [1 - skipped, skipped, fire.schedule])
-                    if skipped == 0 {
-                        try db.execute(cached: "UPDATE workflows SET usage_count = usage_count + 1, last_used_at = ? WHERE name = ?",
-                                       [now, fire.workflow])
+                    if fire.skipReason == nil {
+                        counts[fire.schedule, default: (0, 0)].fired += 1
+                        uses[fire.workflow, default: 0] += 1
+                    } else {
+                        counts[fire.schedule, default: (0, 0)].skipped += 1
                     }
                     return db.lastInsertedRowID
                 }
-                for advance in advances {
-                    try db.execute(cached: "UPDATE schedules SET cursor = max(cursor, ?), missed = missed + ? WHERE name = ?",
-                                   [advance.cursor, advance.missed, advance.schedule])
+                let missed = Dictionary(advances.map { ($0.schedule, $0) }) { $1 }
+                for name in Set(counts.keys).union(missed.keys) {
+                    let count = counts[name] ?? (0, 0)
+                    try db.execute(cached: """
+                        UPDATE schedules SET cursor = max(cursor, ?), fired = fired + ?, skipped = skipped + ?, missed = missed + ? WHERE name = ?
+                        """, [missed[name]?.cursor ?? 0, count.fired, count.skipped, missed[name]?.missed ?? 0, name])
+                }
+                for (workflow, count) in uses {
+                    try db.execute(cached: "UPDATE workflows SET usage_count = usage_count + ?, last_used_at = ? WHERE name = ?", [count, now, workflow])
                 }
                 return ids
             }
@@ -205,6 +239,7 @@ public struct ScheduleStore: Sendable {
     }
 
     private static func decode<T: Decodable>(_ type: T.Type, _ text: String) -> T? {
-        try? JSONDecoder().decode(type, from: Data(text.utf8))
+        guard text != "[]" && text != "{}" else { return nil }
+        return try? JSONDecoder().decode(type, from: Data(text.utf8))
     }
 }

@@ -16,6 +16,12 @@ public struct ScheduleBook: Sendable {
     public init(paused: Bool = false) { self.paused = paused }
 
     public var count: Int { entries.count }
+
+    /// Room for `count` schedules, so loading many does not grow the tables step by step.
+    public mutating func reserve(_ count: Int) {
+        entries.reserveCapacity(count)
+        heap.reserve(count)
+    }
     public func entry(_ name: String) -> Entry? { entries[name] }
 
     /// Adds or replaces a schedule; it is planned again from `cursor`.
@@ -83,6 +89,8 @@ struct WakeHeap: Sendable {
     private var items: [Item] = []
 
     var top: Item? { items.first }
+
+    mutating func reserve(_ count: Int) { items.reserveCapacity(count) }
 
     mutating func push(_ item: Item) {
         items.append(item)

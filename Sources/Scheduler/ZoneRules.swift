@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A time zone as a table of UTC-offset periods, read once from the system's zone data so that
 /// next-fire search never asks Foundation per candidate.
@@ -48,9 +49,19 @@ public struct ZoneRules: Sendable, Hashable {
         self.init(identifier: identifier, starts: starts, offsets: offsets)
     }
 
+    /// The rules of a zone, built once per process: schedules share them (each table spans 600 years).
+    public static func named(_ identifier: String) throws(Error) -> ZoneRules {
+        if let known = cache.withLock({ $0[identifier] }) { return known }
+        let rules = try ZoneRules(identifier: identifier)
+        cache.withLock { $0[identifier] = rules }
+        return rules
+    }
+
+    private static let cache = Mutex<[String: ZoneRules]>([:])
+
     /// The zone the host runs in, by its IANA name.
     public static func host() -> ZoneRules {
-        (try? ZoneRules(identifier: TimeZone.current.identifier)) ?? .utc
+        (try? named(TimeZone.current.identifier)) ?? .utc
     }
 
     // MARK: periods

@@ -7,7 +7,7 @@ struct SlothBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "slothbench",
         abstract: "slothd benchmarks.",
-        subcommands: [CronBench.self, RunnerBench.self, DaemonBench.self]
+        subcommands: [CronBench.self, RunnerBench.self, DaemonBench.self, SchedulerBench.self]
     )
 }
 

@@ -23,7 +23,7 @@ extension ControlRouter {
         let zoneName = expression.zoneName ?? body.tz ?? ZoneRules.host().identifier
         let zone: ZoneRules
         do {
-            zone = try ZoneRules(identifier: zoneName)
+            zone = try ZoneRules.named(zoneName)
         } catch {
             throw BadRequest(message: "unknown time zone \"\(zoneName)\" (an IANA name such as Europe/Berlin or UTC)")
         }

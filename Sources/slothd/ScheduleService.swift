@@ -9,7 +9,10 @@ import Scheduler
 /// or until a schedule changes.
 actor ScheduleService {
     private var book = ScheduleBook()
-    private var definitions: [String: ScheduleStore.Schedule] = [:]
+    /// What each schedule runs (the rest of its definition stays in the database).
+    private var targets: [String: Target] = [:]
+    /// Workflows read during one tick: thousands of fires of one workflow read it once.
+    private var workflowCache: [String: WorkflowStore.Workflow] = [:]
     /// Runs of each schedule queued or running in the pool.
     private var inFlight: [String: Set<Int64>] = [:]
     /// Fires waiting for their schedule's runs in flight (overlap buffer-one/buffer-all), oldest first.
@@ -38,7 +41,10 @@ actor ScheduleService {
     /// READY only after this.
     func start() throws {
         book = ScheduleBook(paused: try store.paused())
-        for schedule in try store.list() { load(schedule) }
+        let count = try store.count()
+        book.reserve(count)
+        targets.reserveCapacity(count)
+        try store.forEach { load($0) }
         tick()
     }
 
@@ -59,6 +65,8 @@ actor ScheduleService {
     private func wake() { sleeper?.cancel() }
 
     private func tick() {
+        workflowCache.removeAll()
+        defer { workflowCache.removeAll() }
         let plans = book.due(nowMillis: clock.nowMillis()) { [inFlight, buffered] name in
             InFlight(running: inFlight[name]?.count ?? 0, buffered: buffered[name]?.count ?? 0)
         }
@@ -66,12 +74,12 @@ actor ScheduleService {
         var fires: [(fire: ScheduleStore.Fire, action: FireAction)] = []
         var advances: [ScheduleStore.Advance] = []
         for (rules, plan) in plans {
-            guard let definition = definitions[rules.name] else { continue }
-            let version = (try? workflows.get(definition.workflow, content: false)).map { String($0.version) }
+            guard let target = targets[rules.name] else { continue }
+            let version = (try? workflow(target.workflow)).map { String($0.version) }
             for planned in plan.fires {
                 var reason: String?
                 if case .skip(let why) = planned.action { reason = why }
-                fires.append((ScheduleStore.Fire(schedule: rules.name, workflow: definition.workflow, workflowVersion: version,
+                fires.append((ScheduleStore.Fire(schedule: rules.name, workflow: target.workflow, workflowVersion: version,
                                                  nominal: planned.nominal, trigger: planned.trigger.rawValue, skipReason: reason), planned.action))
             }
             advances.append(.init(schedule: rules.name, cursor: plan.cursor, missed: plan.missed))
@@ -106,20 +114,20 @@ actor ScheduleService {
     }
 
     private func dispatch(_ runID: Int64, schedule: String, nominal: Int64?, trigger: String) {
-        guard let definition = definitions[schedule] else {
+        guard let target = targets[schedule] else {
             try? runs.close(runID, state: "failed", error: "schedule \(schedule) was removed before the run started")
             return
         }
         do {
-            let workflow = try workflows.get(definition.workflow)
+            let workflow = try self.workflow(target.workflow)
             guard workflow.active else { throw DispatchFailure(message: "workflow \(workflow.name) is inactive") }
             var request = RunRequest(file: workflow.filePath ?? "\(workflow.name).sloth", source: workflow.content ?? "",
-                                     tasks: definition.tasks, params: definition.params, trigger: trigger)
+                                     tasks: target.tasks, params: target.params, trigger: trigger)
             request.queuedRunID = runID
             request.streamLogs = true
             inFlight[schedule, default: []].insert(runID)
             try pool.submit(.init(runID: runID, workflow: workflow.name, request: request, schedule: schedule, nominal: nominal,
-                                  timeoutSeconds: definition.timeoutSeconds))
+                                  timeoutSeconds: target.timeoutSeconds))
             metrics.scheduleFired(schedule)
         } catch {
             inFlight[schedule]?.remove(runID)
@@ -154,7 +162,7 @@ actor ScheduleService {
 
     func removed(_ name: String) {
         book.remove(name)
-        definitions[name] = nil
+        targets[name] = nil
         for waiting in buffered.removeValue(forKey: name) ?? [] {
             try? runs.close(waiting.runID, state: "cancelled", error: "schedule \(name) was removed")
         }
@@ -163,19 +171,19 @@ actor ScheduleService {
     func setPaused(_ paused: Bool) throws {
         try store.setPaused(paused, cursor: clock.nowMillis() / 1000)
         book.setPaused(paused)
-        if !paused { for schedule in try store.list() { load(schedule) } }
+        if !paused { try store.forEach { load($0) } }
         wake()
     }
 
     /// `scheduler trigger`: a run now, under the schedule's overlap policy (recorded `skipped` if the policy says so).
     func trigger(_ name: String) throws -> Int64 {
-        guard let definition = definitions[name], let rules = book.entry(name)?.rules else { throw ScheduleStore.Error.unknown(name) }
+        guard let target = targets[name], let rules = book.entry(name)?.rules else { throw ScheduleStore.Error.unknown(name) }
         let action = FirePlanner.manual(rules.overlap, inFlight: InFlight(running: inFlight[name]?.count ?? 0,
                                                                           buffered: buffered[name]?.count ?? 0))
         var reason: String?
         if case .skip(let why) = action { reason = why }
-        let version = (try? workflows.get(definition.workflow, content: false)).map { String($0.version) }
-        guard let id = try store.record([.init(schedule: name, workflow: definition.workflow, workflowVersion: version, nominal: nil,
+        let version = (try? workflows.get(target.workflow, content: false)).map { String($0.version) }
+        guard let id = try store.record([.init(schedule: name, workflow: target.workflow, workflowVersion: version, nominal: nil,
                                                trigger: FireTrigger.manual.rawValue, skipReason: reason)], advances: []).first ?? nil else {
             throw DispatchFailure(message: "the trigger was not recorded")
         }
@@ -202,15 +210,30 @@ actor ScheduleService {
     private func load(_ schedule: ScheduleStore.Schedule) {
         do {
             book.set(try Self.rules(schedule), cursor: schedule.cursor)
-            definitions[schedule.name] = schedule
+            targets[schedule.name] = Target(workflow: schedule.workflow, tasks: schedule.tasks, params: schedule.params,
+                                            timeoutSeconds: schedule.timeoutSeconds)
         } catch {
             log.error("schedule \(schedule.name) is not loaded: \(error)")
         }
     }
 
+    struct Target {
+        var workflow: String
+        var tasks: [String]
+        var params: [String: String]
+        var timeoutSeconds: Int64?
+    }
+
+    private func workflow(_ name: String) throws -> WorkflowStore.Workflow {
+        if let known = workflowCache[name] { return known }
+        let found = try workflows.get(name)
+        workflowCache[name] = found
+        return found
+    }
+
     static func rules(_ schedule: ScheduleStore.Schedule) throws -> ScheduleRules {
         ScheduleRules(name: schedule.name, schedule: try CronExpression(parsing: schedule.cron).schedule,
-                      zone: try ZoneRules(identifier: schedule.zone), overlap: OverlapPolicy(rawValue: schedule.overlap) ?? .skip,
+                      zone: try ZoneRules.named(schedule.zone), overlap: OverlapPolicy(rawValue: schedule.overlap) ?? .skip,
                       catchup: CatchupPolicy(rawValue: schedule.catchup) ?? .latest, catchupWindowSeconds: schedule.catchupWindowSeconds,
                       jitterSeconds: schedule.jitterSeconds, enabled: schedule.enabled)
     }
