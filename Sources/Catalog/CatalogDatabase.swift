@@ -187,6 +187,9 @@ public final class CatalogDatabase: Sendable {
         return migrator
     }
 
+    /// Frees SQLite's page caches and closes idle readers (after loading every schedule at start).
+    public func releaseMemory() { pool.releaseMemory() }
+
     func write<T>(_ body: (Database) throws -> T) throws -> T {
         try pool.write(body)
     }

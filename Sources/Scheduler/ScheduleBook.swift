@@ -1,40 +1,62 @@
 /// The schedules the scheduling loop watches, ordered by when each next needs the planner: one timer
 /// (a min-heap of wake times) for all of them, so a wake-up costs O(log n) per due schedule, not O(n).
-public struct ScheduleBook: Sendable {
+///
+/// Entries sit in one array and the heap refers to them by slot: with 100,000 schedules a dictionary of
+/// entries (sized to powers of two, a key and a wide value per bucket) would cost several times more.
+/// `Payload` is what the caller keeps with each schedule (slothd: what it runs).
+public struct ScheduleBook<Payload: Sendable>: Sendable {
     public struct Entry: Sendable {
         public var rules: ScheduleRules
         /// The last nominal time processed (seconds).
         public var cursor: Int64
-        var generation: Int
+        public var payload: Payload
+        var generation: UInt32
     }
 
-    private var entries: [String: Entry] = [:]
+    private var entries: [Entry] = []
+    private var slots: [String: Int32] = [:]
     private var heap = WakeHeap()
-    private var generations = 0
+    private var generations: UInt32 = 0
     public private(set) var paused: Bool
 
-    public init(paused: Bool = false) { self.paused = paused }
+    public init(paused: Bool = false, payload: Payload.Type) { self.paused = paused }
 
     public var count: Int { entries.count }
+    public func entry(_ name: String) -> Entry? { slots[name].map { entries[Int($0)] } }
 
     /// Room for `count` schedules, so loading many does not grow the tables step by step.
     public mutating func reserve(_ count: Int) {
         entries.reserveCapacity(count)
+        slots.reserveCapacity(count)
         heap.reserve(count)
     }
-    public func entry(_ name: String) -> Entry? { entries[name] }
 
     /// Adds or replaces a schedule; it is planned again from `cursor`.
-    public mutating func set(_ rules: ScheduleRules, cursor: Int64) {
-        generations += 1
-        let entry = Entry(rules: rules, cursor: cursor, generation: generations)
-        entries[rules.name] = entry
-        if rules.enabled, let next = rules.schedule.nextFire(after: cursor, in: rules.zone) {
-            heap.push(WakeHeap.Item(wakeMillis: FirePlanner.startMillis(rules, nominal: next), name: rules.name, generation: entry.generation))
+    public mutating func set(_ rules: ScheduleRules, cursor: Int64, payload: Payload) {
+        generations &+= 1
+        let entry = Entry(rules: rules, cursor: cursor, payload: payload, generation: generations)
+        let slot: Int32
+        if let existing = slots[rules.name] {
+            slot = existing
+            entries[Int(slot)] = entry
+        } else {
+            slot = Int32(entries.count)
+            entries.append(entry)
+            slots[rules.name] = slot
         }
+        schedule(slot)
     }
 
-    public mutating func remove(_ name: String) { entries[name] = nil }
+    /// The last entry moves into the freed slot (and is queued again under it).
+    public mutating func remove(_ name: String) {
+        guard let slot = slots.removeValue(forKey: name) else { return }
+        let last = entries.removeLast()
+        guard Int(slot) < entries.count else { return }
+        generations &+= 1
+        entries[Int(slot)] = Entry(rules: last.rules, cursor: last.cursor, payload: last.payload, generation: generations)
+        slots[last.rules.name] = slot
+        schedule(slot)
+    }
 
     public mutating func setPaused(_ paused: Bool) { self.paused = paused }
 
@@ -47,7 +69,7 @@ public struct ScheduleBook: Sendable {
 
     /// The next fire of a schedule after its cursor, in milliseconds with jitter.
     public func nextStartMillis(_ name: String) -> Int64? {
-        guard let entry = entries[name], entry.rules.enabled, !paused,
+        guard let entry = entry(name), entry.rules.enabled, !paused,
               let next = entry.rules.schedule.nextFire(after: entry.cursor, in: entry.rules.zone) else { return nil }
         return FirePlanner.startMillis(entry.rules, nominal: next)
     }
@@ -60,30 +82,41 @@ public struct ScheduleBook: Sendable {
             dropStale()
             guard let top = heap.top, top.wakeMillis <= nowMillis else { break }
             heap.pop()
-            guard var entry = entries[top.name] else { continue }
-            let plan = FirePlanner.plan(entry.rules, cursor: entry.cursor, nowMillis: nowMillis, inFlight: inFlight(top.name))
-            entry.cursor = plan.cursor
-            entries[top.name] = entry
+            let slot = Int(top.slot)
+            let rules = entries[slot].rules
+            let plan = FirePlanner.plan(rules, cursor: entries[slot].cursor, nowMillis: nowMillis, inFlight: inFlight(rules.name))
+            entries[slot].cursor = plan.cursor
             if let wake = plan.wakeMillis {
-                heap.push(WakeHeap.Item(wakeMillis: wake, name: top.name, generation: entry.generation))
+                heap.push(WakeHeap.Item(wakeMillis: wake, slot: top.slot, generation: top.generation))
             }
-            plans.append((entry.rules, plan))
+            plans.append((rules, plan))
         }
         return plans
     }
 
-    /// Heap items of removed or replaced schedules are dropped when they reach the top.
-    private mutating func dropStale() {
-        while let top = heap.top, entries[top.name]?.generation != top.generation { heap.pop() }
+    private mutating func schedule(_ slot: Int32) {
+        let entry = entries[Int(slot)]
+        guard entry.rules.enabled, let next = entry.rules.schedule.nextFire(after: entry.cursor, in: entry.rules.zone) else { return }
+        heap.push(WakeHeap.Item(wakeMillis: FirePlanner.startMillis(entry.rules, nominal: next), slot: slot, generation: entry.generation))
     }
+
+    /// Heap items of removed, moved or replaced schedules are dropped when they reach the top.
+    private mutating func dropStale() {
+        while let top = heap.top, Int(top.slot) >= entries.count || entries[Int(top.slot)].generation != top.generation { heap.pop() }
+    }
+}
+
+extension ScheduleBook where Payload == Void {
+    public init(paused: Bool = false) { self.init(paused: paused, payload: Void.self) }
+    public mutating func set(_ rules: ScheduleRules, cursor: Int64) { set(rules, cursor: cursor, payload: ()) }
 }
 
 /// A binary min-heap of wake times.
 struct WakeHeap: Sendable {
     struct Item: Sendable {
         var wakeMillis: Int64
-        var name: String
-        var generation: Int
+        var slot: Int32
+        var generation: UInt32
     }
 
     private var items: [Item] = []

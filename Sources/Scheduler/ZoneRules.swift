@@ -13,11 +13,29 @@ public struct ZoneRules: Sendable, Hashable {
         }
     }
 
-    public let identifier: String
+    /// One shared table per zone: a schedule holds a single reference (100,000 schedules in one zone
+    /// share it).
+    private final class Table: Sendable {
+        let identifier: String
+        let starts: [Int64]
+        let offsets: [Int32]
+        init(identifier: String, starts: [Int64], offsets: [Int32]) {
+            (self.identifier, self.starts, self.offsets) = (identifier, starts, offsets)
+        }
+    }
+
+    private let table: Table
+    public var identifier: String { table.identifier }
     /// Instants (seconds since 1970 UTC) at which each period starts; the first is Int64.min.
-    let starts: [Int64]
+    var starts: [Int64] { table.starts }
     /// UTC offset in seconds in force during each period.
-    let offsets: [Int32]
+    var offsets: [Int32] { table.offsets }
+
+    public static func == (a: ZoneRules, b: ZoneRules) -> Bool {
+        a.table === b.table || (a.identifier == b.identifier && a.starts == b.starts && a.offsets == b.offsets)
+    }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(identifier) }
 
     /// Transitions are tabulated up to this instant (2500-01-01); after it the last offset holds.
     static let tableEnd: Int64 = 16_725_225_600
@@ -26,9 +44,7 @@ public struct ZoneRules: Sendable, Hashable {
     public static let utc = ZoneRules(identifier: "UTC", starts: [.min], offsets: [0])
 
     init(identifier: String, starts: [Int64], offsets: [Int32]) {
-        self.identifier = identifier
-        self.starts = starts
-        self.offsets = offsets
+        table = Table(identifier: identifier, starts: starts, offsets: offsets)
     }
 
     /// Loads the zone named by an IANA identifier (case-sensitive, as in the tz database).

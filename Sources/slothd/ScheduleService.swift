@@ -8,9 +8,8 @@ import Scheduler
 /// again), dispatches the runs into the pool, holds buffered fires, and sleeps until the next wake time
 /// or until a schedule changes.
 actor ScheduleService {
-    private var book = ScheduleBook()
-    /// What each schedule runs (the rest of its definition stays in the database).
-    private var targets: [String: Target] = [:]
+    /// Every schedule's rules and cursor, with what it runs (the rest of its definition stays in the database).
+    private var book = ScheduleBook(payload: Target.self)
     /// Workflows read during one tick: thousands of fires of one workflow read it once.
     private var workflowCache: [String: WorkflowStore.Workflow] = [:]
     /// Runs of each schedule queued or running in the pool.
@@ -19,6 +18,7 @@ actor ScheduleService {
     private var buffered: [String: [(runID: Int64, nominal: Int64?, trigger: String)]] = [:]
     private var sleeper: Task<Void, Never>?
     private let clock: any SchedulerClock
+    private let database: CatalogDatabase
     private let store: ScheduleStore
     private let workflows: WorkflowStore
     private let runs: RunStore
@@ -30,6 +30,7 @@ actor ScheduleService {
     static let maxSleepMillis: Int64 = 5_000
 
     init(database: CatalogDatabase, pool: WorkerPool, metrics: DaemonMetrics, log: DaemonLog, clock: any SchedulerClock = WallClock()) {
+        self.database = database
         (store, workflows, runs, events) = (ScheduleStore(database: database), WorkflowStore(database: database),
                                             RunStore(database: database), EventStore(database: database))
         (self.pool, self.metrics, self.log, self.clock) = (pool, metrics, log, clock)
@@ -40,11 +41,10 @@ actor ScheduleService {
     /// Loads every schedule and applies the first plan (the catch-up after downtime); slothd reports
     /// READY only after this.
     func start() throws {
-        book = ScheduleBook(paused: try store.paused())
-        let count = try store.count()
-        book.reserve(count)
-        targets.reserveCapacity(count)
+        book = ScheduleBook(paused: try store.paused(), payload: Target.self)
+        book.reserve(try store.count())
         try store.forEach { load($0) }
+        database.releaseMemory()
         tick()
     }
 
@@ -74,7 +74,7 @@ actor ScheduleService {
         var fires: [(fire: ScheduleStore.Fire, action: FireAction)] = []
         var advances: [ScheduleStore.Advance] = []
         for (rules, plan) in plans {
-            guard let target = targets[rules.name] else { continue }
+            guard let target = book.entry(rules.name)?.payload else { continue }
             let version = (try? workflow(target.workflow)).map { String($0.version) }
             for planned in plan.fires {
                 var reason: String?
@@ -114,7 +114,7 @@ actor ScheduleService {
     }
 
     private func dispatch(_ runID: Int64, schedule: String, nominal: Int64?, trigger: String) {
-        guard let target = targets[schedule] else {
+        guard let target = book.entry(schedule)?.payload else {
             try? runs.close(runID, state: "failed", error: "schedule \(schedule) was removed before the run started")
             return
         }
@@ -162,7 +162,6 @@ actor ScheduleService {
 
     func removed(_ name: String) {
         book.remove(name)
-        targets[name] = nil
         for waiting in buffered.removeValue(forKey: name) ?? [] {
             try? runs.close(waiting.runID, state: "cancelled", error: "schedule \(name) was removed")
         }
@@ -177,7 +176,8 @@ actor ScheduleService {
 
     /// `scheduler trigger`: a run now, under the schedule's overlap policy (recorded `skipped` if the policy says so).
     func trigger(_ name: String) throws -> Int64 {
-        guard let target = targets[name], let rules = book.entry(name)?.rules else { throw ScheduleStore.Error.unknown(name) }
+        guard let entry = book.entry(name) else { throw ScheduleStore.Error.unknown(name) }
+        let (target, rules) = (entry.payload, entry.rules)
         let action = FirePlanner.manual(rules.overlap, inFlight: InFlight(running: inFlight[name]?.count ?? 0,
                                                                           buffered: buffered[name]?.count ?? 0))
         var reason: String?
@@ -209,19 +209,38 @@ actor ScheduleService {
 
     private func load(_ schedule: ScheduleStore.Schedule) {
         do {
-            book.set(try Self.rules(schedule), cursor: schedule.cursor)
-            targets[schedule.name] = Target(workflow: schedule.workflow, tasks: schedule.tasks, params: schedule.params,
-                                            timeoutSeconds: schedule.timeoutSeconds)
+            book.set(try Self.rules(schedule), cursor: schedule.cursor,
+                     payload: Target(workflow: schedule.workflow, tasks: schedule.tasks, params: schedule.params,
+                                     timeoutSeconds: schedule.timeoutSeconds))
         } catch {
             log.error("schedule \(schedule.name) is not loaded: \(error)")
         }
     }
 
-    struct Target {
+    /// What a schedule runs. Task selections, parameters and timeouts are rare, so they sit behind one
+    /// optional reference: the common schedule costs a name and a pointer.
+    struct Target: Sendable {
+        final class Options: Sendable {
+            let tasks: [String]
+            let params: [String: String]
+            let timeoutSeconds: Int64?
+            init(tasks: [String], params: [String: String], timeoutSeconds: Int64?) {
+                (self.tasks, self.params, self.timeoutSeconds) = (tasks, params, timeoutSeconds)
+            }
+        }
+
         var workflow: String
-        var tasks: [String]
-        var params: [String: String]
-        var timeoutSeconds: Int64?
+        private var options: Options?
+        var tasks: [String] { options?.tasks ?? [] }
+        var params: [String: String] { options?.params ?? [:] }
+        var timeoutSeconds: Int64? { options?.timeoutSeconds }
+
+        init(workflow: String, tasks: [String], params: [String: String], timeoutSeconds: Int64?) {
+            self.workflow = workflow
+            if !tasks.isEmpty || !params.isEmpty || timeoutSeconds != nil {
+                options = Options(tasks: tasks, params: params, timeoutSeconds: timeoutSeconds)
+            }
+        }
     }
 
     private func workflow(_ name: String) throws -> WorkflowStore.Workflow {

@@ -84,6 +84,35 @@ struct SchedulerDaemonTests {
         #expect(lines.enumerated().allSatisfy { $0.element == ($0.offset % 2 == 0 ? "start" : "end") }, "runs never overlap: \(lines)")
     }
 
+    @Test("--timeout cancels a run that outlives it: recorded timed_out, its process gone")
+    func timeout() async throws {
+        let daemon = try DaemonProcess()
+        try #require(daemon.waitUntilReady() != nil)
+        try await Self.workflow(daemon, "hang", "task('t'):command(function() exec.run('sleep 383') end)\n")
+        #expect(try await daemon.sloth(["scheduler", "add", "hang", "--workflow", "hang", "--cron", "0 3 * * *", "--timeout", "1s"]).status == 0)
+        #expect(try await daemon.sloth(["scheduler", "trigger", "hang"]).status == 0)
+        let ended = try await Self.waitForRuns(daemon, "hang", seconds: 20) { $0.contains { $0.state == "timed_out" } }
+        #expect(ended.first?.state == "timed_out")
+        #expect(try await CLI.shell("pgrep -f 'slee[p] 383' || true").isEmpty)
+    }
+
+    @Test("overlap cancel-other: each fire cancels the run before it")
+    func cancelOther() async throws {
+        let daemon = try DaemonProcess()
+        try #require(daemon.waitUntilReady() != nil)
+        try await Self.workflow(daemon, "long", "task('t'):command(function() exec.run('sleep 385') end)\n")
+        #expect(try await daemon.sloth(["scheduler", "add", "long", "--workflow", "long", "--cron", "* * * * * *",
+                                        "--overlap", "cancel-other"]).status == 0)
+        let seen = try await Self.waitForRuns(daemon, "long") { $0.filter { $0.state == "cancelled" }.count >= 2 }
+        #expect(seen.filter { $0.state == "cancelled" }.count >= 2)
+        #expect(try await daemon.sloth(["scheduler", "remove", "long"]).status == 0)
+        for run in try await Self.runs(daemon, "long") where run.state == "running" || run.state == "queued" {
+            _ = try await daemon.sloth(["runs", "cancel", String(run.id)])
+        }
+        _ = try await Self.waitForRuns(daemon, "long", seconds: 10) { !$0.contains { $0.state == "running" || $0.state == "queued" } }
+        #expect(try await CLI.shell("pgrep -f 'slee[p] 385' || true").isEmpty)
+    }
+
     @Test("stopped across several fires of a `latest` schedule, a restarted slothd runs exactly one catch-up")
     func catchupAfterDowntime() async throws {
         let first = try DaemonProcess()
