@@ -116,7 +116,7 @@ struct SchedulerBench: ParsableCommand {
                              "--workers", String(workers), "--queue", String(queue)]
             let environment = ProcessInfo.processInfo.environment.merging(["NOTIFY_SOCKET": notify.path]) { $1 }.map { "\($0.key)=\($0.value)" }
             let started = ContinuousClock.now
-            let pid = try Daemon.spawn(arguments, environment: environment)
+            let pid = try spawnDetached(arguments, environment: environment)
             guard notify.wait(for: "READY=1", timeout: 60) != nil else {
                 kill(pid, SIGKILL)
                 throw ValidationError("slothd did not report READY=1 within 60 s")
@@ -137,24 +137,6 @@ struct SchedulerBench: ParsableCommand {
             kill(pid, SIGTERM)
             var status: Int32 = 0
             waitpid(pid, &status, 0)
-        }
-
-        /// posix_spawn, not Process: Foundation's spawn closes every possible descriptor first, which
-        /// would count in the start-up time.
-        static func spawn(_ arguments: [String], environment: [String]) throws -> pid_t {
-            var actions = posix_spawn_file_actions_t()
-            posix_spawn_file_actions_init(&actions)
-            defer { posix_spawn_file_actions_destroy(&actions) }
-            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-            var argv = arguments.map { strdup($0) } + [nil]
-            var envp = environment.map { strdup($0) } + [nil]
-            defer {
-                argv.forEach { free($0) }
-                envp.forEach { free($0) }
-            }
-            var pid: pid_t = 0
-            guard posix_spawn(&pid, arguments[0], &actions, nil, &argv, &envp) == 0 else { throw ValidationError("cannot start \(arguments[0])") }
-            return pid
         }
     }
 

@@ -27,25 +27,7 @@ final class DaemonProcess: @unchecked Sendable {
             ? ["/usr/bin/systemd-socket-activate", "-l", socket, "-E", "NOTIFY_SOCKET=\(notify.path)"]
                 + extra.map { "-E\($0.key)=\($0.value)" } + [Self.binary.path] + daemonArguments
             : [Self.binary.path] + daemonArguments
-        pid = try Self.spawn(argv, environment: environment.map { "\($0.key)=\($0.value)" })
-    }
-
-    private static func spawn(_ arguments: [String], environment: [String]) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        var argv = arguments.map { strdup($0) } + [nil]
-        var envp = environment.map { strdup($0) } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
-        }
-        var pid: pid_t = 0
-        guard posix_spawn(&pid, arguments[0], &actions, nil, &argv, &envp) == 0 else { throw POSIXError(.ENOENT) }
-        return pid
+        pid = try spawnDetached(argv, environment: environment.map { "\($0.key)=\($0.value)" })
     }
 
     /// READY=1 from the daemon, within a generous bound.
