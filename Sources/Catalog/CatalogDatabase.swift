@@ -184,6 +184,39 @@ public final class CatalogDatabase: Sendable {
                 );
                 """)
         }
+        migrator.registerMigration("v4 stacks, secrets") { db in
+            try db.execute(sql: """
+                CREATE TABLE stacks (
+                    name TEXT PRIMARY KEY,
+                    description TEXT,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL,
+                    runs INTEGER NOT NULL DEFAULT 0,
+                    last_run_id INTEGER,
+                    last_run_at INTEGER,
+                    last_state TEXT,
+                    last_duration_ms INTEGER,
+                    last_error TEXT,
+                    last_outputs_json TEXT
+                );
+                CREATE TABLE stack_values (
+                    stack TEXT NOT NULL REFERENCES stacks(name) ON DELETE CASCADE,
+                    key TEXT NOT NULL,
+                    value_json TEXT NOT NULL,
+                    PRIMARY KEY (stack, key)
+                );
+                CREATE TABLE secrets (
+                    stack TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    sealed BLOB NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL,
+                    accessed_at INTEGER,
+                    PRIMARY KEY (stack, name)
+                );
+                CREATE INDEX runs_by_stack ON runs(stack, id);
+                """)
+        }
         return migrator
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// Events are rows first (SPEC section 9); dispatching them to hooks comes later.
@@ -22,6 +23,14 @@ public struct EventStore: Sendable {
                            arguments: [type, database.now(), runID, stack, dataJSON])
             return db.lastInsertedRowID
         }
+    }
+
+    /// An event written inside another store's transaction, so the change and its event land together.
+    static func insert(_ db: Database, type: String, data: [String: String], stack: String?, runID: Int64? = nil, at: Int64) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let json = String(decoding: try encoder.encode(data), as: UTF8.self)
+        try db.execute(cached: "INSERT INTO events(type, at, run_id, stack, data_json) VALUES (?, ?, ?, ?, ?)", [type, at, runID, stack, json])
     }
 
     public func list(type: String? = nil, limit: Int = 50) throws -> [Event] {

@@ -45,6 +45,7 @@ public struct RunStore: Sendable {
         public var state: String
         public var error: String? = nil
         public var schedule: String? = nil
+        public var stack: String? = nil
         /// Seconds since 1970: the fire time of a scheduled run.
         public var nominalAt: Int64? = nil
         public var queuedAt: Int64
@@ -124,9 +125,10 @@ public struct RunStore: Sendable {
         public var workflow: String?
         public var state: String?
         public var schedule: String?
+        public var stack: String?
         public var limit: Int
-        public init(workflow: String? = nil, state: String? = nil, schedule: String? = nil, limit: Int = 20) {
-            (self.workflow, self.state, self.schedule, self.limit) = (workflow, state, schedule, limit)
+        public init(workflow: String? = nil, state: String? = nil, schedule: String? = nil, stack: String? = nil, limit: Int = 20) {
+            (self.workflow, self.state, self.schedule, self.stack, self.limit) = (workflow, state, schedule, stack, limit)
         }
     }
 
@@ -135,8 +137,8 @@ public struct RunStore: Sendable {
         try database.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT * FROM runs WHERE (?1 IS NULL OR workflow = ?1) AND (?2 IS NULL OR state = ?2) AND (?4 IS NULL OR schedule = ?4)
-                ORDER BY id DESC LIMIT ?3
-                """, arguments: [filter.workflow, filter.state, filter.limit, filter.schedule]).map(Self.run)
+                AND (?5 IS NULL OR stack = ?5) ORDER BY id DESC LIMIT ?3
+                """, arguments: [filter.workflow, filter.state, filter.limit, filter.schedule, filter.stack]).map(Self.run)
         }
     }
 
@@ -152,7 +154,7 @@ public struct RunStore: Sendable {
 
     private static func run(_ row: Row) -> Run {
         Run(id: row["id"], workflow: row["workflow"], workflowVersion: row["workflow_version"], trigger: row["trigger"],
-            state: row["state"], error: row["error"], schedule: row["schedule"], nominalAt: row["nominal_at"], queuedAt: row["queued_at"],
+            state: row["state"], error: row["error"], schedule: row["schedule"], stack: row["stack"], nominalAt: row["nominal_at"], queuedAt: row["queued_at"],
             startedAt: row["started_at"], endedAt: row["ended_at"], resultJSON: row["result_json"])
     }
 
@@ -173,12 +175,20 @@ public struct RunStore: Sendable {
         try database.write { db in try Self.insert(db, logs: lines, run: id) }
     }
 
-    /// Closes a run with its final state, last log lines, task results and result document, in one transaction.
-    public func finish(run id: Int64, state: String, error: String?, tasks: [TaskResult], resultJSON: String, logs: [LogLine] = []) throws {
+    /// Closes a run with its final state, last log lines, task results and result document, and updates
+    /// its stack's last-run figures, in one transaction.
+    public func finish(run id: Int64, state: String, error: String?, tasks: [TaskResult], resultJSON: String, outputsJSON: String? = nil,
+                       logs: [LogLine] = []) throws {
         try database.write { db in
             try Self.insert(db, logs: logs, run: id)
+            let now = database.now()
             try db.execute(cached: "UPDATE runs SET state = ?, error = ?, ended_at = ?, result_json = ? WHERE id = ?",
-                           [state, error, database.now(), resultJSON, id])
+                           [state, error, now, resultJSON, id])
+            try db.execute(cached: """
+                UPDATE stacks SET runs = runs + 1, last_run_id = ?1, last_run_at = ?2, last_state = ?3, last_error = ?4,
+                    last_outputs_json = ?5, last_duration_ms = ?2 - (SELECT coalesce(started_at, queued_at) FROM runs WHERE id = ?1)
+                WHERE name = (SELECT stack FROM runs WHERE id = ?1)
+                """, [id, now, state, error, outputsJSON])
             for task in tasks {
                 try db.execute(cached: """
                     INSERT OR REPLACE INTO run_tasks(run_id, name, status, attempts, duration_ms, error, output_json)

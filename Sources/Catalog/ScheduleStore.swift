@@ -26,6 +26,7 @@ public struct ScheduleStore: Sendable {
         public var zone: String
         public var tasks: [String] = []
         public var params: [String: String] = [:]
+        public var stack: String?
         public var overlap: String
         public var catchup: String
         public var catchupWindowSeconds: Int64
@@ -44,7 +45,8 @@ public struct ScheduleStore: Sendable {
 
         public init(name: String, workflow: String, cron: String, zone: String, tasks: [String], params: [String: String],
                     overlap: String, catchup: String, catchupWindowSeconds: Int64, jitterSeconds: Int64, timeoutSeconds: Int64?,
-                    description: String?, enabled: Bool, cursor: Int64) {
+                    description: String?, enabled: Bool, cursor: Int64, stack: String? = nil) {
+            self.stack = stack
             (self.name, self.workflow, self.cron, self.zone, self.tasks, self.params) = (name, workflow, cron, zone, tasks, params)
             (self.overlap, self.catchup, self.catchupWindowSeconds, self.jitterSeconds) = (overlap, catchup, catchupWindowSeconds, jitterSeconds)
             (self.timeoutSeconds, self.description, self.enabled, self.cursor) = (timeoutSeconds, description, enabled, cursor)
@@ -60,7 +62,10 @@ public struct ScheduleStore: Sendable {
         public var nominal: Int64?
         public var trigger: String
         public var skipReason: String?
-        public init(schedule: String, workflow: String, workflowVersion: String?, nominal: Int64?, trigger: String, skipReason: String?) {
+        public var stack: String?
+        public init(schedule: String, workflow: String, workflowVersion: String?, nominal: Int64?, trigger: String, skipReason: String?,
+                    stack: String? = nil) {
+            self.stack = stack
             (self.schedule, self.workflow, self.workflowVersion, self.nominal, self.trigger, self.skipReason) =
                 (schedule, workflow, workflowVersion, nominal, trigger, skipReason)
         }
@@ -107,11 +112,11 @@ public struct ScheduleStore: Sendable {
             throw Error.unknownWorkflow(schedule.workflow)
         }
         try db.execute(cached: """
-            INSERT INTO schedules(name, workflow, cron, zone, tasks_json, params_json, overlap, catchup, catchup_window_s,
+            INSERT INTO schedules(name, workflow, cron, zone, tasks_json, params_json, stack, overlap, catchup, catchup_window_s,
                                   jitter_s, timeout_s, description, enabled, cursor, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, [schedule.name, schedule.workflow, schedule.cron, schedule.zone, Self.json(schedule.tasks),
-                  Self.json(schedule.params), schedule.overlap, schedule.catchup, schedule.catchupWindowSeconds,
+                  Self.json(schedule.params), schedule.stack, schedule.overlap, schedule.catchup, schedule.catchupWindowSeconds,
                   schedule.jitterSeconds, schedule.timeoutSeconds, schedule.description, schedule.enabled,
                   schedule.cursor, now, now])
     }
@@ -188,9 +193,9 @@ public struct ScheduleStore: Sendable {
                 var uses: [String: Int] = [:]
                 let ids = try fires.map { fire -> Int64? in
                     try db.execute(cached: """
-                        INSERT OR IGNORE INTO runs(workflow, workflow_version, schedule, trigger, state, nominal_at, queued_at, ended_at, error)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """, [fire.workflow, fire.workflowVersion, fire.schedule, fire.trigger, fire.skipReason == nil ? "queued" : "skipped",
+                        INSERT OR IGNORE INTO runs(workflow, workflow_version, schedule, stack, trigger, state, nominal_at, queued_at, ended_at, error)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """, [fire.workflow, fire.workflowVersion, fire.schedule, fire.stack, fire.trigger, fire.skipReason == nil ? "queued" : "skipped",
                               fire.nominal, now, fire.skipReason == nil ? nil : now, fire.skipReason])
                     guard db.changesCount > 0 else { return nil }
                     if fire.skipReason == nil {
@@ -228,7 +233,8 @@ public struct ScheduleStore: Sendable {
             name: row["name"], workflow: row["workflow"], cron: row["cron"], zone: row["zone"],
             tasks: decode([String].self, row["tasks_json"]) ?? [], params: decode([String: String].self, row["params_json"]) ?? [:],
             overlap: row["overlap"], catchup: row["catchup"], catchupWindowSeconds: row["catchup_window_s"], jitterSeconds: row["jitter_s"],
-            timeoutSeconds: row["timeout_s"], description: row["description"], enabled: row["enabled"], cursor: row["cursor"])
+            timeoutSeconds: row["timeout_s"], description: row["description"], enabled: row["enabled"], cursor: row["cursor"],
+            stack: row["stack"])
         (schedule.note, schedule.fired, schedule.skipped, schedule.missed) = (row["note"], row["fired"], row["skipped"], row["missed"])
         (schedule.createdAt, schedule.updatedAt) = (row["created_at"], row["updated_at"])
         return schedule

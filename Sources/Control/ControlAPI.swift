@@ -65,8 +65,10 @@ public enum ControlAPI {
         public var workflow: String
         public var params: [String: String]
         public var tasks: [String]
-        public init(workflow: String, params: [String: String], tasks: [String]) {
-            (self.workflow, self.params, self.tasks) = (workflow, params, tasks)
+        /// Omitted: the active stack; empty: none.
+        public var stack: String?
+        public init(workflow: String, params: [String: String], tasks: [String], stack: String? = nil) {
+            (self.workflow, self.params, self.tasks, self.stack) = (workflow, params, tasks, stack)
         }
     }
 
@@ -82,12 +84,14 @@ public enum ControlAPI {
         public var error: String?
         public var result: String?
         public var schedule: String?
+        public var stack: String?
         public var nominal_at: String?
         public init(id: Int64, workflow: String, workflow_version: String?, trigger: String, state: String, queued_at: String,
-                    started_at: String?, ended_at: String?, error: String?, result: String?, schedule: String? = nil, nominal_at: String? = nil) {
+                    started_at: String?, ended_at: String?, error: String?, result: String?, schedule: String? = nil, stack: String? = nil,
+                    nominal_at: String? = nil) {
             (self.id, self.workflow, self.workflow_version, self.trigger, self.state) = (id, workflow, workflow_version, trigger, state)
             (self.queued_at, self.started_at, self.ended_at, self.error, self.result) = (queued_at, started_at, ended_at, error, result)
-            (self.schedule, self.nominal_at) = (schedule, nominal_at)
+            (self.schedule, self.stack, self.nominal_at) = (schedule, stack, nominal_at)
         }
 
         public var isFinished: Bool { !["queued", "running"].contains(state) }
@@ -126,9 +130,12 @@ public enum ControlAPI {
         public var timeout: String?
         public var description: String?
         public var disabled: Bool
+        /// Omitted: the active stack; empty: none.
+        public var stack: String?
         public init(name: String, workflow: String, cron: String, tz: String?, tasks: [String], params: [String: String],
                     overlap: String?, catchup: String?, catchup_window: String?, jitter: String?, timeout: String?,
-                    description: String?, disabled: Bool) {
+                    description: String?, disabled: Bool, stack: String? = nil) {
+            self.stack = stack
             (self.name, self.workflow, self.cron, self.tz, self.tasks, self.params) = (name, workflow, cron, tz, tasks, params)
             (self.overlap, self.catchup, self.catchup_window, self.jitter) = (overlap, catchup, catchup_window, jitter)
             (self.timeout, self.description, self.disabled) = (timeout, description, disabled)
@@ -152,6 +159,7 @@ public enum ControlAPI {
         public var timeout: String?
         public var tasks: [String]
         public var params: [String: String]
+        public var stack: String?
         public var description: String?
         public var note: String?
         public var fired: Int

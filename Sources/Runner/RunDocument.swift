@@ -6,7 +6,6 @@ public struct RunDocument {
 
     public init(_ report: RunReport) {
         var tasks: [String: LuaValue] = [:]
-        var outputs: [String: LuaValue] = [:]
         for task in report.tasks {
             var fields: [String: LuaValue] = ["status": .string(Self.status(task.status)),
                                               "duration": .string(Self.duration(task.durationMillis)),
@@ -15,15 +14,20 @@ public struct RunDocument {
             if let message = task.message { fields["message"] = .string(message) }
             if !task.artifacts.isEmpty { fields["artifacts"] = .table(LuaTable(array: task.artifacts.map(LuaValue.string))) }
             tasks[task.name] = .table(LuaTable(fields: fields))
-            if task.status == "success" { outputs[task.name] = task.output }
         }
         var document: [String: LuaValue] = [
             "status": .string(report.succeeded ? "success" : "failed"), "workflow": .string(report.workflow),
             "run_id": .integer(report.runID), "duration": .string(Self.duration(report.durationMillis)),
-            "tasks": .table(LuaTable(fields: tasks)), "outputs": .table(LuaTable(fields: outputs)),
+            "tasks": .table(LuaTable(fields: tasks)), "outputs": Self.outputs(report),
         ]
         if let error = report.error { document["error"] = .string(error) }
+        if let stack = report.stack { document["stack"] = LuaTable.record(["name": .string(stack)]) }
         json = LuaJSON.encode(.table(LuaTable(fields: document)))
+    }
+
+    /// The outputs of the tasks that succeeded, by task.
+    public static func outputs(_ report: RunReport) -> LuaValue {
+        .table(LuaTable(fields: Dictionary(report.tasks.filter { $0.status == "success" }.map { ($0.name, $0.output) }) { $1 }))
     }
 
     /// `1.234s`.

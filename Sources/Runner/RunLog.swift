@@ -17,6 +17,8 @@ public final class RunLog {
     /// transaction each): before the run blocks, and while it computes once enough lines or time piled up.
     var sink: (([RunStore.LogLine]) -> Void)?
     private var oldestPendingAt: Int64 = 0
+    /// Secrets the run has read are masked before a line is echoed or kept.
+    let redactor = Redactor()
     static let flushLines = 200
     static let flushMillis: Int64 = 250
 
@@ -30,8 +32,10 @@ public final class RunLog {
         self.now = now
     }
 
-    func write(level: Level, task: String?, message: String, fields: LuaTable?) {
+    func write(level: Level, task: String?, message unmasked: String, fields unmaskedFields: LuaTable?) {
         let at = now()
+        let message = redactor.redactLine(unmasked, stream: task ?? "")
+        let fields = unmaskedFields.flatMap { redactor.redact(.table($0)).table }
         let fieldsText = fields.map { LuaJSON.encode(.table($0)) }
         if pending.isEmpty { oldestPendingAt = at }
         pending.append(RunStore.LogLine(at: at, level: level.rawValue, task: task, message: message, fieldsJSON: fieldsText))

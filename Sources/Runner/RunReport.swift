@@ -31,15 +31,17 @@ public struct RunRequest: Sendable {
     public var params: [String: String]
     public var values: LuaValue
     public var trigger: String
+    /// The stack whose values, state and secrets the run uses; nil for none.
+    public var stack: String?
     /// The daemon's run row, created when the run was queued.
     public var queuedRunID: Int64?
     /// Store each log line as it is written (so `sloth runs logs --follow` sees it), not at the end.
     public var streamLogs = false
 
     public init(file: String, source: String, workflow: String? = nil, tasks: [String] = [], params: [String: String] = [:],
-                values: LuaValue = .table(LuaTable()), trigger: String = "cli") {
-        (self.file, self.source, self.workflow, self.tasks, self.params, self.values, self.trigger) =
-            (file, source, workflow, tasks, params, values, trigger)
+                values: LuaValue = .table(LuaTable()), trigger: String = "cli", stack: String? = nil) {
+        (self.file, self.source, self.workflow, self.tasks, self.params, self.values, self.trigger, self.stack) =
+            (file, source, workflow, tasks, params, values, trigger, stack)
     }
 }
 
@@ -64,6 +66,7 @@ public struct RunReport: Sendable, Equatable {
     public var durationMillis: Int64
     public var error: String?
     public var tasks: [Task]
+    public var stack: String? = nil
 
     public func task(_ name: String) -> Task? { tasks.first { $0.name == name } }
 
@@ -78,6 +81,7 @@ public enum RunnerError: Error, Equatable, CustomStringConvertible {
     case ambiguousWorkflow(file: String, names: [String])
     case unknownWorkflow(String, available: [String])
     case invalidWorkflow(String)
+    case unknownStack(String)
     case cancelledBeforeStart
     case storage(String)
 
@@ -90,6 +94,7 @@ public enum RunnerError: Error, Equatable, CustomStringConvertible {
         case .unknownWorkflow(let name, let available):
             "no workflow \"\(name)\"; the file defines: \(available.joined(separator: ", "))"
         case .invalidWorkflow(let message): message
+        case .unknownStack(let name): "no stack named \"\(name)\" (sloth stack new \(name))"
         case .cancelledBeforeStart: "run cancelled before it started"
         case .storage(let message): message
         }

@@ -8,11 +8,15 @@ public final class WorkflowRunner: Sendable {
     private let database: CatalogDatabase
     private let echo: (@Sendable (String) -> Void)?
     private let echoLevel: RunLog.Level
+    /// Where secrets.get finds the key; the daemon's control API seals with the same one.
+    public let keyring: SecretKeyring
 
-    public init(database: CatalogDatabase, echo: (@Sendable (String) -> Void)?, echoLevel: RunLog.Level = .info) {
+    public init(database: CatalogDatabase, echo: (@Sendable (String) -> Void)?, echoLevel: RunLog.Level = .info,
+                environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.database = database
         self.echo = echo
         self.echoLevel = echoLevel
+        keyring = SecretKeyring(stateDirectory: (database.path as NSString).deletingLastPathComponent, environment: environment)
     }
 
     /// How long processes of a finished or cancelled run get to exit after SIGTERM before the run ends anyway.
@@ -38,7 +42,7 @@ public final class WorkflowRunner: Sendable {
                 return queued
             }
             return try runs.start(.init(workflow: plan.workflow, workflowVersion: plan.version, trigger: request.trigger,
-                                        file: request.file))
+                                        stack: request.stack, file: request.file))
         } catch let error as RunnerError {
             throw error
         } catch {
@@ -48,7 +52,7 @@ public final class WorkflowRunner: Sendable {
 
     /// Runs on the calling thread, which blocks until the run ends: never call it from a Swift task.
     public func runOnCurrentThread(_ request: RunRequest, cancellation: RunCancellation = RunCancellation()) throws(RunnerError) -> RunReport {
-        let session = try RunSession(request: request, database: database, log: RunLog(echo: echo, echoLevel: echoLevel))
+        let session = try RunSession(request: request, database: database, keyring: keyring, log: RunLog(echo: echo, echoLevel: echoLevel))
         let interrupter = session.lua.interrupter, operations = session.operations
         cancellation.attach {
             interrupter.cancel()
@@ -67,7 +71,8 @@ public final class WorkflowRunner: Sendable {
         if request.streamLogs {
             session.log.sink = { try? runs.appendLogs(run: runID, $0) }
         }
-        let report = session.execute(runID: runID, workflow: plan.workflow, params: request.params)
+        var report = session.log.redactor.redact(session.execute(runID: runID, workflow: plan.workflow, params: request.params))
+        report.stack = request.stack
         session.operations.cancelAll(graceSeconds: Self.teardownGraceSeconds)
         do {
             try runs.finish(run: runID, state: report.state,
@@ -77,7 +82,8 @@ public final class WorkflowRunner: Sendable {
                                                     durationMillis: $0.durationMillis, error: $0.error,
                                                     outputJSON: LuaJSON.encode($0.output))
                             },
-                            resultJSON: RunDocument(report).json, logs: session.log.drain())
+                            resultJSON: RunDocument(report).json, outputsJSON: LuaJSON.encode(RunDocument.outputs(report)),
+                            logs: session.log.drain())
         } catch {
             throw .storage("cannot record the run's result: \(error)")
         }
@@ -99,7 +105,7 @@ final class RunSession {
         var version: String?
     }
 
-    init(request: RunRequest, database: CatalogDatabase, log: RunLog) throws(RunnerError) {
+    init(request: RunRequest, database: CatalogDatabase, keyring: SecretKeyring, log: RunLog) throws(RunnerError) {
         self.request = request
         self.log = log
         let chunkName = ChunkName(path: request.file)
@@ -117,16 +123,39 @@ final class RunSession {
         lua.register(table: "crypto", Self.crypto)
         lua.register(table: "fs", Self.files)
         lua.register(table: "file", Self.files)
-        lua.register(table: "state", StateModule.functions(StateStore(database: database)))
+        lua.register(table: "state", StateModule.functions(StateStore(database: database, scope: request.stack ?? "")))
+        lua.register(table: "secrets", SecretsModule.functions(SecretStore(database: database, keyring: keyring), stack: request.stack, session: self))
         lua.register(table: "event", EventModule.functions(EventStore(database: database), session: self))
         lua.register(table: "__sloth_workflow", SlothModule.workflowFunctions(database))
-        lua.setGlobal("values", request.values)
+        lua.setGlobal("values", try Self.values(request, database: database))
+        lua.setGlobal("stack", LuaTable.record(request.stack.map { ["name": .string($0)] } ?? [:]))
         do {
             try RuntimeSources.install(in: lua, cacheDirectory: (database.path as NSString).deletingLastPathComponent + "/cache")
             try lua.load(request.source, chunkName: request.file, asGlobal: "__sloth_chunk")
         } catch {
             throw .invalidFile(chunkName.expand("\(error)"))
         }
+    }
+
+    /// SPEC section 4: the stack's values, overridden by the values file, overridden by `--param`.
+    private static func values(_ request: RunRequest, database: CatalogDatabase) throws(RunnerError) -> LuaValue {
+        var merged = LuaTable()
+        if let stack = request.stack {
+            do {
+                let stacks = StackStore(database: database)
+                try stacks.require(stack)
+                for (key, json) in try stacks.values(stack) { merged.fields[key] = (try? LuaJSON.decode(json)) ?? .nil_ }
+            } catch .unknown {
+                throw .unknownStack(stack)
+            } catch {
+                throw .storage("cannot read stack \(stack): \(error)")
+            }
+        }
+        let file = request.values.table ?? LuaTable()
+        merged.array = file.array
+        merged.fields.merge(file.fields) { $1 }
+        merged.fields.merge(request.params.mapValues(LuaValue.string)) { $1 }
+        return .table(merged)
     }
 
     /// Lock owners: unique per process (a pid alone is reused) and per session within it.

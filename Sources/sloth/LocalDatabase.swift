@@ -17,3 +17,21 @@ enum LocalDatabase {
 struct CommandFailure: Error {
     let message: String
 }
+
+extension LocalDatabase {
+    /// `--stack` for a local command: omitted means the active stack (if any), empty means none; an
+    /// unknown stack is bad input.
+    static func stack(_ given: String?, in database: CatalogDatabase) throws -> String? {
+        do {
+            let stacks = StackStore(database: database)
+            guard let given else { return try stacks.active() }
+            if given.isEmpty { return nil }
+            try stacks.require(given)
+            return given
+        } catch .unknown {
+            throw InvalidInput(message: "no stack named \"\(given ?? "")\" (sloth stack new \(given ?? ""))")
+        } catch {
+            throw CommandFailure(message: error.description)
+        }
+    }
+}

@@ -32,6 +32,10 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("A YAML file whose content becomes the global `values`.", valueName: "FILE.yaml"))
     var values: String?
 
+    @Option(help: ArgumentHelp("The stack whose values, state and secrets the run uses (default: the active stack, if any; \"\" for none).",
+                               valueName: "S"))
+    var stack: String?
+
     @Flag(name: .customLong("verbose"), help: "Also show debug log lines.")
     var verbose = false
 
@@ -40,8 +44,10 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         guard let file else { return try runThroughDaemon() }
-        let request = try makeRequest(file: file)
-        let runner = WorkflowRunner(database: try LocalDatabase.open(), echo: { line in
+        let database = try LocalDatabase.open()
+        var request = try makeRequest(file: file)
+        request.stack = try LocalDatabase.stack(stack, in: database)
+        let runner = WorkflowRunner(database: database, echo: { line in
             FileHandle.standardError.write(Data((line + "\n").utf8))
         }, echoLevel: verbose ? .debug : .info)
         let cancellation = RunCancellation()
@@ -80,7 +86,7 @@ struct RunCommand: ParsableCommand {
         guard let workflow else { throw InvalidInput(message: "name a catalog workflow, or give a file with -f") }
         if values != nil { throw InvalidInput(message: "--values goes with -f (catalog runs take their values from stacks)") }
         let client = DaemonOptions.client(socket: socket)
-        let start = ControlAPI.StartRun(workflow: workflow, params: try parameters(), tasks: tasks)
+        let start = ControlAPI.StartRun(workflow: workflow, params: try parameters(), tasks: tasks, stack: stack)
         let started: ControlAPI.Run = try daemonCall { () throws(ControlClient.Error) in try client.post("/runs", start) }
         if detach {
             print(output == .json ? try JSONOutput.encode(started) : "run \(started.id) queued")

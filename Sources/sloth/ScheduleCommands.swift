@@ -23,13 +23,15 @@ struct ScheduleAdd: ParsableCommand {
     @Option(help: ArgumentHelp("Delay each fire by a stable amount below DUR.", valueName: "DUR")) var jitter: String?
     @Option(help: ArgumentHelp("Cancel a run still going after DUR (recorded timed_out).", valueName: "DUR")) var timeout: String?
     @Option var description: String?
+    @Option(help: ArgumentHelp("The stack its runs use (default: the active stack, if any; \"\" for none).", valueName: "S"))
+    var stack: String?
     @Flag(help: "Add it disabled.") var disabled = false
     @OptionGroup var connection: WorkflowCommand.Connection
 
     func run() throws {
         let body = ControlAPI.AddSchedule(name: name, workflow: workflow, cron: cron, tz: tz, tasks: tasks, params: try Parameters.parse(params),
                                           overlap: overlap, catchup: catchup, catchup_window: catchupWindow, jitter: jitter,
-                                          timeout: timeout, description: description, disabled: disabled)
+                                          timeout: timeout, description: description, disabled: disabled, stack: stack)
         let added: ControlAPI.Schedule = try daemonCall { () throws(ControlClient.Error) in try connection.client.post("/schedules", body) }
         try ScheduleView.show(added, connection.output)
     }

@@ -13,11 +13,12 @@ struct StateCommand: ParsableCommand {
     )
 
     struct Scope: ParsableArguments {
-        @Option(help: ArgumentHelp("The stack whose state to use (default: no stack).", valueName: "S"))
+        @Option(help: ArgumentHelp("The stack whose state to use (default: the active stack, if any; \"\" for none).", valueName: "S"))
         var stack: String?
 
         func store() throws -> StateStore {
-            StateStore(database: try LocalDatabase.open(), scope: stack ?? "")
+            let database = try LocalDatabase.open()
+            return StateStore(database: database, scope: try LocalDatabase.stack(stack, in: database) ?? "")
         }
     }
 

@@ -40,6 +40,7 @@ struct ControlRouter: Sendable {
     let startedAt: Date
     let access: AccessPolicy
     let scheduler: ScheduleService
+    let keyring: SecretKeyring
 
     var workflows: WorkflowStore { WorkflowStore(database: database) }
     var runs: RunStore { RunStore(database: database) }
@@ -66,6 +67,19 @@ struct ControlRouter: Sendable {
             case .unknownWorkflow: return .failure(400, "unknown_workflow", error.description)
             case .storage: return .failure(500, "storage", error.description)
             }
+        } catch let error as StackStore.Error {
+            switch error {
+            case .duplicate: return .failure(409, "duplicate", error.description)
+            case .unknown: return .failure(404, "not_found", error.description)
+            case .usedBySchedules, .notEmpty: return .failure(409, "in_use", error.description)
+            case .storage: return .failure(500, "storage", error.description)
+            }
+        } catch let error as SecretStore.Error {
+            switch error {
+            case .unknown, .unknownStack: return .failure(404, "not_found", error.description)
+            case .undecryptable: return .failure(409, "undecryptable", error.description)
+            case .key, .storage: return .failure(500, "storage", error.description)
+            }
         } catch let error as BadRequest {
             return .failure(error.status, error.code, error.message)
         } catch {
@@ -85,6 +99,7 @@ struct ControlRouter: Sendable {
         case workflow(String), workflowHistory(String), workflowActivation(String, active: Bool)
         case run(String), runLogs(String), runCancel(String)
         case schedules, schedule(String), scheduleAction(String, action: String), schedulerSwitch(enabled: Bool)
+        case stacks, stack(String), stackValues(String), stackActivation(String), secrets, secret(String)
 
         init?(_ path: [String]) {
             switch path.count {
@@ -104,6 +119,12 @@ struct ControlRouter: Sendable {
                 self = .scheduleAction(path[1], action: path[2])
             case 2 where path[0] == "scheduler" && (path[1] == "enable" || path[1] == "disable"):
                 self = .schedulerSwitch(enabled: path[1] == "enable")
+            case 1 where path[0] == "stacks": self = .stacks
+            case 2 where path[0] == "stacks": self = .stack(path[1])
+            case 3 where path[0] == "stacks" && path[2] == "values": self = .stackValues(path[1])
+            case 3 where path[0] == "stacks" && path[2] == "activate": self = .stackActivation(path[1])
+            case 1 where path[0] == "secrets": self = .secrets
+            case 2 where path[0] == "secrets": self = .secret(path[1])
             default: return nil
             }
         }
@@ -134,7 +155,7 @@ struct ControlRouter: Sendable {
         case ("GET", .runs):
             let limit = Int(request.query["limit"] ?? "20") ?? 20
             let filter = RunStore.Filter(workflow: request.query["workflow"], state: request.query["state"], schedule: request.query["schedule"],
-                                         limit: max(1, min(limit, 100_000)))
+                                         stack: request.query["stack"], limit: max(1, min(limit, 100_000)))
             return .json(try runs.list(filter).map(wire))
         case ("GET", .run(let id)): return .json(wire(try run(id)))
         case ("GET", .runLogs(let id)): return try await logs(id, request)
@@ -151,6 +172,16 @@ struct ControlRouter: Sendable {
         case ("DELETE", .schedule(let name)): return try await removeSchedule(name, request)
         case ("POST", .scheduleAction(let name, let action)): return try await scheduleAction(name, action, request)
         case ("POST", .schedulerSwitch(let enabled)): return try await switchScheduler(enabled, request)
+        case ("GET", .stacks): return .json(try stacks.list().map(wire))
+        case ("POST", .stacks): return try createStack(request)
+        case ("GET", .stack(let name)): return .json(try showStack(name))
+        case ("DELETE", .stack(let name)): return try deleteStack(name, request)
+        case ("POST", .stackValues(let name)): return try setStackValues(name, request)
+        case ("POST", .stackActivation(let name)): return try activateStack(name, request)
+        case ("GET", .secrets): return try listSecrets(request)
+        case ("GET", .secret(let name)): return try getSecret(name, request)
+        case ("PUT", .secret(let name)): return try setSecret(name, request)
+        case ("DELETE", .secret(let name)): return try removeSecret(name, request)
         default:
             return .failure(405, "method_not_allowed", "\(request.method) is not allowed on /v1/\(request.path.joined(separator: "/"))")
         }
@@ -183,10 +214,11 @@ struct ControlRouter: Sendable {
         guard workflow.active else {
             throw BadRequest(status: 409, code: "inactive", message: "workflow \"\(workflow.name)\" is inactive (sloth workflow activate \(workflow.name))")
         }
-        let queued = try runs.queue(.init(workflow: workflow.name, workflowVersion: String(workflow.version), trigger: "manual"),
+        let stack = try stackScope(body.stack)
+        let queued = try runs.queue(.init(workflow: workflow.name, workflowVersion: String(workflow.version), trigger: "manual", stack: stack),
                                     requester: .init(uid: request.peerUID))
         var job = RunRequest(file: workflow.filePath ?? "\(workflow.name).sloth", source: workflow.content ?? "", tasks: body.tasks,
-                             params: body.params, trigger: "manual")
+                             params: body.params, trigger: "manual", stack: stack)
         job.queuedRunID = queued.id
         job.streamLogs = true
         do {
@@ -254,7 +286,7 @@ struct ControlRouter: Sendable {
     func wire(_ run: RunStore.Run) -> ControlAPI.Run {
         ControlAPI.Run(id: run.id, workflow: run.workflow, workflow_version: run.workflowVersion, trigger: run.trigger, state: run.state,
                        queued_at: time(run.queuedAt), started_at: run.startedAt.map(time), ended_at: run.endedAt.map(time),
-                       error: run.error, result: run.resultJSON, schedule: run.schedule,
+                       error: run.error, result: run.resultJSON, schedule: run.schedule, stack: run.stack,
                        nominal_at: run.nominalAt.map { time($0 * 1000) })
     }
 

@@ -32,14 +32,15 @@ struct Daemon {
                                                     withIntermediateDirectories: true)
         }
         let metrics = DaemonMetrics()
+        let runner = WorkflowRunner(database: database, echo: nil)
         let pool = WorkerPool(workers: configuration.workers, capacity: configuration.queueCapacity,
-                              runner: WorkflowRunner(database: database, echo: nil), runs: runs, metrics: metrics)
+                              runner: runner, runs: runs, metrics: metrics)
         let scheduler = ScheduleService(database: database, pool: pool, metrics: metrics, log: log)
         pool.observer = ScheduleObserver(service: scheduler, metrics: metrics)
         try await scheduler.start()
         let access = AccessPolicy(groupName: configuration.group)
         let router = ControlRouter(database: database, pool: pool, metrics: metrics, zone: ZoneRules.host(), startedAt: Date(),
-                                   access: access, scheduler: scheduler)
+                                   access: access, scheduler: scheduler, keyring: runner.keyring)
         let control = ControlService(server: ControlServer(listener: listener, router: router), notifier: notifier, log: log,
                                      ready: Self.status(busy: 0, workers: configuration.workers, queued: 0,
                                                         schedules: await scheduler.summary()),

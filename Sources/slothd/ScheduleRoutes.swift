@@ -35,11 +35,12 @@ extension ControlRouter {
         let overlap = try choice(OverlapPolicy.self, body.overlap, default: .skip, option: "overlap")
         let catchup = try choice(CatchupPolicy.self, body.catchup, default: .latest, option: "catchup")
         let window = try duration(body.catchup_window, option: "catchup-window") ?? ScheduleRules.defaultCatchupWindowSeconds
+        let stack = try stackScope(body.stack)
         let added = try schedules.add(.init(
             name: body.name, workflow: body.workflow, cron: body.cron, zone: zoneName, tasks: body.tasks, params: body.params,
             overlap: overlap.rawValue, catchup: catchup.rawValue, catchupWindowSeconds: window,
             jitterSeconds: try duration(body.jitter, option: "jitter") ?? 0, timeoutSeconds: try duration(body.timeout, option: "timeout"),
-            description: body.description, enabled: !body.disabled, cursor: now))
+            description: body.description, enabled: !body.disabled, cursor: now, stack: stack))
         try await scheduler.reload(added.name)
         try audit(request, "schedule.add", added.name, detail: body.cron)
         return .json(try await wire(added), status: 201)
@@ -106,7 +107,7 @@ extension ControlRouter {
         }
         wired.jitter = schedule.jitterSeconds > 0 ? CronDuration.text(seconds: schedule.jitterSeconds) : nil
         wired.timeout = schedule.timeoutSeconds.map(CronDuration.text(seconds:))
-        (wired.description, wired.note) = (schedule.description, schedule.note)
+        (wired.description, wired.note, wired.stack) = (schedule.description, schedule.note, schedule.stack)
         return wired
     }
 

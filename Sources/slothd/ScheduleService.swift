@@ -80,7 +80,8 @@ actor ScheduleService {
                 var reason: String?
                 if case .skip(let why) = planned.action { reason = why }
                 fires.append((ScheduleStore.Fire(schedule: rules.name, workflow: target.workflow, workflowVersion: version,
-                                                 nominal: planned.nominal, trigger: planned.trigger.rawValue, skipReason: reason), planned.action))
+                                                 nominal: planned.nominal, trigger: planned.trigger.rawValue, skipReason: reason,
+                                                 stack: target.stack), planned.action))
             }
             advances.append(.init(schedule: rules.name, cursor: plan.cursor, missed: plan.missed))
             if plan.missed > 0 { noteMissed(rules.name, count: plan.missed) }
@@ -122,7 +123,7 @@ actor ScheduleService {
             let workflow = try self.workflow(target.workflow)
             guard workflow.active else { throw DispatchFailure(message: "workflow \(workflow.name) is inactive") }
             var request = RunRequest(file: workflow.filePath ?? "\(workflow.name).sloth", source: workflow.content ?? "",
-                                     tasks: target.tasks, params: target.params, trigger: trigger)
+                                     tasks: target.tasks, params: target.params, trigger: trigger, stack: target.stack)
             request.queuedRunID = runID
             request.streamLogs = true
             inFlight[schedule, default: []].insert(runID)
@@ -184,7 +185,8 @@ actor ScheduleService {
         if case .skip(let why) = action { reason = why }
         let version = (try? workflows.get(target.workflow, content: false)).map { String($0.version) }
         guard let id = try store.record([.init(schedule: name, workflow: target.workflow, workflowVersion: version, nominal: nil,
-                                               trigger: FireTrigger.manual.rawValue, skipReason: reason)], advances: []).first ?? nil else {
+                                               trigger: FireTrigger.manual.rawValue, skipReason: reason, stack: target.stack)],
+                                      advances: []).first ?? nil else {
             throw DispatchFailure(message: "the trigger was not recorded")
         }
         apply(action, runID: id, schedule: name, nominal: nil, trigger: FireTrigger.manual.rawValue)
@@ -211,21 +213,22 @@ actor ScheduleService {
         do {
             book.set(try Self.rules(schedule), cursor: schedule.cursor,
                      payload: Target(workflow: schedule.workflow, tasks: schedule.tasks, params: schedule.params,
-                                     timeoutSeconds: schedule.timeoutSeconds))
+                                     timeoutSeconds: schedule.timeoutSeconds, stack: schedule.stack))
         } catch {
             log.error("schedule \(schedule.name) is not loaded: \(error)")
         }
     }
 
-    /// What a schedule runs. Task selections, parameters and timeouts are rare, so they sit behind one
+    /// What a schedule runs. Task selections, parameters, timeouts and stacks are rare, so they sit behind one
     /// optional reference: the common schedule costs a name and a pointer.
     struct Target: Sendable {
         final class Options: Sendable {
             let tasks: [String]
             let params: [String: String]
             let timeoutSeconds: Int64?
-            init(tasks: [String], params: [String: String], timeoutSeconds: Int64?) {
-                (self.tasks, self.params, self.timeoutSeconds) = (tasks, params, timeoutSeconds)
+            let stack: String?
+            init(tasks: [String], params: [String: String], timeoutSeconds: Int64?, stack: String?) {
+                (self.tasks, self.params, self.timeoutSeconds, self.stack) = (tasks, params, timeoutSeconds, stack)
             }
         }
 
@@ -234,11 +237,12 @@ actor ScheduleService {
         var tasks: [String] { options?.tasks ?? [] }
         var params: [String: String] { options?.params ?? [:] }
         var timeoutSeconds: Int64? { options?.timeoutSeconds }
+        var stack: String? { options?.stack }
 
-        init(workflow: String, tasks: [String], params: [String: String], timeoutSeconds: Int64?) {
+        init(workflow: String, tasks: [String], params: [String: String], timeoutSeconds: Int64?, stack: String?) {
             self.workflow = workflow
-            if !tasks.isEmpty || !params.isEmpty || timeoutSeconds != nil {
-                options = Options(tasks: tasks, params: params, timeoutSeconds: timeoutSeconds)
+            if !tasks.isEmpty || !params.isEmpty || timeoutSeconds != nil || stack != nil {
+                options = Options(tasks: tasks, params: params, timeoutSeconds: timeoutSeconds, stack: stack)
             }
         }
     }

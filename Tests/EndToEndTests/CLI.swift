@@ -15,24 +15,27 @@ enum CLI {
 
     /// Waits for the process on a thread of its own: blocking Swift's cooperative threads would starve
     /// the runs (their process operations are Swift tasks) that other tests start at the same time.
-    static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> Result {
+    static func run(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil) async throws -> Result {
         try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
-                continuation.resume(with: Swift.Result { try runBlocking(arguments, environment: environment) })
+                continuation.resume(with: Swift.Result { try runBlocking(arguments, environment: environment, stdin: stdin) })
             }
         }
     }
 
     /// Output goes to files, not pipes: a daemon started by another test may hold a leaked pipe end,
     /// and then reading a pipe to its end would never finish.
-    private static func runBlocking(_ arguments: [String], environment: [String: String]) throws -> Result {
+    private static func runBlocking(_ arguments: [String], environment: [String: String], stdin: String?) throws -> Result {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("sloth-cli-out-\(UUID().uuidString)")
         let outURL = base.appendingPathExtension("out"), errURL = base.appendingPathExtension("err")
+        let inURL = base.appendingPathExtension("in")
+        FileManager.default.createFile(atPath: inURL.path, contents: Data((stdin ?? "").utf8))
         FileManager.default.createFile(atPath: outURL.path, contents: nil)
         FileManager.default.createFile(atPath: errURL.path, contents: nil)
         defer {
             try? FileManager.default.removeItem(at: outURL)
             try? FileManager.default.removeItem(at: errURL)
+            try? FileManager.default.removeItem(at: inURL)
         }
         let process = Process()
         process.executableURL = binary
@@ -40,7 +43,7 @@ enum CLI {
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = try FileHandle(forWritingTo: outURL)
         process.standardError = try FileHandle(forWritingTo: errURL)
-        process.standardInput = FileHandle.nullDevice
+        process.standardInput = stdin == nil ? FileHandle.nullDevice : try FileHandle(forReadingFrom: inURL)
         try process.run()
         process.waitUntilExit()
         return Result(status: process.terminationStatus,

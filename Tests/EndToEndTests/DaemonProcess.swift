@@ -33,8 +33,8 @@ final class DaemonProcess: @unchecked Sendable {
     /// READY=1 from the daemon, within a generous bound.
     func waitUntilReady() -> String? { notify.wait(for: "READY=1", timeout: 20) }
 
-    func sloth(_ arguments: [String]) async throws -> CLI.Result {
-        try await CLI.run(arguments, environment: ["SLOTH_SOCKET": socket, "SLOTHD_STATE_DIR": stateDirectory])
+    func sloth(_ arguments: [String], stdin: String? = nil) async throws -> CLI.Result {
+        try await CLI.run(arguments, environment: ["SLOTH_SOCKET": socket, "SLOTHD_STATE_DIR": stateDirectory], stdin: stdin)
     }
 
     func signal(_ number: Int32) { kill(pid, number) }

@@ -14,10 +14,10 @@ struct RunHarness {
     }
 
     func run(_ source: String, file: String = "test.sloth", workflow: String? = nil, tasks: [String] = [],
-             params: [String: String] = [:], values: LuaValue = .table(LuaTable()),
+             params: [String: String] = [:], values: LuaValue = .table(LuaTable()), stack: String? = nil,
              cancellation: RunCancellation = RunCancellation()) async throws(RunnerError) -> RunReport {
-        try await WorkflowRunner(database: database, echo: nil).run(
-            RunRequest(file: file, source: source, workflow: workflow, tasks: tasks, params: params, values: values),
+        try await WorkflowRunner(database: database, echo: nil, environment: [:]).run(
+            RunRequest(file: file, source: source, workflow: workflow, tasks: tasks, params: params, values: values, stack: stack),
             cancellation: cancellation)
     }
 

@@ -38,6 +38,8 @@ file_ops = file_ops or {}
 file_ops.copy = function(spec) return fs.copy(spec.src, spec.dest, spec) end
 file_ops.lineinfile = function(spec) return fs.lineinfile(spec.path, spec.line, spec) end
 values = values or {}
+-- secrets.NAME reads like secrets.get("NAME") (a secret named "get" needs the call form).
+setmetatable(secrets, { __index = function(_, name) return (rawget(secrets, "get")(name)) end })
 
 -- Workflow code may load Lua text, never bytecode (malformed bytecode can crash the VM).
 local lua_load, lua_loadfile = load, loadfile
@@ -48,7 +50,7 @@ dofile = function(path) return assert(loadfile(path))() end
 local modules_by_name = {
   log = log, exec = exec, fs = fs, file = file, file_ops = file_ops, state = state, data = data,
   json = json, http = http, net = net, crypto = crypto, goroutine = goroutine, event = event,
-  values = values, env = env, sloth = sloth,
+  values = values, env = env, sloth = sloth, secrets = secrets, stack = stack,
 }
 local lua_require = require
 require = function(name)

@@ -1,0 +1,139 @@
+import Crypto
+import Foundation
+import GRDB
+
+/// Secrets (SPEC sections 3–5), sealed with AES-256-GCM. The stack and the name are the associated
+/// data of each ciphertext, so a sealed value copied into another slot fails to open. A secret belongs
+/// to a stack, or to none (stack nil, stored as ""). Values never appear in events or errors.
+public struct SecretStore: Sendable {
+    public enum Error: Swift.Error, Equatable, CustomStringConvertible, StorageFailure {
+        case unknown(name: String, stack: String?)
+        case unknownStack(String)
+        case undecryptable(name: String, stack: String?)
+        case key(SecretKeyring.Error)
+        case storage(String)
+        public var description: String {
+            switch self {
+            case .unknown(let name, let stack): "no secret named \"\(name)\" \(Self.place(stack))"
+            case .unknownStack(let name): "no stack named \"\(name)\" (sloth stack new \(name))"
+            case .undecryptable(let name, let stack):
+                "secret \"\(name)\" \(Self.place(stack)) cannot be decrypted: it was sealed with another key, or for another slot"
+            case .key(let error): error.description
+            case .storage(let message): "secret storage: \(message)"
+            }
+        }
+
+        public static func place(_ stack: String?) -> String { stack.map { "in stack \"\($0)\"" } ?? "outside any stack" }
+    }
+
+    /// What `secrets list` shows: never the value.
+    public struct Secret: Sendable, Equatable {
+        public var name: String
+        public var stack: String?
+        public var createdAt: Int64
+        public var updatedAt: Int64
+        public var accessedAt: Int64?
+    }
+
+    let database: CatalogDatabase
+    let keyring: SecretKeyring
+
+    public init(database: CatalogDatabase, keyring: SecretKeyring) {
+        self.database = database
+        self.keyring = keyring
+    }
+
+    /// Seals and stores the value; true if the secret is new, false if it replaced one.
+    @discardableResult
+    public func set(_ name: String, stack: String?, value: String, by actor: String) throws(Error) -> Bool {
+        let key = try keyOrThrow(create: true)
+        let sealed: Data
+        do {
+            sealed = try AES.GCM.seal(Data(value.utf8), using: key, authenticating: Self.slot(name, stack)).combined ?? Data()
+        } catch {
+            throw .storage("cannot seal: \(error)")
+        }
+        return try Error.guarding {
+            try database.write { db in
+                try requireStack(db, stack)
+                let now = database.now()
+                let existed = try Row.fetchOne(db, sql: "SELECT 1 FROM secrets WHERE stack = ? AND name = ?", arguments: [stack ?? "", name]) != nil
+                try db.execute(sql: """
+                    INSERT INTO secrets(stack, name, sealed, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT(stack, name) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at
+                    """, arguments: [stack ?? "", name, sealed, now, now])
+                try EventStore.insert(db, type: existed ? "secret.updated" : "secret.created",
+                                      data: ["secret_name": name, existed ? "updated_by" : "created_by": actor], stack: stack, at: now)
+                return !existed
+            }
+        }
+    }
+
+    /// Opens the value, records the access (`secret.accessed`, no value) and returns it.
+    public func get(_ name: String, stack: String?, by actor: String, runID: Int64? = nil) throws(Error) -> String {
+        let sealed = try Error.guarding {
+            try database.read { db in
+                try requireStack(db, stack)
+                return try Data.fetchOne(db, sql: "SELECT sealed FROM secrets WHERE stack = ? AND name = ?", arguments: [stack ?? "", name])
+            }
+        }
+        guard let sealed else { throw .unknown(name: name, stack: stack) }
+        let key = try keyOrThrow(create: false)
+        guard let box = try? AES.GCM.SealedBox(combined: sealed),
+              let plain = try? AES.GCM.open(box, using: key, authenticating: Self.slot(name, stack)) else {
+            throw .undecryptable(name: name, stack: stack)
+        }
+        try Error.guarding {
+            try database.write { db in
+                let now = database.now()
+                try db.execute(sql: "UPDATE secrets SET accessed_at = ? WHERE stack = ? AND name = ?", arguments: [now, stack ?? "", name])
+                try EventStore.insert(db, type: "secret.accessed", data: ["secret_name": name, "accessed_by": actor], stack: stack,
+                                      runID: runID, at: now)
+            }
+        }
+        return String(decoding: plain, as: UTF8.self)
+    }
+
+    /// Names and dates, by stack then name; `stack` nil lists every stack's.
+    public func list(stack: String?) throws(Error) -> [Secret] {
+        try Error.guarding {
+            try database.read { db in
+                if let stack { try requireStack(db, stack) }
+                return try Row.fetchAll(db, sql: """
+                    SELECT stack, name, created_at, updated_at, accessed_at FROM secrets WHERE (?1 IS NULL OR stack = ?1) ORDER BY stack, name
+                    """, arguments: [stack]).map {
+                    let owner: String = $0["stack"]
+                    return Secret(name: $0["name"], stack: owner.isEmpty ? nil : owner, createdAt: $0["created_at"],
+                                  updatedAt: $0["updated_at"], accessedAt: $0["accessed_at"])
+                }
+            }
+        }
+    }
+
+    public func remove(_ name: String, stack: String?, by actor: String) throws(Error) {
+        try Error.guarding {
+            try database.write { db in
+                try requireStack(db, stack)
+                try db.execute(sql: "DELETE FROM secrets WHERE stack = ? AND name = ?", arguments: [stack ?? "", name])
+                guard db.changesCount > 0 else { throw Error.unknown(name: name, stack: stack) }
+                try EventStore.insert(db, type: "secret.deleted", data: ["secret_name": name, "deleted_by": actor], stack: stack, at: database.now())
+            }
+        }
+    }
+
+    // MARK: pieces
+
+    /// The associated data binding a ciphertext to its slot.
+    static func slot(_ name: String, _ stack: String?) -> Data {
+        Data("slothd-secret-v1\u{0}\(stack ?? "")\u{0}\(name)".utf8)
+    }
+
+    private func keyOrThrow(create: Bool) throws(Error) -> SymmetricKey {
+        do { return try keyring.key(create: create) } catch { throw .key(error) }
+    }
+
+    private func requireStack(_ db: Database, _ stack: String?) throws {
+        guard let stack, !stack.isEmpty else { return }
+        guard try Row.fetchOne(db, sql: "SELECT 1 FROM stacks WHERE name = ?", arguments: [stack]) != nil else { throw Error.unknownStack(stack) }
+    }
+}

@@ -1,0 +1,119 @@
+@testable import Catalog
+import Foundation
+import GRDB
+import Testing
+
+@Suite("Stacks and secrets in the store")
+struct StackSecretTests {
+    private func stores() throws -> (CatalogDatabase, StackStore, SecretStore) {
+        let database = try temporaryDatabase()
+        let keyring = SecretKeyring(stateDirectory: (database.path as NSString).deletingLastPathComponent, environment: [:])
+        return (database, StackStore(database: database), SecretStore(database: database, keyring: keyring))
+    }
+
+    @Test("a stack keeps its values; a duplicate name is refused and changes nothing")
+    func valuesAndDuplicates() throws {
+        let (_, stacks, _) = try stores()
+        _ = try stacks.create("prod", description: "Production")
+        _ = try stacks.update("prod", set: ["replicas": "3", "region": "\"eu\""], unset: [])
+        #expect(throws: StackStore.Error.duplicate("prod")) { try stacks.create("prod", description: "other") }
+        let prod = try stacks.update("prod", set: [:], unset: ["region", "absent"])
+        #expect(prod.values == ["replicas": "3"])
+        #expect(prod.description == "Production")
+        #expect(throws: StackStore.Error.unknown("staging")) { try stacks.update("staging", set: ["a": "1"], unset: []) }
+    }
+
+    @Test("a secret round-trips, and its row holds no plaintext")
+    func roundTrip() throws {
+        let (database, stacks, secrets) = try stores()
+        _ = try stacks.create("prod", description: nil)
+        #expect(try secrets.set("token", stack: "prod", value: "s3cr3t-token", by: "test"))
+        #expect(try !secrets.set("token", stack: "prod", value: "s3cr3t-token-2", by: "test"))
+        #expect(try secrets.get("token", stack: "prod", by: "test") == "s3cr3t-token-2")
+        let sealed = try database.read { db in try Data.fetchOne(db, sql: "SELECT sealed FROM secrets") } ?? Data()
+        #expect(sealed.range(of: Data("s3cr3t".utf8)) == nil)
+        #expect(try secrets.list(stack: nil).map(\.name) == ["token"])
+    }
+
+    @Test("a sealed value moved to another slot fails to open")
+    func slotBinding() throws {
+        let (database, stacks, secrets) = try stores()
+        _ = try stacks.create("prod", description: nil)
+        _ = try stacks.create("dev", description: nil)
+        try secrets.set("token", stack: "prod", value: "prod-only", by: "test")
+        try secrets.set("token", stack: "dev", value: "dev-value", by: "test")
+        try secrets.set("other", stack: "prod", value: "x", by: "test")
+        try database.write { db in
+            try db.execute(sql: "UPDATE secrets SET sealed = (SELECT sealed FROM secrets WHERE stack = 'prod' AND name = 'token') WHERE stack = 'dev' OR name = 'other'")
+        }
+        #expect(throws: SecretStore.Error.undecryptable(name: "token", stack: "dev")) { try secrets.get("token", stack: "dev", by: "test") }
+        #expect(throws: SecretStore.Error.undecryptable(name: "other", stack: "prod")) { try secrets.get("other", stack: "prod", by: "test") }
+    }
+
+    @Test("the key file is made with mode 0600; a key readable by others or of the wrong size is refused")
+    func keyFile() throws {
+        let (database, _, secrets) = try stores()
+        try secrets.set("token", stack: nil, value: "v", by: "test")
+        let directory = (database.path as NSString).deletingLastPathComponent
+        let path = directory + "/secrets.key"
+        let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        chmod(path, 0o644)
+        let fresh = SecretStore(database: database, keyring: SecretKeyring(stateDirectory: directory, environment: [:]))
+        #expect(throws: SecretStore.Error.key(.tooOpen(path: path, mode: "644"))) { try fresh.get("token", stack: nil, by: "test") }
+        try Data("short".utf8).write(to: URL(fileURLWithPath: path))
+        chmod(path, 0o600)
+        #expect(throws: SecretStore.Error.key(.malformed(path: path))) {
+            try SecretStore(database: database, keyring: SecretKeyring(stateDirectory: directory, environment: [:])).get("token", stack: nil, by: "test")
+        }
+    }
+
+    @Test("a key from systemd's credentials directory is used as given and never created")
+    func credentialsKey() throws {
+        let (database, _, _) = try stores()
+        let credentials = FileManager.default.temporaryDirectory.appendingPathComponent("creds-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: credentials, withIntermediateDirectories: true)
+        let hex = String(repeating: "ab", count: 32)
+        FileManager.default.createFile(atPath: credentials.path + "/slothd.key", contents: Data(hex.utf8), attributes: [.posixPermissions: 0o400])
+        let keyring = SecretKeyring(stateDirectory: "/nonexistent", environment: ["CREDENTIALS_DIRECTORY": credentials.path])
+        #expect(keyring.path == credentials.path + "/slothd.key")
+        let secrets = SecretStore(database: database, keyring: keyring)
+        try secrets.set("token", stack: nil, value: "from-credentials", by: "test")
+        #expect(try secrets.get("token", stack: nil, by: "test") == "from-credentials")
+    }
+
+    @Test("deleting a stack takes its secrets and state in one transaction; schedules using it block the delete")
+    func deleteStack() throws {
+        let (database, stacks, secrets) = try stores()
+        _ = try stacks.create("prod", description: nil)
+        try secrets.set("token", stack: "prod", value: "v", by: "test")
+        try StateStore(database: database, scope: "prod").set("k", json: "1")
+        #expect(throws: StackStore.Error.notEmpty("prod", secrets: 1, stateKeys: 1)) { try stacks.delete("prod", force: false) }
+        #expect(try stacks.get("prod").secrets == 1)
+        try database.write { db in
+            try db.execute(sql: """
+                INSERT INTO schedules(name, workflow, cron, zone, stack, overlap, catchup, catchup_window_s, cursor, created_at, updated_at)
+                VALUES ('nightly', 'w', '0 0 * * *', 'UTC', 'prod', 'skip', 'latest', 86400, 0, 0, 0)
+                """)
+        }
+        #expect(throws: StackStore.Error.usedBySchedules("prod", schedules: ["nightly"])) { try stacks.delete("prod", force: true) }
+        try database.write { db in try db.execute(sql: "DELETE FROM schedules") }
+        try stacks.delete("prod", force: true)
+        #expect(try secrets.list(stack: nil).isEmpty)
+        #expect(try StateStore(database: database, scope: "prod").get("k") == nil)
+        let types = try EventStore(database: database).list().map(\.type)
+        #expect(types.contains("stack.deleted") && types.contains("secret.created") && types.contains("stack.created"))
+    }
+
+    @Test("events about secrets never carry the value")
+    func eventsWithoutValues() throws {
+        let (database, _, secrets) = try stores()
+        try secrets.set("token", stack: nil, value: "hunter2-value", by: "uid 0")
+        _ = try secrets.get("token", stack: nil, by: "uid 0")
+        try secrets.remove("token", stack: nil, by: "uid 0")
+        let events = try EventStore(database: database).list()
+        #expect(events.map(\.type) == ["secret.deleted", "secret.accessed", "secret.created"])
+        #expect(events.allSatisfy { !$0.dataJSON.contains("hunter2") })
+        #expect(throws: SecretStore.Error.unknown(name: "token", stack: nil)) { try secrets.remove("token", stack: nil, by: "uid 0") }
+    }
+}
