@@ -5,25 +5,33 @@ import Synchronization
 /// The 256-bit key that seals secrets (SPEC section 3): `$CREDENTIALS_DIRECTORY/slothd.key` when
 /// systemd passes one, else `<state dir>/secrets.key`, created with mode 0600 on first use. A key file
 /// holds 32 raw bytes, or their base64 or hex text; one readable by group or others is refused.
+///
+/// The database records the id of the key its secrets are sealed with, so a wrong key is named as
+/// such. Rotating a state-dir key stages the new one as `secrets.key.next` before the re-sealing
+/// commits and renames it into place after; a crash in between is completed on the next load.
 public final class SecretKeyring: Sendable {
     public enum Error: Swift.Error, Equatable, CustomStringConvertible {
         case missing(path: String)
         case unreadable(path: String, reason: String)
         case tooOpen(path: String, mode: String)
         case malformed(path: String)
+        case wrongKey(path: String, id: String, expected: String)
         public var description: String {
             switch self {
             case .missing(let path): "no secrets key at \(path) (it is made when the first secret is set)"
             case .unreadable(let path, let reason): "cannot use the secrets key \(path): \(reason)"
             case .tooOpen(let path, let mode): "the secrets key \(path) is readable by group or others (mode \(mode)): chmod 600 \(path)"
             case .malformed(let path): "the secrets key \(path) is not 32 bytes, nor their base64 or hex text"
+            case .wrongKey(let path, let id, let expected):
+                "the secrets key \(path) (id \(id)) is not the key the secrets are sealed with (id \(expected))"
             }
         }
     }
 
     public let path: String
-    /// A file systemd decrypted for us is never created here.
-    private let fromCredentials: Bool
+    /// A key systemd decrypted for us is never created nor replaced here.
+    public let fromCredentials: Bool
+    private var nextPath: String { path + ".next" }
     private let cached = Mutex<[UInt8]?>(nil)
 
     public init(stateDirectory: String, environment: [String: String]) {
@@ -35,48 +43,75 @@ public final class SecretKeyring: Sendable {
         }
     }
 
-    /// The key; with `create`, a missing state-dir key file is made first.
-    func key(create: Bool) throws(Error) -> SymmetricKey {
-        if let bytes = cached.withLock({ $0 }) { return SymmetricKey(data: bytes) }
-        let bytes = try load(create: create && !fromCredentials)
+    /// A key's id: a digest that names it without revealing it.
+    static func id(_ bytes: [UInt8]) -> String {
+        SHA256.hash(data: Array("slothd key id".utf8) + bytes).prefix(8).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The key, which must have id `expected` when the database names one; with `create`, a missing
+    /// state-dir key file is made first.
+    func key(create: Bool, expected: String?) throws(Error) -> [UInt8] {
+        if let bytes = cached.withLock({ $0 }), expected == nil || Self.id(bytes) == expected { return bytes }
+        var bytes = try load(path, create: create && !fromCredentials)
+        if let expected, Self.id(bytes) != expected {
+            guard !fromCredentials, let next = try? load(nextPath, create: false), Self.id(next) == expected else {
+                throw .wrongKey(path: path, id: Self.id(bytes), expected: expected)
+            }
+            try promoteNext()
+            bytes = next
+        }
         cached.withLock { $0 = bytes }
-        return SymmetricKey(data: bytes)
+        return bytes
     }
 
-    private func load(create: Bool) throws(Error) -> [UInt8] {
+    /// Before re-sealing: a state-dir key is written beside the current one.
+    func stage(_ bytes: [UInt8]) throws(Error) {
+        guard !fromCredentials else { return }
+        unlink(nextPath)
+        guard try write(bytes, to: nextPath) else { throw .unreadable(path: nextPath, reason: "another rotation is under way") }
+    }
+
+    /// After re-sealing committed: the new key is the one in use.
+    func install(_ bytes: [UInt8]) throws(Error) {
+        if !fromCredentials { try promoteNext() }
+        cached.withLock { $0 = bytes }
+    }
+
+    private func promoteNext() throws(Error) {
+        guard rename(nextPath, path) == 0 else { throw .unreadable(path: nextPath, reason: String(cString: strerror(errno))) }
+    }
+
+    private func load(_ file: String, create: Bool) throws(Error) -> [UInt8] {
         var info = stat()
-        if stat(path, &info) != 0 {
-            guard errno == ENOENT else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
-            guard create else { throw .missing(path: path) }
-            if let made = try make() { return made }
-            guard stat(path, &info) == 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
+        if stat(file, &info) != 0 {
+            guard errno == ENOENT else { throw .unreadable(path: file, reason: String(cString: strerror(errno))) }
+            guard create else { throw .missing(path: file) }
+            let fresh = SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
+            return try write(fresh, to: file) ? fresh : try load(file, create: false)
         }
-        if info.st_mode & 0o077 != 0 { throw .tooOpen(path: path, mode: String(info.st_mode & 0o777, radix: 8)) }
-        guard let data = FileManager.default.contents(atPath: path) else { throw .unreadable(path: path, reason: "permission denied") }
-        guard let bytes = Self.parse(Array(data)) else { throw .malformed(path: path) }
+        if info.st_mode & 0o077 != 0 { throw .tooOpen(path: file, mode: String(info.st_mode & 0o777, radix: 8)) }
+        guard let data = FileManager.default.contents(atPath: file) else { throw .unreadable(path: file, reason: "permission denied") }
+        guard let bytes = Self.parse(Array(data)) else { throw .malformed(path: file) }
         return bytes
     }
 
-    /// Writes a fresh key as base64 text with O_EXCL, so two processes racing agree on one key (the
-    /// loser reads the winner's; nil tells the caller to).
-    private func make() throws(Error) -> [UInt8]? {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        if descriptor < 0 {
-            if errno == EEXIST { return nil }
-            throw .unreadable(path: path, reason: String(cString: strerror(errno)))
-        }
+    /// Base64 text, mode 0600, O_EXCL: two processes making the first key at once agree on one (the
+    /// loser reads the winner's). False if the file already exists.
+    private func write(_ bytes: [UInt8], to file: String) throws(Error) -> Bool {
+        let descriptor = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if descriptor < 0 && errno == EEXIST { return false }
+        guard descriptor >= 0 else { throw .unreadable(path: file, reason: String(cString: strerror(errno))) }
         defer { close(descriptor) }
-        let bytes = SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
         let text = Array((Data(bytes).base64EncodedString() + "\n").utf8)
-        guard fchmod(descriptor, 0o600) == 0, write(descriptor, text, text.count) == text.count, fsync(descriptor) == 0 else {
+        guard fchmod(descriptor, 0o600) == 0, Foundation.write(descriptor, text, text.count) == text.count, fsync(descriptor) == 0 else {
             let reason = String(cString: strerror(errno))
-            unlink(path)
-            throw .unreadable(path: path, reason: reason)
+            unlink(file)
+            throw .unreadable(path: file, reason: reason)
         }
-        return bytes
+        return true
     }
 
-    static func parse(_ contents: [UInt8]) -> [UInt8]? {
+    public static func parse(_ contents: [UInt8]) -> [UInt8]? {
         if contents.count == 32 { return contents }
         let text = String(decoding: contents, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         if let decoded = Data(base64Encoded: text), decoded.count == 32 { return Array(decoded) }

@@ -11,6 +11,7 @@ public struct SecretStore: Sendable {
         case unknownStack(String)
         case undecryptable(name: String, stack: String?)
         case key(SecretKeyring.Error)
+        case newKeyNeeded(path: String)
         case storage(String)
         public var description: String {
             switch self {
@@ -19,6 +20,8 @@ public struct SecretStore: Sendable {
             case .undecryptable(let name, let stack):
                 "secret \"\(name)\" \(Self.place(stack)) cannot be decrypted: it was sealed with another key, or for another slot"
             case .key(let error): error.description
+            case .newKeyNeeded(let path):
+                "the key comes from systemd credentials (\(path)): give the new key (--new-key-file), then install it as the new credential"
             case .storage(let message): "secret storage: \(message)"
             }
         }
@@ -47,16 +50,12 @@ public struct SecretStore: Sendable {
     @discardableResult
     public func set(_ name: String, stack: String?, value: String, by actor: String) throws(Error) -> Bool {
         let key = try keyOrThrow(create: true)
-        let sealed: Data
-        do {
-            sealed = try AES.GCM.seal(Data(value.utf8), using: key, authenticating: Self.slot(name, stack)).combined ?? Data()
-        } catch {
-            throw .storage("cannot seal: \(error)")
-        }
+        let sealed = try Self.seal(value: Data(value.utf8), name: name, stack: stack, key: key)
         return try Error.guarding {
             try database.write { db in
                 try requireStack(db, stack)
                 let now = database.now()
+                try db.execute(sql: "INSERT OR IGNORE INTO settings(key, value) VALUES ('secrets.key_id', ?)", arguments: [SecretKeyring.id(key)])
                 let existed = try Row.fetchOne(db, sql: "SELECT 1 FROM secrets WHERE stack = ? AND name = ?", arguments: [stack ?? "", name]) != nil
                 try db.execute(sql: """
                     INSERT INTO secrets(stack, name, sealed, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
@@ -78,11 +77,7 @@ public struct SecretStore: Sendable {
             }
         }
         guard let sealed else { throw .unknown(name: name, stack: stack) }
-        let key = try keyOrThrow(create: false)
-        guard let box = try? AES.GCM.SealedBox(combined: sealed),
-              let plain = try? AES.GCM.open(box, using: key, authenticating: Self.slot(name, stack)) else {
-            throw .undecryptable(name: name, stack: stack)
-        }
+        let plain = try Self.open(sealed, name: name, stack: stack, key: try keyOrThrow(create: false))
         try Error.guarding {
             try database.write { db in
                 let now = database.now()
@@ -121,15 +116,62 @@ public struct SecretStore: Sendable {
         }
     }
 
+    /// Re-seals every secret with a new key (given, or made here) in one transaction, then puts the
+    /// key in use. Returns how many secrets were re-sealed and the new key's id.
+    public func rekey(to given: [UInt8]?, by actor: String) throws(Error) -> (count: Int, id: String) {
+        if given == nil && keyring.fromCredentials { throw .newKeyNeeded(path: keyring.path) }
+        let old = try keyOrThrow(create: true)
+        let new = given ?? SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
+        do { try keyring.stage(new) } catch { throw .key(error) }
+        let count = try Error.guarding {
+            try database.write { db in
+                let rows = try Row.fetchAll(db, sql: "SELECT stack, name, sealed FROM secrets")
+                for row in rows {
+                    let (owner, name): (String, String) = (row["stack"], row["name"])
+                    let stack = owner.isEmpty ? nil : owner
+                    let plain = try Self.open(row["sealed"], name: name, stack: stack, key: old)
+                    try db.execute(sql: "UPDATE secrets SET sealed = ? WHERE stack = ? AND name = ?",
+                                   arguments: [try Self.seal(value: plain, name: name, stack: stack, key: new), owner, name])
+                }
+                try db.execute(sql: "INSERT OR REPLACE INTO settings(key, value) VALUES ('secrets.key_id', ?)", arguments: [SecretKeyring.id(new)])
+                try EventStore.insert(db, type: "secret.rekeyed", data: ["secrets": String(rows.count), "key_id": SecretKeyring.id(new),
+                                                                         "rekeyed_by": actor], stack: nil, at: database.now())
+                return rows.count
+            }
+        }
+        do { try keyring.install(new) } catch { throw .key(error) }
+        return (count, SecretKeyring.id(new))
+    }
+
     // MARK: pieces
+
+    private static func seal(value: Data, name: String, stack: String?, key: [UInt8]) throws(Error) -> Data {
+        do {
+            return try AES.GCM.seal(value, using: SymmetricKey(data: key), authenticating: slot(name, stack)).combined ?? Data()
+        } catch {
+            throw .storage("cannot seal: \(error)")
+        }
+    }
+
+    private static func open(_ sealed: Data, name: String, stack: String?, key: [UInt8]) throws(Error) -> Data {
+        guard let box = try? AES.GCM.SealedBox(combined: sealed),
+              let plain = try? AES.GCM.open(box, using: SymmetricKey(data: key), authenticating: slot(name, stack)) else {
+            throw .undecryptable(name: name, stack: stack)
+        }
+        return plain
+    }
 
     /// The associated data binding a ciphertext to its slot.
     static func slot(_ name: String, _ stack: String?) -> Data {
         Data("slothd-secret-v1\u{0}\(stack ?? "")\u{0}\(name)".utf8)
     }
 
-    private func keyOrThrow(create: Bool) throws(Error) -> SymmetricKey {
-        do { return try keyring.key(create: create) } catch { throw .key(error) }
+    /// The key, checked against the id the database records.
+    private func keyOrThrow(create: Bool) throws(Error) -> [UInt8] {
+        let expected = try Error.guarding {
+            try database.read { db in try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'secrets.key_id'") }
+        }
+        do { return try keyring.key(create: create, expected: expected) } catch { throw .key(error) }
     }
 
     private func requireStack(_ db: Database, _ stack: String?) throws {

@@ -65,3 +65,22 @@ extension ControlAPI {
         }
     }
 }
+
+extension ControlAPI {
+    /// `POST /v1/secrets-key/rotate`: the new key file's bytes (base64), or none for a fresh key.
+    public struct Rekey: Codable, Sendable {
+        public var key_file_base64: String?
+        public init(key_file_base64: String?) { self.key_file_base64 = key_file_base64 }
+    }
+
+    public struct Rekeyed: Codable, Sendable, Equatable {
+        public var secrets: Int
+        public var key_id: String
+        public var key_path: String
+        /// The key came from systemd credentials: the new one must be installed there before a restart.
+        public var credentials: Bool
+        public init(secrets: Int, key_id: String, key_path: String, credentials: Bool) {
+            (self.secrets, self.key_id, self.key_path, self.credentials) = (secrets, key_id, key_path, credentials)
+        }
+    }
+}

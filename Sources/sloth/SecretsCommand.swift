@@ -8,7 +8,7 @@ struct SecretsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "secrets",
         abstract: "Manage encrypted secrets, readable by workflows as secrets.get(NAME) (via slothd).",
-        subcommands: [SetSecret.self, Get.self, List.self, Remove.self]
+        subcommands: [SetSecret.self, Get.self, List.self, Remove.self, Rekey.self]
     )
 
     struct Slot: ParsableArguments {
@@ -82,6 +82,38 @@ struct SecretsCommand: ParsableCommand {
         @OptionGroup var slot: Slot
         @OptionGroup var connection: WorkflowCommand.Connection
         func run() throws { try daemonCall { () throws(ControlClient.Error) in try connection.client.delete(slot.path) } }
+    }
+}
+
+extension SecretsCommand {
+    struct Rekey: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Re-seal every secret with a new key, in one transaction.",
+            discussion: """
+                Without --new-key-file slothd makes a fresh key and replaces <state dir>/secrets.key. A key from systemd \
+                credentials cannot be replaced by slothd: give the new key's file, then install it as the credential \
+                before slothd restarts (docs/secrets.md).
+                """)
+        @Option(name: .customLong("new-key-file"), help: ArgumentHelp("The new key: 32 bytes, or their base64 or hex text.", valueName: "F"))
+        var file: String?
+        @OptionGroup var connection: WorkflowCommand.Connection
+
+        func run() throws {
+            var body = ControlAPI.Rekey(key_file_base64: nil)
+            if let file {
+                guard let data = FileManager.default.contents(atPath: file) else { throw InvalidInput(message: "cannot read \(file)") }
+                body.key_file_base64 = data.base64EncodedString()
+            }
+            let done: ControlAPI.Rekeyed = try daemonCall { () throws(ControlClient.Error) in
+                try connection.client.post("/secrets-key/rotate", body)
+            }
+            switch connection.output {
+            case .json: print(try JSONOutput.encode(done))
+            case .text:
+                print("\(done.secrets) secrets re-sealed with key \(done.key_id)")
+                if done.credentials { print("now install the new key as the credential \(done.key_path) before slothd restarts") }
+            }
+        }
     }
 }
 

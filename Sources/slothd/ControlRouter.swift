@@ -78,6 +78,7 @@ struct ControlRouter: Sendable {
             switch error {
             case .unknown, .unknownStack: return .failure(404, "not_found", error.description)
             case .undecryptable: return .failure(409, "undecryptable", error.description)
+            case .newKeyNeeded: return .failure(400, "invalid", error.description)
             case .key, .storage: return .failure(500, "storage", error.description)
             }
         } catch let error as BadRequest {
@@ -99,7 +100,7 @@ struct ControlRouter: Sendable {
         case workflow(String), workflowHistory(String), workflowActivation(String, active: Bool)
         case run(String), runLogs(String), runCancel(String)
         case schedules, schedule(String), scheduleAction(String, action: String), schedulerSwitch(enabled: Bool)
-        case stacks, stack(String), stackValues(String), stackActivation(String), secrets, secret(String)
+        case stacks, stack(String), stackValues(String), stackActivation(String), secrets, secret(String), secretsRekey
 
         init?(_ path: [String]) {
             switch path.count {
@@ -124,6 +125,7 @@ struct ControlRouter: Sendable {
             case 3 where path[0] == "stacks" && path[2] == "values": self = .stackValues(path[1])
             case 3 where path[0] == "stacks" && path[2] == "activate": self = .stackActivation(path[1])
             case 1 where path[0] == "secrets": self = .secrets
+            case 2 where path[0] == "secrets-key" && path[1] == "rotate": self = .secretsRekey
             case 2 where path[0] == "secrets": self = .secret(path[1])
             default: return nil
             }
@@ -182,6 +184,7 @@ struct ControlRouter: Sendable {
         case ("GET", .secret(let name)): return try getSecret(name, request)
         case ("PUT", .secret(let name)): return try setSecret(name, request)
         case ("DELETE", .secret(let name)): return try removeSecret(name, request)
+        case ("POST", .secretsRekey): return try rekeySecrets(request)
         default:
             return .failure(405, "method_not_allowed", "\(request.method) is not allowed on /v1/\(request.path.joined(separator: "/"))")
         }

@@ -93,6 +93,21 @@ extension ControlRouter {
         return .json(ControlClient.Empty())
     }
 
+    /// Re-seals every secret with a new key: the one given (base64 of its file), or a fresh one.
+    func rekeySecrets(_ request: ControlRequest) throws -> ControlResponse {
+        let body = try decode(ControlAPI.Rekey.self, request)
+        var key: [UInt8]?
+        if let text = body.key_file_base64 {
+            guard let file = Data(base64Encoded: text), let parsed = SecretKeyring.parse(Array(file)) else {
+                throw BadRequest(message: "the new key file is not 32 bytes, nor their base64 or hex text")
+            }
+            key = parsed
+        }
+        let (count, id) = try secrets.rekey(to: key, by: actor(request))
+        try audit(request, "secret.rekey", "secrets", detail: "key id \(id), \(count) secrets")
+        return .json(ControlAPI.Rekeyed(secrets: count, key_id: id, key_path: keyring.path, credentials: keyring.fromCredentials))
+    }
+
     // MARK: pieces
 
     private func answer(_ name: String, stack: String?, created: Bool? = nil) throws -> ControlAPI.Secret {

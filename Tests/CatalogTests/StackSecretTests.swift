@@ -116,4 +116,47 @@ struct StackSecretTests {
         #expect(events.allSatisfy { !$0.dataJSON.contains("hunter2") })
         #expect(throws: SecretStore.Error.unknown(name: "token", stack: nil)) { try secrets.remove("token", stack: nil, by: "uid 0") }
     }
+
+    @Test("rotation re-seals every secret under a new key, which then replaces the key file")
+    func rekey() throws {
+        let (database, stacks, secrets) = try stores()
+        _ = try stacks.create("prod", description: nil)
+        try secrets.set("a", stack: "prod", value: "value-a", by: "test")
+        try secrets.set("b", stack: nil, value: "value-b", by: "test")
+        let directory = (database.path as NSString).deletingLastPathComponent
+        let before = try String(contentsOfFile: directory + "/secrets.key", encoding: .utf8)
+        let (count, id) = try secrets.rekey(to: nil, by: "test")
+        #expect(count == 2)
+        let after = try String(contentsOfFile: directory + "/secrets.key", encoding: .utf8)
+        #expect(before != after && !FileManager.default.fileExists(atPath: directory + "/secrets.key.next"))
+        #expect(SecretKeyring.id(SecretKeyring.parse(Array(after.utf8)) ?? []) == id)
+        let fresh = SecretStore(database: database, keyring: SecretKeyring(stateDirectory: directory, environment: [:]))
+        #expect(try fresh.get("a", stack: "prod", by: "test") == "value-a")
+        #expect(try fresh.get("b", stack: nil, by: "test") == "value-b")
+    }
+
+    @Test("a rotation cut off after its commit is completed on the next load; a foreign key is named as wrong")
+    func interruptedRotationAndWrongKey() throws {
+        let (database, _, secrets) = try stores()
+        try secrets.set("a", stack: nil, value: "value-a", by: "test")
+        let directory = (database.path as NSString).deletingLastPathComponent
+        let key = directory + "/secrets.key"
+        let old = try Data(contentsOf: URL(fileURLWithPath: key))
+        _ = try secrets.rekey(to: nil, by: "test")
+        try FileManager.default.moveItem(atPath: key, toPath: key + ".next")
+        FileManager.default.createFile(atPath: key, contents: old, attributes: [.posixPermissions: 0o600])
+        let resumed = SecretStore(database: database, keyring: SecretKeyring(stateDirectory: directory, environment: [:]))
+        #expect(try resumed.get("a", stack: nil, by: "test") == "value-a")
+        #expect(!FileManager.default.fileExists(atPath: key + ".next"))
+
+        try FileManager.default.removeItem(atPath: key)
+        FileManager.default.createFile(atPath: key, contents: Data(String(repeating: "cd", count: 32).utf8), attributes: [.posixPermissions: 0o600])
+        let foreign = SecretStore(database: database, keyring: SecretKeyring(stateDirectory: directory, environment: [:]))
+        #expect {
+            try foreign.get("a", stack: nil, by: "test")
+        } throws: { error in
+            guard case .key(.wrongKey(let path, _, _)) = error as? SecretStore.Error else { return false }
+            return path == key
+        }
+    }
 }

@@ -67,6 +67,14 @@ struct StackDaemonTests {
         let leaks = try await CLI.shell("grep -rl '\(Self.token)' \(daemon.stateDirectory) || true")
         #expect(leaks.isEmpty, "files holding the plaintext: \(leaks)")
 
+        let keyBefore = try String(contentsOfFile: daemon.stateDirectory + "/secrets.key", encoding: .utf8)
+        let rekey = try await daemon.sloth(["secrets", "rekey"])
+        #expect(rekey.status == 0 && rekey.stdout.contains("1 secrets re-sealed"), "\(rekey.stderr)")
+        #expect(try String(contentsOfFile: daemon.stateDirectory + "/secrets.key", encoding: .utf8) != keyBefore)
+        #expect(try await daemon.sloth(["secrets", "get", "api_token", "--stack", "demo"]).stdout == Self.token)
+        #expect(try await daemon.sloth(["run", "-f", Self.secretsExample, "--stack", "demo", "-o", "json"]).status == 0,
+                "a local run reads the rotated key")
+
         let refused = try await daemon.sloth(["stack", "delete", "demo"])
         #expect(refused.status == 2 && refused.stderr.contains("--force"))
         #expect(try await daemon.sloth(["stack", "delete", "demo", "--force"]).status == 0)
