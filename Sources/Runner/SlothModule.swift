@@ -72,4 +72,38 @@ enum SlothModule {
             "deactivate": change("deactivate") { _ = try store.setActive($0, false) },
         ]
     }
+
+    /// `sloth.stack.list()`, `get({name})`, `delete({name})` (modules reference): stacks from inside a
+    /// workflow. `status` is the state of the stack's last run, or "new".
+    static func stackFunctions(_ database: CatalogDatabase) -> [String: LuaState.HostFunction] {
+        let store = StackStore(database: database)
+        func name(_ args: [LuaValue]) -> String? { args.at(0).string ?? args.at(0)["name"].string }
+        func info(_ stack: StackStore.Stack) -> LuaValue {
+            var fields: [String: LuaValue] = [
+                "name": .string(stack.name), "status": .string(stack.lastState ?? "new"), "runs": .integer(Int64(stack.runs)),
+                "active": .boolean(stack.active),
+                "values": .table(LuaTable(fields: stack.values.mapValues { (try? LuaJSON.decode($0)) ?? .nil_ })),
+            ]
+            if let description = stack.description { fields["description"] = .string(description) }
+            return .table(LuaTable(fields: fields))
+        }
+        return [
+            "list": { _ in
+                do { return [.table(LuaTable(array: try store.list().map(info)))] } catch { return HostResult.failure("\(error)") }
+            },
+            "get": { args in
+                guard let target = name(args) else { return HostResult.failure("sloth.stack.get: a name is required") }
+                do { return [info(try store.get(target))] } catch { return HostResult.failure("\(error)") }
+            },
+            "delete": { args in
+                guard let target = name(args) else { return HostResult.failure("sloth.stack.delete: a name is required") }
+                do {
+                    try store.delete(target, force: false)
+                    return HostResult.ok
+                } catch {
+                    return HostResult.failure("\(error)")
+                }
+            },
+        ]
+    }
 }

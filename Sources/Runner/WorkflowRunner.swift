@@ -127,6 +127,7 @@ final class RunSession {
         lua.register(table: "secrets", SecretsModule.functions(SecretStore(database: database, keyring: keyring), stack: request.stack, session: self))
         lua.register(table: "event", EventModule.functions(EventStore(database: database), session: self))
         lua.register(table: "__sloth_workflow", SlothModule.workflowFunctions(database))
+        lua.register(table: "__sloth_stack", SlothModule.stackFunctions(database))
         lua.setGlobal("values", try Self.values(request, database: database))
         lua.setGlobal("stack", LuaTable.record(request.stack.map { ["name": .string($0)] } ?? [:]))
         do {

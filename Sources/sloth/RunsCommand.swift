@@ -14,6 +14,7 @@ struct RunsCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Recent runs, newest first.")
         @Option var workflow: String?
         @Option var schedule: String?
+        @Option var stack: String?
         @Option var state: String?
         @Option var limit = 20
         @OptionGroup var connection: WorkflowCommand.Connection
@@ -22,6 +23,7 @@ struct RunsCommand: ParsableCommand {
             var query = ["limit=\(limit)"]
             if let workflow { query.append("workflow=\(workflow.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? workflow)") }
             if let schedule { query.append("schedule=\(schedule.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? schedule)") }
+            if let stack { query.append("stack=\(stack.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? stack)") }
             if let state { query.append("state=\(state)") }
             let runs: [ControlAPI.Run] = try daemonCall { () throws(ControlClient.Error) in
                 try connection.client.get("/runs?\(query.joined(separator: "&"))")

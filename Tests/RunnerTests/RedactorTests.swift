@@ -82,6 +82,7 @@ struct StackRunTests {
             task('t'):command(function()
               local token = secrets.get('token')
               log.info('token is ' .. token .. ', shared is ' .. secrets.shared)
+              print('printed', token)
               error('failed holding ' .. token)
             end):build()
             task('u'):command(function() return true, 'ok', { token = secrets.token, missing = select(2, secrets.get('nope')) } end):build()
@@ -91,6 +92,7 @@ struct StackRunTests {
         #expect(report.task("u")?.output["missing"].string?.contains("no secret named \"nope\" in stack \"prod\"") == true)
         let logs = try RunStore(database: harness.database).logs(run: report.runID).map(\.message)
         #expect(logs.contains("token is ***, shared is ***"))
+        #expect(logs.contains("printed\t***"), "print goes to the log, masked")
         let stored = try RunStore(database: harness.database).run(report.runID)?.resultJSON ?? ""
         #expect(!stored.contains("s3cr3t") && !stored.contains("shared-value"))
     }
@@ -99,5 +101,27 @@ struct StackRunTests {
     func unknownStack() async throws {
         let harness = try RunHarness()
         await #expect(throws: RunnerError.unknownStack("nope")) { try await harness.run("task('t'):command(function() end):build()", stack: "nope") }
+    }
+}
+
+@Suite("sloth.stack from a workflow")
+struct SlothStackModuleTests {
+    @Test("list and get show the stack's values and last state; delete keeps a stack holding state")
+    func stackModule() async throws {
+        let harness = try RunHarness()
+        _ = try StackStore(database: harness.database).create("prod", description: "Production")
+        _ = try StackStore(database: harness.database).update("prod", set: ["replicas": "3"], unset: [])
+        try StateStore(database: harness.database, scope: "prod").set("k", json: "1")
+        let output = try await harness.output(of: """
+            local all = sloth.stack.list()
+            local one = sloth.stack.get({ name = "prod" })
+            local kept, why = sloth.stack.delete("prod")
+            local missing, err = sloth.stack.get("nope")
+            return true, "ok", { count = #all, status = one.status, replicas = one.values.replicas, kept = kept == nil, why = why, err = err }
+            """)
+        #expect(output["count"] == .integer(1) && output["status"] == .string("new") && output["replicas"] == .integer(3))
+        #expect(output["kept"] == .boolean(true))
+        #expect(output["why"].string?.contains("--force") == true)
+        #expect(output["err"].string?.contains("no stack named \"nope\"") == true)
     }
 }

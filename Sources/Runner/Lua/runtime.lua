@@ -26,9 +26,15 @@ setmetatable(_G, { __index = function(globals, name)
     return module
   end
 end })
-sloth = { workflow = __sloth_workflow, version = S.version and S.version() }
-__sloth_workflow = nil
+sloth = { workflow = __sloth_workflow, stack = __sloth_stack, version = S.version and S.version() }
+__sloth_workflow, __sloth_stack = nil, nil
 os.execute = modules.os_execute
+-- print goes to the run's log (kept, masked, echoed on stderr), never to stdout, which `-o json` owns.
+print = function(...)
+  local parts = table.pack(...)
+  for i = 1, parts.n do parts[i] = tostring(parts[i]) end
+  log.info(table.concat(parts, "\t", 1, parts.n))
+end
 state.with_lock = modules.with_lock
 json = data
 data.parse = data.json_parse
