@@ -98,8 +98,10 @@ public struct RunStore: Sendable {
     /// Closes a run that never reached a worker, or that a crash or shutdown cut short.
     public func close(_ id: Int64, state: String, error: String) throws {
         try database.write { db in
+            let now = database.now()
             try db.execute(sql: "UPDATE runs SET state = ?, error = ?, ended_at = ? WHERE id = ? AND ended_at IS NULL",
-                           arguments: [state, error, database.now(), id])
+                           arguments: [state, error, now, id])
+            if db.changesCount > 0 { try Self.recordInStack(db, run: id, state: state, error: error, outputsJSON: nil, at: now) }
         }
     }
 
@@ -107,6 +109,7 @@ public struct RunStore: Sendable {
     public func relabel(_ id: Int64, state: String, error: String) throws {
         try database.write { db in
             try db.execute(sql: "UPDATE runs SET state = ?, error = ? WHERE id = ?", arguments: [state, error, id])
+            try db.execute(sql: "UPDATE stacks SET last_state = ?, last_error = ? WHERE last_run_id = ?", arguments: [state, error, id])
         }
     }
 
@@ -125,6 +128,7 @@ public struct RunStore: Sendable {
         public var workflow: String?
         public var state: String?
         public var schedule: String?
+        /// A stack's runs; "" for runs outside any stack.
         public var stack: String?
         public var limit: Int
         public init(workflow: String? = nil, state: String? = nil, schedule: String? = nil, stack: String? = nil, limit: Int = 20) {
@@ -137,7 +141,7 @@ public struct RunStore: Sendable {
         try database.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT * FROM runs WHERE (?1 IS NULL OR workflow = ?1) AND (?2 IS NULL OR state = ?2) AND (?4 IS NULL OR schedule = ?4)
-                AND (?5 IS NULL OR stack = ?5) ORDER BY id DESC LIMIT ?3
+                AND (?5 IS NULL OR stack = ?5 OR (?5 = '' AND stack IS NULL)) ORDER BY id DESC LIMIT ?3
                 """, arguments: [filter.workflow, filter.state, filter.limit, filter.schedule, filter.stack]).map(Self.run)
         }
     }
@@ -184,11 +188,7 @@ public struct RunStore: Sendable {
             let now = database.now()
             try db.execute(cached: "UPDATE runs SET state = ?, error = ?, ended_at = ?, result_json = ? WHERE id = ?",
                            [state, error, now, resultJSON, id])
-            try db.execute(cached: """
-                UPDATE stacks SET runs = runs + 1, last_run_id = ?1, last_run_at = ?2, last_state = ?3, last_error = ?4,
-                    last_outputs_json = ?5, last_duration_ms = ?2 - (SELECT coalesce(started_at, queued_at) FROM runs WHERE id = ?1)
-                WHERE name = (SELECT stack FROM runs WHERE id = ?1)
-                """, [id, now, state, error, outputsJSON])
+            try Self.recordInStack(db, run: id, state: state, error: error, outputsJSON: outputsJSON, at: now)
             for task in tasks {
                 try db.execute(cached: """
                     INSERT OR REPLACE INTO run_tasks(run_id, name, status, attempts, duration_ms, error, output_json)
@@ -196,6 +196,15 @@ public struct RunStore: Sendable {
                     """, [id, task.name, task.status, task.attempts, task.durationMillis, task.error, task.outputJSON])
             }
         }
+    }
+
+    /// A run in a stack that ended: the stack's run count and last-run figures.
+    private static func recordInStack(_ db: Database, run id: Int64, state: String, error: String?, outputsJSON: String?, at now: Int64) throws {
+        try db.execute(cached: """
+            UPDATE stacks SET runs = runs + 1, last_run_id = ?1, last_run_at = ?2, last_state = ?3, last_error = ?4,
+                last_outputs_json = ?5, last_duration_ms = ?2 - (SELECT coalesce(started_at, queued_at) FROM runs WHERE id = ?1)
+            WHERE name = (SELECT stack FROM runs WHERE id = ?1)
+            """, [id, now, state, error, outputsJSON])
     }
 
     private static func insert(_ db: Database, logs lines: [LogLine], run id: Int64) throws {

@@ -18,7 +18,7 @@ public final class SecretKeyring: Sendable {
         case wrongKey(path: String, id: String, expected: String)
         public var description: String {
             switch self {
-            case .missing(let path): "no secrets key at \(path) (it is made when the first secret is set)"
+            case .missing(let path): "no secrets key at \(path)"
             case .unreadable(let path, let reason): "cannot use the secrets key \(path): \(reason)"
             case .tooOpen(let path, let mode): "the secrets key \(path) is readable by group or others (mode \(mode)): chmod 600 \(path)"
             case .malformed(let path): "the secrets key \(path) is not 32 bytes, nor their base64 or hex text"
@@ -32,7 +32,11 @@ public final class SecretKeyring: Sendable {
     /// A key systemd decrypted for us is never created nor replaced here.
     public let fromCredentials: Bool
     private var nextPath: String { path + ".next" }
+    private var directory: String { (path as NSString).deletingLastPathComponent }
+    /// The key in use; every file operation happens under this lock.
     private let cached = Mutex<[UInt8]?>(nil)
+    /// Held by whoever seals (setting a secret, rotating), so no value is sealed with a key being replaced.
+    private let sealing = Mutex<Void>(())
 
     public init(stateDirectory: String, environment: [String: String]) {
         if let credentials = environment["CREDENTIALS_DIRECTORY"], !credentials.isEmpty,
@@ -48,37 +52,59 @@ public final class SecretKeyring: Sendable {
         SHA256.hash(data: Array("slothd key id".utf8) + bytes).prefix(8).map { String(format: "%02x", $0) }.joined()
     }
 
-    /// The key, which must have id `expected` when the database names one; with `create`, a missing
-    /// state-dir key file is made first.
+    /// The key, which must have id `expected` when the database names one. With `create` and no
+    /// expected id, a missing state-dir key file is made first.
     func key(create: Bool, expected: String?) throws(Error) -> [UInt8] {
-        if let bytes = cached.withLock({ $0 }), expected == nil || Self.id(bytes) == expected { return bytes }
-        var bytes = try load(path, create: create && !fromCredentials)
-        if let expected, Self.id(bytes) != expected {
-            guard !fromCredentials, let next = try? load(nextPath, create: false), Self.id(next) == expected else {
-                throw .wrongKey(path: path, id: Self.id(bytes), expected: expected)
+        try cached.withLock { (cached: inout [UInt8]?) throws(Error) -> [UInt8] in
+            if let bytes = cached, expected == nil || Self.id(bytes) == expected { return bytes }
+            var bytes = try load(path, create: create && expected == nil && !fromCredentials)
+            if let expected, Self.id(bytes) != expected {
+                guard !fromCredentials, let next = try? load(nextPath, create: false), Self.id(next) == expected else {
+                    throw .wrongKey(path: path, id: Self.id(bytes), expected: expected)
+                }
+                try promoteNext()
+                bytes = next
             }
-            try promoteNext()
-            bytes = next
+            cached = bytes
+            return bytes
         }
-        cached.withLock { $0 = bytes }
-        return bytes
     }
 
-    /// Before re-sealing: a state-dir key is written beside the current one.
+    /// Runs `body` while no other caller seals.
+    func whileSealing<T, E: Swift.Error>(_ body: () throws(E) -> T) throws(E) -> T {
+        try sealing.withLock { (_: inout Void) throws(E) -> T in try body() }
+    }
+
+    /// Before re-sealing: a state-dir key is written beside the current one (a leftover of a rotation
+    /// that never committed is replaced).
     func stage(_ bytes: [UInt8]) throws(Error) {
         guard !fromCredentials else { return }
-        unlink(nextPath)
-        guard try write(bytes, to: nextPath) else { throw .unreadable(path: nextPath, reason: "another rotation is under way") }
+        try cached.withLock { (_: inout [UInt8]?) throws(Error) in
+            unlink(nextPath)
+            guard try write(bytes, to: nextPath) else { throw .unreadable(path: nextPath, reason: "it appeared while being written") }
+            syncDirectory()
+        }
     }
 
-    /// After re-sealing committed: the new key is the one in use.
+    /// After re-sealing committed: the new key is the one in use (a reader may have promoted it already).
     func install(_ bytes: [UInt8]) throws(Error) {
-        if !fromCredentials { try promoteNext() }
-        cached.withLock { $0 = bytes }
+        try cached.withLock { (cached: inout [UInt8]?) throws(Error) in
+            if !fromCredentials && FileManager.default.fileExists(atPath: nextPath) { try promoteNext() }
+            cached = bytes
+        }
     }
 
     private func promoteNext() throws(Error) {
         guard rename(nextPath, path) == 0 else { throw .unreadable(path: nextPath, reason: String(cString: strerror(errno))) }
+        syncDirectory()
+    }
+
+    /// Makes a new or renamed key file's directory entry durable.
+    private func syncDirectory() {
+        let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { return }
+        fsync(descriptor)
+        close(descriptor)
     }
 
     private func load(_ file: String, create: Bool) throws(Error) -> [UInt8] {
@@ -87,7 +113,9 @@ public final class SecretKeyring: Sendable {
             guard errno == ENOENT else { throw .unreadable(path: file, reason: String(cString: strerror(errno))) }
             guard create else { throw .missing(path: file) }
             let fresh = SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
-            return try write(fresh, to: file) ? fresh : try load(file, create: false)
+            guard try write(fresh, to: file) else { return try load(file, create: false) }
+            syncDirectory()
+            return fresh
         }
         if info.st_mode & 0o077 != 0 { throw .tooOpen(path: file, mode: String(info.st_mode & 0o777, radix: 8)) }
         guard let data = FileManager.default.contents(atPath: file) else { throw .unreadable(path: file, reason: "permission denied") }

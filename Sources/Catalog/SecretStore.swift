@@ -49,35 +49,39 @@ public struct SecretStore: Sendable {
     /// Seals and stores the value; true if the secret is new, false if it replaced one.
     @discardableResult
     public func set(_ name: String, stack: String?, value: String, by actor: String) throws(Error) -> Bool {
-        let key = try keyOrThrow(create: true)
-        let sealed = try Self.seal(value: Data(value.utf8), name: name, stack: stack, key: key)
-        return try Error.guarding {
-            try database.write { db in
-                try requireStack(db, stack)
-                let now = database.now()
-                try db.execute(sql: "INSERT OR IGNORE INTO settings(key, value) VALUES ('secrets.key_id', ?)", arguments: [SecretKeyring.id(key)])
-                let existed = try Row.fetchOne(db, sql: "SELECT 1 FROM secrets WHERE stack = ? AND name = ?", arguments: [stack ?? "", name]) != nil
-                try db.execute(sql: """
-                    INSERT INTO secrets(stack, name, sealed, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
-                    ON CONFLICT(stack, name) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at
-                    """, arguments: [stack ?? "", name, sealed, now, now])
-                try EventStore.insert(db, type: existed ? "secret.updated" : "secret.created",
-                                      data: ["secret_name": name, existed ? "updated_by" : "created_by": actor], stack: stack, at: now)
-                return !existed
+        try keyring.whileSealing { () throws(Error) -> Bool in
+            let key = try keyOrThrow(create: true, sealed: nil)
+            let sealed = try Self.seal(value: Data(value.utf8), name: name, stack: stack, key: key)
+            return try Error.guarding {
+                try database.write { db in
+                    try requireStack(db, stack)
+                    try Self.recordKey(db, key, keyring: keyring)
+                    let now = database.now()
+                    let existed = try Row.fetchOne(db, sql: "SELECT 1 FROM secrets WHERE stack = ? AND name = ?", arguments: [stack ?? "", name]) != nil
+                    try db.execute(sql: """
+                        INSERT INTO secrets(stack, name, sealed, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+                        ON CONFLICT(stack, name) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at
+                        """, arguments: [stack ?? "", name, sealed, now, now])
+                    try EventStore.insert(db, type: existed ? "secret.updated" : "secret.created",
+                                          data: ["secret_name": name, existed ? "updated_by" : "created_by": actor], stack: stack, at: now)
+                    return !existed
+                }
             }
         }
     }
 
     /// Opens the value, records the access (`secret.accessed`, no value) and returns it.
     public func get(_ name: String, stack: String?, by actor: String, runID: Int64? = nil) throws(Error) -> String {
-        let sealed = try Error.guarding {
+        // The row and the key id are read together, so a rotation committing meanwhile cannot mismatch them.
+        let (sealed, keyID) = try Error.guarding {
             try database.read { db in
                 try requireStack(db, stack)
-                return try Data.fetchOne(db, sql: "SELECT sealed FROM secrets WHERE stack = ? AND name = ?", arguments: [stack ?? "", name])
+                return (try Data.fetchOne(db, sql: "SELECT sealed FROM secrets WHERE stack = ? AND name = ?", arguments: [stack ?? "", name]),
+                        try Self.keyID(db))
             }
         }
         guard let sealed else { throw .unknown(name: name, stack: stack) }
-        let plain = try Self.open(sealed, name: name, stack: stack, key: try keyOrThrow(create: false))
+        let plain = try Self.open(sealed, name: name, stack: stack, key: try keyOrThrow(create: false, sealed: keyID))
         try Error.guarding {
             try database.write { db in
                 let now = database.now()
@@ -89,7 +93,7 @@ public struct SecretStore: Sendable {
         return String(decoding: plain, as: UTF8.self)
     }
 
-    /// Names and dates, by stack then name; `stack` nil lists every stack's.
+    /// Names and dates, by stack then name; `stack` nil lists every stack's, "" those outside any stack.
     public func list(stack: String?) throws(Error) -> [Secret] {
         try Error.guarding {
             try database.read { db in
@@ -120,27 +124,30 @@ public struct SecretStore: Sendable {
     /// key in use. Returns how many secrets were re-sealed and the new key's id.
     public func rekey(to given: [UInt8]?, by actor: String) throws(Error) -> (count: Int, id: String) {
         if given == nil && keyring.fromCredentials { throw .newKeyNeeded(path: keyring.path) }
-        let old = try keyOrThrow(create: true)
-        let new = given ?? SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
-        do { try keyring.stage(new) } catch { throw .key(error) }
-        let count = try Error.guarding {
-            try database.write { db in
-                let rows = try Row.fetchAll(db, sql: "SELECT stack, name, sealed FROM secrets")
-                for row in rows {
-                    let (owner, name): (String, String) = (row["stack"], row["name"])
-                    let stack = owner.isEmpty ? nil : owner
-                    let plain = try Self.open(row["sealed"], name: name, stack: stack, key: old)
-                    try db.execute(sql: "UPDATE secrets SET sealed = ? WHERE stack = ? AND name = ?",
-                                   arguments: [try Self.seal(value: plain, name: name, stack: stack, key: new), owner, name])
+        return try keyring.whileSealing { () throws(Error) -> (count: Int, id: String) in
+            let old = try keyOrThrow(create: true, sealed: nil)
+            let new = given ?? SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
+            do throws(SecretKeyring.Error) { try keyring.stage(new) } catch { throw .key(error) }
+            let count = try Error.guarding {
+                try database.write { db in
+                    try Self.recordKey(db, old, keyring: keyring)
+                    let rows = try Row.fetchAll(db, sql: "SELECT stack, name, sealed FROM secrets")
+                    for row in rows {
+                        let (owner, name): (String, String) = (row["stack"], row["name"])
+                        let stack = owner.isEmpty ? nil : owner
+                        let plain = try Self.open(row["sealed"], name: name, stack: stack, key: old)
+                        try db.execute(sql: "UPDATE secrets SET sealed = ? WHERE stack = ? AND name = ?",
+                                       arguments: [try Self.seal(value: plain, name: name, stack: stack, key: new), owner, name])
+                    }
+                    try db.execute(sql: "INSERT OR REPLACE INTO settings(key, value) VALUES ('secrets.key_id', ?)", arguments: [SecretKeyring.id(new)])
+                    try EventStore.insert(db, type: "secret.rekeyed", data: ["secrets": String(rows.count), "key_id": SecretKeyring.id(new),
+                                                                             "rekeyed_by": actor], stack: nil, at: database.now())
+                    return rows.count
                 }
-                try db.execute(sql: "INSERT OR REPLACE INTO settings(key, value) VALUES ('secrets.key_id', ?)", arguments: [SecretKeyring.id(new)])
-                try EventStore.insert(db, type: "secret.rekeyed", data: ["secrets": String(rows.count), "key_id": SecretKeyring.id(new),
-                                                                         "rekeyed_by": actor], stack: nil, at: database.now())
-                return rows.count
             }
+            do throws(SecretKeyring.Error) { try keyring.install(new) } catch { throw .key(error) }
+            return (count, SecretKeyring.id(new))
         }
-        do { try keyring.install(new) } catch { throw .key(error) }
-        return (count, SecretKeyring.id(new))
     }
 
     // MARK: pieces
@@ -166,12 +173,26 @@ public struct SecretStore: Sendable {
         Data("slothd-secret-v1\u{0}\(stack ?? "")\u{0}\(name)".utf8)
     }
 
-    /// The key, checked against the id the database records.
-    private func keyOrThrow(create: Bool) throws(Error) -> [UInt8] {
-        let expected = try Error.guarding {
-            try database.read { db in try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'secrets.key_id'") }
-        }
-        do { return try keyring.key(create: create, expected: expected) } catch { throw .key(error) }
+    /// The key, checked against the id of the key the stored secrets are sealed with (`sealed`; read
+    /// here when nil).
+    private func keyOrThrow(create: Bool, sealed keyID: String?) throws(Error) -> [UInt8] {
+        let expected: String?
+        if let keyID { expected = keyID } else { expected = try Error.guarding { try database.read { db in try Self.keyID(db) } } }
+        do throws(SecretKeyring.Error) { return try keyring.key(create: create, expected: expected) } catch { throw .key(error) }
+    }
+
+    /// The id of the key the secrets are sealed with; nil while there are none (any key may start).
+    private static func keyID(_ db: Database) throws -> String? {
+        guard try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM secrets)") == true else { return nil }
+        return try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'secrets.key_id'")
+    }
+
+    /// Inside a sealing transaction: the key must still be the one the stored secrets use; it becomes
+    /// the recorded one.
+    private static func recordKey(_ db: Database, _ key: [UInt8], keyring: SecretKeyring) throws {
+        let id = SecretKeyring.id(key)
+        if let recorded = try keyID(db), recorded != id { throw Error.key(.wrongKey(path: keyring.path, id: id, expected: recorded)) }
+        try db.execute(sql: "INSERT OR REPLACE INTO settings(key, value) VALUES ('secrets.key_id', ?)", arguments: [id])
     }
 
     private func requireStack(_ db: Database, _ stack: String?) throws {

@@ -4,6 +4,7 @@ import Foundation
 public indirect enum JSONValue: Codable, Sendable, Equatable {
     case null
     case bool(Bool)
+    case integer(Int64)
     case number(Double)
     case string(String)
     case array([JSONValue])
@@ -13,6 +14,7 @@ public indirect enum JSONValue: Codable, Sendable, Equatable {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() { self = .null }
         else if let flag = try? container.decode(Bool.self) { self = .bool(flag) }
+        else if let integer = try? container.decode(Int64.self) { self = .integer(integer) }
         else if let number = try? container.decode(Double.self) { self = .number(number) }
         else if let text = try? container.decode(String.self) { self = .string(text) }
         else if let array = try? container.decode([JSONValue].self) { self = .array(array) }
@@ -24,7 +26,7 @@ public indirect enum JSONValue: Codable, Sendable, Equatable {
         switch self {
         case .null: try container.encodeNil()
         case .bool(let flag): try container.encode(flag)
-        case .number(let number) where number.rounded() == number && abs(number) < 1e15: try container.encode(Int64(number))
+        case .integer(let integer): try container.encode(integer)
         case .number(let number): try container.encode(number)
         case .string(let text): try container.encode(text)
         case .array(let array): try container.encode(array)

@@ -1,15 +1,18 @@
 /// Masks the secret values a run has read as `***` in everything stored or printed for it (SPEC
 /// section 5): log lines, errors, outputs. Log lines are a stream, and a secret may be cut across
 /// consecutive lines (a multi-line key printed line by line, or a value logged in pieces): a line that
-/// ends with at least `minimumFragment` bytes of a secret's start is masked there, and the lines that
-/// go on with that secret are masked as far as they do.
+/// ends with at least `minimumFragment` bytes of a secret's start is masked there, the lines that go
+/// on with that secret are masked as far as they do, and a line starting with at least
+/// `minimumFragment` bytes of a secret's end is masked there.
 final class Redactor {
     static let mask = "***"
     static let minimumFragment = 6
+    private static let maskBytes = Array(mask.utf8)
 
     private var secrets: [[UInt8]] = []
-    /// Whole values and the long lines of multi-line values, longest first.
-    private var patterns: [String] = []
+    private var secretTexts: Set<String> = []
+    /// Whole values, their JSON-escaped forms and the long lines of multi-line values, longest first.
+    private var patterns: [[UInt8]] = []
     /// Per log stream: (secret, bytes of it seen so far) for each secret the last line ended inside.
     private var carries: [String: [(secret: Int, seen: Int)]] = [:]
 
@@ -19,25 +22,24 @@ final class Redactor {
         let bytes = Array(secret.utf8)
         guard !bytes.isEmpty, !secrets.contains(bytes) else { return }
         secrets.append(bytes)
+        secretTexts.insert(secret)
+        let escaped = String(LuaJSON.encode(.string(secret)).dropFirst().dropLast())
         let lines = secret.split(whereSeparator: \.isNewline).map(String.init).filter { $0.utf8.count >= Self.minimumFragment }
-        patterns = Array(Set(patterns + [secret] + lines)).sorted { $0.utf8.count > $1.utf8.count }
+        patterns = Array(Set(patterns + ([secret, escaped] + lines).map { Array($0.utf8) })).sorted { $0.count > $1.count }
     }
 
     /// A value stored or printed whole.
     func redact(_ text: String) -> String {
         guard !patterns.isEmpty else { return text }
-        var result = text
-        for pattern in patterns where result.contains(pattern) {
-            result = result.replacingOccurrences(of: pattern, with: Self.mask)
-        }
-        return result
+        return String(decoding: maskWhole(Array(text.utf8)[...]).masked, as: UTF8.self)
     }
 
-    /// Every string in a value (keys included).
+    /// Every string in a value (keys included), and numbers that spell a secret.
     func redact(_ value: LuaValue) -> LuaValue {
         guard !patterns.isEmpty else { return value }
         switch value {
         case .string(let text): return .string(redact(text))
+        case .integer, .number: return secretTexts.contains(value.string ?? "") ? .string(Self.mask) : value
         case .table(let table):
             return .table(LuaTable(array: table.array.map(redact),
                                    fields: Dictionary(table.fields.map { (redact($0.key), redact($0.value)) }) { first, _ in first }))
@@ -48,27 +50,47 @@ final class Redactor {
     /// One log line of `stream` (a task, or the run itself).
     func redactLine(_ text: String, stream: String) -> String {
         guard !secrets.isEmpty else { return text }
-        let mask = Array(Self.mask.utf8)
         var line = Array(text.utf8)[...]
         var head: [UInt8] = []
         for carry in carries[stream] ?? [] {
             var rest = secrets[carry.secret][carry.seen...]
             if rest.first == UInt8(ascii: "\n") { rest = rest.dropFirst() }
-            if rest.isEmpty { continue }
-            if line.starts(with: rest) {
-                (head, line) = (mask, line.dropFirst(rest.count))
-                break
-            }
-            if !line.isEmpty, rest.starts(with: line) {
-                carries[stream] = [(carry.secret, rest.startIndex + line.count)]
+            let shared = zip(line, rest).prefix { $0 == $1 }.count
+            guard shared > 0, shared == rest.count || shared == line.count || shared >= Self.minimumFragment else { continue }
+            if shared == line.count && shared < rest.count {
+                carries[stream] = [(carry.secret, rest.startIndex + shared)]
                 return Self.mask
             }
+            (head, line) = (Self.maskBytes, line.dropFirst(shared))
+            break
         }
-        if head.isEmpty, let length = leadingSuffixLength(line) { (head, line) = (mask, line.dropFirst(length)) }
-        let (cut, openings) = trailingPrefix(line)
+        if head.isEmpty, !patterns.contains(where: { line.starts(with: $0) }), let length = leadingSuffixLength(line) {
+            (head, line) = (Self.maskBytes, line.dropFirst(length))
+        }
+        let (masked, lastEnd) = maskWhole(line)
+        let (cut, openings) = trailingPrefix(line[lastEnd...])
         carries[stream] = openings
-        let middle = redact(String(decoding: line[..<cut], as: UTF8.self))
-        return String(decoding: head, as: UTF8.self) + middle + (cut < line.endIndex ? Self.mask : "")
+        let body = cut == line.endIndex ? masked : maskWhole(line[..<cut]).masked + Self.maskBytes
+        return String(decoding: head + body, as: UTF8.self)
+    }
+
+    /// Every whole occurrence of a pattern masked, and where the last whole secret value ended (a
+    /// line of a multi-line value may still open a value cut across lines).
+    private func maskWhole(_ line: ArraySlice<UInt8>) -> (masked: [UInt8], lastEnd: Int) {
+        var masked: [UInt8] = []
+        masked.reserveCapacity(line.count)
+        var (index, lastEnd) = (line.startIndex, line.startIndex)
+        scan: while index < line.endIndex {
+            for pattern in patterns where line[index] == pattern[0] && line[index...].starts(with: pattern) {
+                masked += Self.maskBytes
+                index += pattern.count
+                if secrets.contains(pattern) { lastEnd = index }
+                continue scan
+            }
+            masked.append(line[index])
+            index += 1
+        }
+        return (masked, lastEnd)
     }
 
     /// How many bytes of the line's start are the last `minimumFragment` or more bytes of a secret.
@@ -102,6 +124,15 @@ final class Redactor {
 }
 
 extension Redactor {
+    /// A run that failed before it started: its message may quote what the file's top level read.
+    func redact(_ error: RunnerError) -> RunnerError {
+        switch error {
+        case .invalidFile(let message): .invalidFile(redact(message))
+        case .invalidWorkflow(let message): .invalidWorkflow(redact(message))
+        default: error
+        }
+    }
+
     /// A run's outcome as it is stored and printed: errors, messages and outputs masked.
     func redact(_ report: RunReport) -> RunReport {
         guard !isEmpty else { return report }

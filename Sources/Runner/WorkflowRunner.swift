@@ -63,8 +63,10 @@ public final class WorkflowRunner: Sendable {
         do {
             plan = try session.plan()
         } catch {
-            if let queued = request.queuedRunID { try? runs.close(queued, state: "failed", error: error.description) }
-            throw error
+            // The file's top level ran while planning: it may have read a secret.
+            let masked = session.log.redactor.redact(error)
+            if let queued = request.queuedRunID { try? runs.close(queued, state: "failed", error: masked.description) }
+            throw masked
         }
         let runID = try startRecord(request, plan: plan, runs: runs)
         session.runID = runID

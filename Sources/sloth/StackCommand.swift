@@ -92,7 +92,7 @@ struct StackCommand: ParsableCommand {
                     throw InvalidInput(message: "malformed value \"\(pair)\": expected key=value")
                 }
                 let text = String(pair[pair.index(after: equals)...])
-                values[String(pair[..<equals])] = JSONValue(json: text)?.json ?? JSONValue.string(text).json
+                values[String(pair[..<equals])] = JSONValue(json: text) == nil ? JSONValue.string(text).json : text
             }
             let stack: ControlAPI.Stack = try daemonCall { () throws(ControlClient.Error) in
                 try connection.client.post("/stacks/\(name)/values", ControlAPI.StackValues(set: values, unset: []))

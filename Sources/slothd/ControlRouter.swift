@@ -77,7 +77,7 @@ struct ControlRouter: Sendable {
         } catch let error as SecretStore.Error {
             switch error {
             case .unknown, .unknownStack: return .failure(404, "not_found", error.description)
-            case .undecryptable: return .failure(409, "undecryptable", error.description)
+            case .undecryptable: return .failure(500, "undecryptable", error.description)
             case .newKeyNeeded: return .failure(400, "invalid", error.description)
             case .key, .storage: return .failure(500, "storage", error.description)
             }
@@ -155,6 +155,7 @@ struct ControlRouter: Sendable {
             return .json(wire(workflow))
         case ("POST", .runs): return try await startRun(request)
         case ("GET", .runs):
+            if let stack = request.query["stack"], !stack.isEmpty { try stacks.require(stack) }
             let limit = Int(request.query["limit"] ?? "20") ?? 20
             let filter = RunStore.Filter(workflow: request.query["workflow"], state: request.query["state"], schedule: request.query["schedule"],
                                          stack: request.query["stack"], limit: max(1, min(limit, 100_000)))

@@ -59,8 +59,8 @@ extension ControlRouter {
     }
 
     func listSecrets(_ request: ControlRequest) throws -> ControlResponse {
-        let stack = request.query["stack"].flatMap { $0.isEmpty ? nil : $0 }
-        if let stack { try stacks.require(stack) }
+        let stack = request.query["stack"]
+        if let stack, !stack.isEmpty { try stacks.require(stack) }
         return .json(try secrets.list(stack: stack).map(wire))
     }
 

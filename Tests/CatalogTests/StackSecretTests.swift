@@ -82,6 +82,18 @@ struct StackSecretTests {
         #expect(try secrets.get("token", stack: nil, by: "test") == "from-credentials")
     }
 
+    @Test("with no secret left, a lost key file is no obstacle: a new key starts")
+    func freshStartAfterLastSecret() throws {
+        let (database, _, secrets) = try stores()
+        try secrets.set("a", stack: nil, value: "v", by: "test")
+        try secrets.remove("a", stack: nil, by: "test")
+        let directory = (database.path as NSString).deletingLastPathComponent
+        try FileManager.default.removeItem(atPath: directory + "/secrets.key")
+        let fresh = SecretStore(database: database, keyring: SecretKeyring(stateDirectory: directory, environment: [:]))
+        try fresh.set("b", stack: nil, value: "w", by: "test")
+        #expect(try fresh.get("b", stack: nil, by: "test") == "w")
+    }
+
     @Test("deleting a stack takes its secrets and state in one transaction; schedules using it block the delete")
     func deleteStack() throws {
         let (database, stacks, secrets) = try stores()

@@ -27,6 +27,7 @@ struct StackDaemonTests {
         let list = try await daemon.sloth(["stack", "list"])
         #expect(list.stdout.contains("staging") && list.stdout.contains("Staging"))
         #expect(try await daemon.sloth(["stack", "show", "nope"]).status == 2)
+        #expect(try await daemon.sloth(["runs", "list", "--stack", "nope"]).status == 2)
         #expect(try await daemon.sloth(["stack", "set", "staging", "novalue"]).status == 2)
         #expect(try await daemon.sloth(["stack", "delete", "staging"]).status == 0)
         #expect(try await daemon.sloth(["stack", "show", "staging"]).status == 2)

@@ -15,6 +15,10 @@ struct RedactorTests {
          ["-----BEGIN KEY-----", "MIIEabc", "xyz", "-----END KEY-----", "after"], ["***", "***", "***", "***", "after"]),
         ("a long line of a multi-line value alone", ["first line here\nsecond line here"], ["x second line here"], ["x ***"]),
         ("nothing read, nothing masked", [], ["s3cr3t-token"], ["s3cr3t-token"]),
+        ("a value that repeats its start", ["passwordpassword"], ["pw=passwordpassword"], ["pw=***"]),
+        ("one character repeated", ["0000000000"], ["id=0000000000"], ["id=***"]),
+        ("a piece in the middle followed by text", ["AAAAAAAAAABBBBBBBBBBCCCCCCCCCC"], ["x AAAAAAAAAA", "BBBBBBBBBB y"], ["x ***", "*** y"]),
+        ("JSON-escaped", ["p@ss\"w0rd"], ["{\"pw\":\"p@ss\\\"w0rd\"}"], ["{\"pw\":\"***\"}"]),
         ("an unrelated line stays", ["s3cr3t-token"], ["hello world"], ["hello world"]),
     ]
 
@@ -39,6 +43,8 @@ struct RedactorTests {
     func values() {
         let redactor = Redactor()
         redactor.add("hunter2")
+        redactor.add("424242")
+        #expect(redactor.redact(LuaValue.integer(424242)) == .string("***"))
         let value = LuaTable.record(["token": .string("hunter2"), "hunter2": .integer(1),
                                      "list": .table(LuaTable(array: [.string("x hunter2 y")]))])
         #expect(redactor.redact(value) == LuaTable.record(["token": .string("***"), "***": .integer(1),
@@ -95,6 +101,18 @@ struct StackRunTests {
         #expect(logs.contains("printed\t***"), "print goes to the log, masked")
         let stored = try RunStore(database: harness.database).run(report.runID)?.resultJSON ?? ""
         #expect(!stored.contains("s3cr3t") && !stored.contains("shared-value"))
+    }
+
+    @Test("a secret read by the file's top level is masked in the error of a run that cannot start")
+    func maskedLoadError() async throws {
+        let harness = try RunHarness()
+        let keyring = SecretKeyring(stateDirectory: harness.directory.path, environment: [:])
+        try SecretStore(database: harness.database, keyring: keyring).set("token", stack: nil, value: "top-level-secret", by: "test")
+        await #expect {
+            _ = try await harness.run("local t = secrets.get('token')\nerror('short token ' .. t)\n")
+        } throws: { error in
+            "\(error)".contains("short token ***") && !"\(error)".contains("top-level-secret")
+        }
     }
 
     @Test("a run in an unknown stack does not start")
