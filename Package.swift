@@ -24,7 +24,8 @@ let package = Package(
         // Thin shims over the Debian -dev packages; pkg-config must be installed.
         .systemLibrary(name: "CLua", pkgConfig: "lua5.4", providers: [.apt(["liblua5.4-dev"])]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
-        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // libcurl's headers only: the library is loaded on first use (Sources/CCurl/loader.c).
+        .target(name: "CCurl"),
 
         .target(name: "Scheduler"),
         .target(name: "Catalog", dependencies: [

@@ -48,10 +48,10 @@ public struct HTTPClient: Sendable {
 
         func take() -> UnsafeMutableRawPointer? {
             if let handle = handles.withLock({ $0.popLast() }) {
-                curl_easy_reset(handle.pointer)
+                sloth_curl_easy_reset(handle.pointer)
                 return handle.pointer
             }
-            return curl_easy_init()
+            return sloth_curl_easy_init()
         }
 
         func give(_ pointer: UnsafeMutableRawPointer) {
@@ -61,10 +61,10 @@ public struct HTTPClient: Sendable {
                 idle.append(handle)
                 return true
             }
-            if !kept { curl_easy_cleanup(pointer) }
+            if !kept { sloth_curl_easy_cleanup(pointer) }
         }
 
-        deinit { handles.withLock { $0.forEach { curl_easy_cleanup($0.pointer) } } }
+        deinit { handles.withLock { $0.forEach { sloth_curl_easy_cleanup($0.pointer) } } }
     }
 
     public init(unixSocket: String? = nil, timeoutSeconds: Int = 30) {
@@ -72,23 +72,20 @@ public struct HTTPClient: Sendable {
         self.timeoutMillis = timeoutSeconds * 1000
     }
 
-    /// libcurl's global state, initialised once before the first handle.
-    private static let globalInit: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
 
     public func get(_ url: String) throws(Error) -> Response {
         try send(Request(url: url))
     }
 
     public func send(_ request: Request) throws(Error) -> Response {
-        guard Self.globalInit == CURLE_OK, let handle = idleHandles.take() else {
-            throw .transport(url: request.url, message: "cannot initialise libcurl")
-        }
+        if let problem = sloth_curl_load_problem() { throw .transport(url: request.url, message: String(cString: problem)) }
+        guard let handle = idleHandles.take() else { throw .transport(url: request.url, message: "cannot make a libcurl handle") }
         defer { idleHandles.give(handle) }
         let sink = ResponseSink()
         let context = Unmanaged.passUnretained(sink).toOpaque()
         var headerList: UnsafeMutablePointer<curl_slist>?
-        defer { curl_slist_free_all(headerList) }
-        for (name, value) in request.headers { headerList = curl_slist_append(headerList, "\(name): \(value)") }
+        defer { sloth_curl_slist_free_all(headerList) }
+        for (name, value) in request.headers { headerList = sloth_curl_slist_append(headerList, "\(name): \(value)") }
         _ = sloth_curl_setopt_string(handle, CURLOPT_URL, request.url)
         _ = sloth_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method)
         if request.method == "HEAD" { _ = sloth_curl_setopt_long(handle, CURLOPT_NOBODY, 1) }
@@ -102,15 +99,15 @@ public struct HTTPClient: Sendable {
         _ = sloth_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, context)
         if let unixSocket { _ = sloth_curl_setopt_string(handle, CURLOPT_UNIX_SOCKET_PATH, unixSocket) }
         let code: CURLcode = withExtendedLifetime(sink) {
-            guard let body = request.body else { return curl_easy_perform(handle) }
+            guard let body = request.body else { return sloth_curl_easy_perform(handle) }
             return body.withUnsafeBufferPointer { buffer in
                 _ = sloth_curl_setopt_long(handle, CURLOPT_POSTFIELDSIZE, buffer.count)
                 _ = sloth_curl_setopt_pointer(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: buffer.baseAddress))
-                return curl_easy_perform(handle)
+                return sloth_curl_easy_perform(handle)
             }
         }
         guard code == CURLE_OK else {
-            throw .transport(url: request.url, message: String(cString: curl_easy_strerror(code)))
+            throw .transport(url: request.url, message: String(cString: sloth_curl_easy_strerror(code)))
         }
         var status = 0
         _ = sloth_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)

@@ -85,6 +85,7 @@ struct ControlService: Service {
                     try await server.run { [notifier, log, ready, place, stateDirectory] in
                         notifier.send(.ready(status: ready))
                         log.info("slothd \(SlothVersionText.current) ready on \(place) (state \(stateDirectory))")
+                        StartupPages.release()
                     }
                 }
             } catch is CancellationError {
