@@ -180,15 +180,15 @@ public struct RunStore: Sendable {
     }
 
     /// Closes a run with its final state, last log lines, task results and result document, and updates
-    /// its stack's last-run figures, in one transaction.
+    /// the last-run figures of its stack (`stack`, nil for none), in one transaction.
     public func finish(run id: Int64, state: String, error: String?, tasks: [TaskResult], resultJSON: String, outputsJSON: String? = nil,
-                       logs: [LogLine] = []) throws {
+                       stack: String? = nil, logs: [LogLine] = []) throws {
         try database.write { db in
             try Self.insert(db, logs: logs, run: id)
             let now = database.now()
             try db.execute(cached: "UPDATE runs SET state = ?, error = ?, ended_at = ?, result_json = ? WHERE id = ?",
                            [state, error, now, resultJSON, id])
-            try Self.recordInStack(db, run: id, state: state, error: error, outputsJSON: outputsJSON, at: now)
+            if stack != nil { try Self.recordInStack(db, run: id, state: state, error: error, outputsJSON: outputsJSON, at: now) }
             for task in tasks {
                 try db.execute(cached: """
                     INSERT OR REPLACE INTO run_tasks(run_id, name, status, attempts, duration_ms, error, output_json)

@@ -111,7 +111,12 @@ public struct StackStore: Sendable {
 
     /// The stack the CLI uses when `--stack` is omitted, if one was activated.
     public func active() throws(Error) -> String? {
-        try Error.guarding { try database.read { db in try Self.active(db) } }
+        // Read for every run slothd starts: one statement, no transaction around it.
+        try Error.guarding {
+            try database.readSingleStatement { db in
+                try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM settings WHERE key = 'stack.active'"))
+            }
+        }
     }
 
     public func activate(_ name: String) throws(Error) -> Stack {

@@ -10,6 +10,8 @@ public final class WorkflowRunner: Sendable {
     private let echoLevel: RunLog.Level
     /// Where secrets.get finds the key; the daemon's control API seals with the same one.
     public let keyring: SecretKeyring
+    /// `sloth.workflow` and `sloth.stack` capture only the database: boxed once, shared by every run.
+    private let catalogModules: RunSession.CatalogModules
 
     public init(database: CatalogDatabase, echo: (@Sendable (String) -> Void)?, echoLevel: RunLog.Level = .info,
                 environment: [String: String] = ProcessInfo.processInfo.environment) {
@@ -17,6 +19,8 @@ public final class WorkflowRunner: Sendable {
         self.echo = echo
         self.echoLevel = echoLevel
         keyring = SecretKeyring(stateDirectory: (database.path as NSString).deletingLastPathComponent, environment: environment)
+        catalogModules = RunSession.CatalogModules(workflow: LuaState.SharedTable(SlothModule.workflowFunctions(database)),
+                                                   stack: LuaState.SharedTable(SlothModule.stackFunctions(database)))
     }
 
     /// How long processes of a finished or cancelled run get to exit after SIGTERM before the run ends anyway.
@@ -52,7 +56,8 @@ public final class WorkflowRunner: Sendable {
 
     /// Runs on the calling thread, which blocks until the run ends: never call it from a Swift task.
     public func runOnCurrentThread(_ request: RunRequest, cancellation: RunCancellation = RunCancellation()) throws(RunnerError) -> RunReport {
-        let session = try RunSession(request: request, database: database, keyring: keyring, log: RunLog(echo: echo, echoLevel: echoLevel))
+        let session = try RunSession(request: request, database: database, keyring: keyring, modules: catalogModules,
+                                     log: RunLog(echo: echo, echoLevel: echoLevel))
         let interrupter = session.lua.interrupter, operations = session.operations
         cancellation.attach {
             interrupter.cancel()
@@ -84,7 +89,8 @@ public final class WorkflowRunner: Sendable {
                                                     durationMillis: $0.durationMillis, error: $0.error,
                                                     outputJSON: LuaJSON.encode($0.output))
                             },
-                            resultJSON: RunDocument(report).json, outputsJSON: LuaJSON.encode(RunDocument.outputs(report)),
+                            resultJSON: RunDocument(report).json,
+                            outputsJSON: request.stack == nil ? nil : LuaJSON.encode(RunDocument.outputs(report)), stack: request.stack,
                             logs: session.log.drain())
         } catch {
             throw .storage("cannot record the run's result: \(error)")
@@ -107,7 +113,12 @@ final class RunSession {
         var version: String?
     }
 
-    init(request: RunRequest, database: CatalogDatabase, keyring: SecretKeyring, log: RunLog) throws(RunnerError) {
+    struct CatalogModules {
+        let workflow: LuaState.SharedTable
+        let stack: LuaState.SharedTable
+    }
+
+    init(request: RunRequest, database: CatalogDatabase, keyring: SecretKeyring, modules: CatalogModules, log: RunLog) throws(RunnerError) {
         self.request = request
         self.log = log
         let chunkName = ChunkName(path: request.file)
@@ -128,8 +139,8 @@ final class RunSession {
         lua.register(table: "state", StateModule.functions(StateStore(database: database, scope: request.stack ?? "")))
         lua.register(table: "secrets", SecretsModule.functions(SecretStore(database: database, keyring: keyring), stack: request.stack, session: self))
         lua.register(table: "event", EventModule.functions(EventStore(database: database), session: self))
-        lua.register(table: "__sloth_workflow", SlothModule.workflowFunctions(database))
-        lua.register(table: "__sloth_stack", SlothModule.stackFunctions(database))
+        lua.register(table: "__sloth_workflow", modules.workflow)
+        lua.register(table: "__sloth_stack", modules.stack)
         lua.setGlobal("values", try Self.values(request, database: database))
         lua.setGlobal("stack", LuaTable.record(request.stack.map { ["name": .string($0)] } ?? [:]))
         do {
