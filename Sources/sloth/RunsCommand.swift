@@ -31,8 +31,8 @@ struct RunsCommand: ParsableCommand {
             switch connection.output {
             case .json: print(try JSONOutput.encode(runs))
             case .text:
-                let rows = [["ID", "WORKFLOW", "STATE", "TRIGGER", "QUEUED", "ENDED", "ERROR"]] + runs.map {
-                    [String($0.id), $0.workflow, $0.state, $0.trigger, $0.queued_at, $0.ended_at ?? "", $0.error ?? ""]
+                let rows = [["ID", "WORKFLOW", "STACK", "STATE", "TRIGGER", "QUEUED", "ENDED", "ERROR"]] + runs.map {
+                    [String($0.id), $0.workflow, $0.stack ?? "-", $0.state, $0.trigger, $0.queued_at, $0.ended_at ?? "", $0.error ?? ""]
                 }
                 print(TextTable.render(rows), terminator: "")
             }
@@ -50,6 +50,7 @@ struct RunsCommand: ParsableCommand {
             case .json: print(try JSONOutput.encode(run))
             case .text:
                 let rows = [["ID", String(run.id)], ["WORKFLOW", "\(run.workflow) (version \(run.workflow_version ?? "?"))"],
+                            ["STACK", run.stack ?? "-"], ["SCHEDULE", run.schedule ?? "-"],
                             ["STATE", run.state], ["TRIGGER", run.trigger], ["QUEUED", run.queued_at], ["STARTED", run.started_at ?? ""],
                             ["ENDED", run.ended_at ?? ""], ["ERROR", run.error ?? ""]]
                 print(TextTable.render(rows), terminator: "")
