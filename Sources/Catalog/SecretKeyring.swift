@@ -8,7 +8,8 @@ import Synchronization
 ///
 /// The database records the id of the key its secrets are sealed with, so a wrong key is named as
 /// such. Rotating a state-dir key stages the new one as `secrets.key.next` before the re-sealing
-/// commits and renames it into place after; a crash in between is completed on the next load.
+/// commits and renames it into place after. After a crash in between, readers use `.next` when it holds
+/// the recorded key; only the rotating process (slothd) ever renames, when it installs or next stages.
 public final class SecretKeyring: Sendable {
     public enum Error: Swift.Error, Equatable, CustomStringConvertible {
         case missing(path: String)
@@ -62,7 +63,6 @@ public final class SecretKeyring: Sendable {
                 guard !fromCredentials, let next = try? load(nextPath, create: false), Self.id(next) == expected else {
                     throw .wrongKey(path: path, id: Self.id(bytes), expected: expected)
                 }
-                try promoteNext()
                 bytes = next
             }
             cached = bytes
@@ -75,21 +75,21 @@ public final class SecretKeyring: Sendable {
         try sealing.withLock { (_: inout Void) throws(E) -> T in try body() }
     }
 
-    /// Before re-sealing: a state-dir key is written beside the current one (a leftover of a rotation
-    /// that never committed is replaced).
-    func stage(_ bytes: [UInt8]) throws(Error) {
+    /// Before re-sealing with `new`: a state-dir key is written beside `current`, the one in use. A
+    /// `.next` left by a rotation that committed (it holds `current`) is put in place first; one left by
+    /// a rotation that never committed is replaced.
+    func stage(_ new: [UInt8], current: [UInt8]) throws(Error) {
         guard !fromCredentials else { return }
         try cached.withLock { (_: inout [UInt8]?) throws(Error) in
-            unlink(nextPath)
-            guard try write(bytes, to: nextPath) else { throw .unreadable(path: nextPath, reason: "it appeared while being written") }
-            syncDirectory()
+            if (try? load(nextPath, create: false)) == current { try promoteNext() } else { unlink(nextPath) }
+            guard try write(new, to: nextPath) else { throw .unreadable(path: nextPath, reason: "it appeared while being written") }
         }
     }
 
-    /// After re-sealing committed: the new key is the one in use (a reader may have promoted it already).
+    /// After re-sealing committed: the new key is the one in use.
     func install(_ bytes: [UInt8]) throws(Error) {
         try cached.withLock { (cached: inout [UInt8]?) throws(Error) in
-            if !fromCredentials && FileManager.default.fileExists(atPath: nextPath) { try promoteNext() }
+            if !fromCredentials { try promoteNext() }
             cached = bytes
         }
     }
@@ -113,9 +113,7 @@ public final class SecretKeyring: Sendable {
             guard errno == ENOENT else { throw .unreadable(path: file, reason: String(cString: strerror(errno))) }
             guard create else { throw .missing(path: file) }
             let fresh = SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
-            guard try write(fresh, to: file) else { return try load(file, create: false) }
-            syncDirectory()
-            return fresh
+            return try write(fresh, to: file) ? fresh : try load(file, create: false)
         }
         if info.st_mode & 0o077 != 0 { throw .tooOpen(path: file, mode: String(info.st_mode & 0o777, radix: 8)) }
         guard let data = FileManager.default.contents(atPath: file) else { throw .unreadable(path: file, reason: "permission denied") }
@@ -123,19 +121,24 @@ public final class SecretKeyring: Sendable {
         return bytes
     }
 
-    /// Base64 text, mode 0600, O_EXCL: two processes making the first key at once agree on one (the
-    /// loser reads the winner's). False if the file already exists.
+    /// Base64 text, mode 0600, written to a temporary file and linked into place: the file appears whole
+    /// or not at all, and two processes making the first key at once agree on one (the loser reads the
+    /// winner's). False if the file already exists.
     private func write(_ bytes: [UInt8], to file: String) throws(Error) -> Bool {
-        let descriptor = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        if descriptor < 0 && errno == EEXIST { return false }
+        let temporary = "\(file).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw .unreadable(path: file, reason: String(cString: strerror(errno))) }
-        defer { close(descriptor) }
+        defer { unlink(temporary) }
         let text = Array((Data(bytes).base64EncodedString() + "\n").utf8)
-        guard fchmod(descriptor, 0o600) == 0, Foundation.write(descriptor, text, text.count) == text.count, fsync(descriptor) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(file)
-            throw .unreadable(path: file, reason: reason)
+        let written = fchmod(descriptor, 0o600) == 0 && Foundation.write(descriptor, text, text.count) == text.count && fsync(descriptor) == 0
+        let reason = String(cString: strerror(errno))
+        close(descriptor)
+        guard written else { throw .unreadable(path: file, reason: reason) }
+        guard link(temporary, file) == 0 else {
+            if errno == EEXIST { return false }
+            throw .unreadable(path: file, reason: String(cString: strerror(errno)))
         }
+        syncDirectory()
         return true
     }
 

@@ -72,16 +72,12 @@ public struct SecretStore: Sendable {
 
     /// Opens the value, records the access (`secret.accessed`, no value) and returns it.
     public func get(_ name: String, stack: String?, by actor: String, runID: Int64? = nil) throws(Error) -> String {
-        // The row and the key id are read together, so a rotation committing meanwhile cannot mismatch them.
-        let (sealed, keyID) = try Error.guarding {
-            try database.read { db in
-                try requireStack(db, stack)
-                return (try Data.fetchOne(db, sql: "SELECT sealed FROM secrets WHERE stack = ? AND name = ?", arguments: [stack ?? "", name]),
-                        try Self.keyID(db))
-            }
+        let plain: Data
+        do {
+            plain = try open(name, stack: stack)
+        } catch .key(.wrongKey) {
+            plain = try open(name, stack: stack)  // a rotation committed between the read and the key: once more
         }
-        guard let sealed else { throw .unknown(name: name, stack: stack) }
-        let plain = try Self.open(sealed, name: name, stack: stack, key: try keyOrThrow(create: false, sealed: keyID))
         try Error.guarding {
             try database.write { db in
                 let now = database.now()
@@ -91,6 +87,19 @@ public struct SecretStore: Sendable {
             }
         }
         return String(decoding: plain, as: UTF8.self)
+    }
+
+    /// The row and the id of its key are read together, so they always match each other.
+    private func open(_ name: String, stack: String?) throws(Error) -> Data {
+        let (sealed, keyID) = try Error.guarding {
+            try database.read { db in
+                try requireStack(db, stack)
+                return (try Data.fetchOne(db, sql: "SELECT sealed FROM secrets WHERE stack = ? AND name = ?", arguments: [stack ?? "", name]),
+                        try Self.keyID(db))
+            }
+        }
+        guard let sealed else { throw .unknown(name: name, stack: stack) }
+        return try Self.open(sealed, name: name, stack: stack, key: try keyOrThrow(create: false, sealed: keyID))
     }
 
     /// Names and dates, by stack then name; `stack` nil lists every stack's, "" those outside any stack.
@@ -127,7 +136,7 @@ public struct SecretStore: Sendable {
         return try keyring.whileSealing { () throws(Error) -> (count: Int, id: String) in
             let old = try keyOrThrow(create: true, sealed: nil)
             let new = given ?? SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
-            do throws(SecretKeyring.Error) { try keyring.stage(new) } catch { throw .key(error) }
+            do throws(SecretKeyring.Error) { try keyring.stage(new, current: old) } catch { throw .key(error) }
             let count = try Error.guarding {
                 try database.write { db in
                     try Self.recordKey(db, old, keyring: keyring)

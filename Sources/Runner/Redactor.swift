@@ -51,38 +51,49 @@ final class Redactor {
     func redactLine(_ text: String, stream: String) -> String {
         guard !secrets.isEmpty else { return text }
         var line = Array(text.utf8)[...]
+        if line.isEmpty { return text }  // an empty line inside a multi-line value keeps it open
         var head: [UInt8] = []
+        var inside: [(secret: Int, seen: Int)] = []
+        var longest = 0
         for carry in carries[stream] ?? [] {
-            var rest = secrets[carry.secret][carry.seen...]
-            if rest.first == UInt8(ascii: "\n") { rest = rest.dropFirst() }
+            let rest = Self.droppingLineBreaks(secrets[carry.secret][carry.seen...])
             let shared = zip(line, rest).prefix { $0 == $1 }.count
             guard shared > 0, shared == rest.count || shared == line.count || shared >= Self.minimumFragment else { continue }
-            if shared == line.count && shared < rest.count {
-                carries[stream] = [(carry.secret, rest.startIndex + shared)]
-                return Self.mask
-            }
-            (head, line) = (Self.maskBytes, line.dropFirst(shared))
-            break
+            if shared == line.count && shared < rest.count { inside.append((carry.secret, rest.startIndex + shared)) }
+            longest = max(longest, shared)
         }
+        if !inside.isEmpty {
+            carries[stream] = inside
+            return Self.mask
+        }
+        if longest > 0 { (head, line) = (Self.maskBytes, line.dropFirst(longest)) }
         if head.isEmpty, !patterns.contains(where: { line.starts(with: $0) }), let length = leadingSuffixLength(line) {
             (head, line) = (Self.maskBytes, line.dropFirst(length))
         }
-        let (masked, lastEnd) = maskWhole(line)
-        let (cut, openings) = trailingPrefix(line[lastEnd...])
+        let (masked, matches, lastEnd) = maskWhole(line)
+        var (cut, openings) = trailingPrefix(line[lastEnd...])
         carries[stream] = openings
+        // A masked match the opening cuts into is left out of the clear part whole.
+        while let straddled = matches.first(where: { $0.lowerBound < cut && $0.upperBound > cut }) { cut = straddled.lowerBound }
         let body = cut == line.endIndex ? masked : maskWhole(line[..<cut]).masked + Self.maskBytes
         return String(decoding: head + body, as: UTF8.self)
     }
 
-    /// Every whole occurrence of a pattern masked, and where the last whole secret value ended (a
-    /// line of a multi-line value may still open a value cut across lines).
-    private func maskWhole(_ line: ArraySlice<UInt8>) -> (masked: [UInt8], lastEnd: Int) {
+    private static func droppingLineBreaks(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        bytes.drop { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }
+    }
+
+    /// Every whole occurrence of a pattern masked, the ranges masked, and where the last whole secret
+    /// value ended (a line of a multi-line value may still open a value cut across lines).
+    private func maskWhole(_ line: ArraySlice<UInt8>) -> (masked: [UInt8], matches: [Range<Int>], lastEnd: Int) {
         var masked: [UInt8] = []
         masked.reserveCapacity(line.count)
+        var matches: [Range<Int>] = []
         var (index, lastEnd) = (line.startIndex, line.startIndex)
         scan: while index < line.endIndex {
             for pattern in patterns where line[index] == pattern[0] && line[index...].starts(with: pattern) {
                 masked += Self.maskBytes
+                matches.append(index..<index + pattern.count)
                 index += pattern.count
                 if secrets.contains(pattern) { lastEnd = index }
                 continue scan
@@ -90,23 +101,27 @@ final class Redactor {
             masked.append(line[index])
             index += 1
         }
-        return (masked, lastEnd)
+        return (masked, matches, lastEnd)
     }
 
-    /// How many bytes of the line's start are the last `minimumFragment` or more bytes of a secret.
+    /// How many bytes of the line's start are the last `minimumFragment` or more bytes of a secret (the
+    /// most over all secrets).
     private func leadingSuffixLength(_ line: ArraySlice<UInt8>) -> Int? {
+        var found: Int?
         for secret in secrets where secret.count > Self.minimumFragment {
             let longest = min(line.count, secret.count - 1)
-            guard longest >= Self.minimumFragment else { continue }
-            for length in stride(from: longest, through: Self.minimumFragment, by: -1) where line.starts(with: secret.suffix(length)) {
-                return length
+            guard longest > max(found ?? 0, Self.minimumFragment - 1) else { continue }
+            for length in stride(from: longest, through: max(found ?? 0, Self.minimumFragment - 1) + 1, by: -1)
+            where line.starts(with: secret.suffix(length)) {
+                found = length
+                break
             }
         }
-        return nil
+        return found
     }
 
-    /// Where the line's end starts being the first `minimumFragment` or more bytes of secrets, and those
-    /// secrets with how much of each was seen (to carry over to the stream's next line).
+    /// Where the line's end starts being the first `minimumFragment` or more bytes of secrets, and every
+    /// such opening (secret, bytes of it seen), to carry over to the stream's next line.
     private func trailingPrefix(_ line: ArraySlice<UInt8>) -> (cut: Int, openings: [(secret: Int, seen: Int)]) {
         var openings: [(secret: Int, seen: Int)] = []
         var cut = line.endIndex
@@ -116,7 +131,6 @@ final class Redactor {
             for start in lowest...(line.endIndex - Self.minimumFragment) where line[start] == secret[0] && secret.starts(with: line[start...]) {
                 openings.append((index, line.endIndex - start))
                 cut = min(cut, start)
-                break
             }
         }
         return (cut, openings)

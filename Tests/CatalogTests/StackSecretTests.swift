@@ -147,7 +147,7 @@ struct StackSecretTests {
         #expect(try fresh.get("b", stack: nil, by: "test") == "value-b")
     }
 
-    @Test("a rotation cut off after its commit is completed on the next load; a foreign key is named as wrong")
+    @Test("a rotation cut off after its commit still opens, and is completed by the next; a foreign key is named as wrong")
     func interruptedRotationAndWrongKey() throws {
         let (database, _, secrets) = try stores()
         try secrets.set("a", stack: nil, value: "value-a", by: "test")
@@ -157,9 +157,13 @@ struct StackSecretTests {
         _ = try secrets.rekey(to: nil, by: "test")
         try FileManager.default.moveItem(atPath: key, toPath: key + ".next")
         FileManager.default.createFile(atPath: key, contents: old, attributes: [.posixPermissions: 0o600])
-        let resumed = SecretStore(database: database, keyring: SecretKeyring(stateDirectory: directory, environment: [:]))
-        #expect(try resumed.get("a", stack: nil, by: "test") == "value-a")
-        #expect(!FileManager.default.fileExists(atPath: key + ".next"))
+        let reader = SecretStore(database: database, keyring: SecretKeyring(stateDirectory: directory, environment: [:]))
+        #expect(try reader.get("a", stack: nil, by: "test") == "value-a", "a reader uses .next when it holds the recorded key")
+        #expect(FileManager.default.fileExists(atPath: key + ".next"), "and never renames it")
+        _ = try reader.rekey(to: nil, by: "test")
+        #expect(!FileManager.default.fileExists(atPath: key + ".next"), "the next rotation puts it in place first")
+        #expect(try SecretStore(database: database, keyring: SecretKeyring(stateDirectory: directory, environment: [:]))
+            .get("a", stack: nil, by: "test") == "value-a")
 
         try FileManager.default.removeItem(atPath: key)
         FileManager.default.createFile(atPath: key, contents: Data(String(repeating: "cd", count: 32).utf8), attributes: [.posixPermissions: 0o600])

@@ -18,6 +18,11 @@ struct RedactorTests {
         ("a value that repeats its start", ["passwordpassword"], ["pw=passwordpassword"], ["pw=***"]),
         ("one character repeated", ["0000000000"], ["id=0000000000"], ["id=***"]),
         ("a piece in the middle followed by text", ["AAAAAAAAAABBBBBBBBBBCCCCCCCCCC"], ["x AAAAAAAAAA", "BBBBBBBBBB y"], ["x ***", "*** y"]),
+        ("a cut into a repeating start", ["abcabcabcX"], ["foo abcabcabc", "abcX tail"], ["foo ***", "*** tail"]),
+        ("the longest of two ends", ["aaaaaa123456", "bbbbbbbbb123456789X"], ["123456789X rest"], ["*** rest"]),
+        ("CRLF line ends dropped", ["line-one\r\nab\r\nline-three"], ["line-one", "ab", "line-three"], ["***", "***", "***"]),
+        ("an empty line inside the value", ["abcdefgh\n\nxyz"], ["abcdefgh", "", "xyz"], ["***", "", "***"]),
+        ("an opening inside an escaped match", ["secret\"secret"], ["v=secret\\\"secret"], ["v=***"]),
         ("JSON-escaped", ["p@ss\"w0rd"], ["{\"pw\":\"p@ss\\\"w0rd\"}"], ["{\"pw\":\"***\"}"]),
         ("an unrelated line stays", ["s3cr3t-token"], ["hello world"], ["hello world"]),
     ]
