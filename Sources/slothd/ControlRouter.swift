@@ -54,37 +54,8 @@ struct ControlRouter: Sendable {
         }
         do {
             return try await route(request)
-        } catch let error as WorkflowStore.Error {
-            switch error {
-            case .duplicate: return .failure(409, "duplicate", error.description)
-            case .unknown: return .failure(404, "not_found", error.description)
-            case .storage: return .failure(500, "storage", error.description)
-            }
-        } catch let error as ScheduleStore.Error {
-            switch error {
-            case .duplicate: return .failure(409, "duplicate", error.description)
-            case .unknown: return .failure(404, "not_found", error.description)
-            case .unknownWorkflow: return .failure(400, "unknown_workflow", error.description)
-            case .storage: return .failure(500, "storage", error.description)
-            }
-        } catch let error as StackStore.Error {
-            switch error {
-            case .duplicate: return .failure(409, "duplicate", error.description)
-            case .unknown: return .failure(404, "not_found", error.description)
-            case .usedBySchedules, .notEmpty: return .failure(409, "in_use", error.description)
-            case .storage: return .failure(500, "storage", error.description)
-            }
-        } catch let error as SecretStore.Error {
-            switch error {
-            case .unknown, .unknownStack: return .failure(404, "not_found", error.description)
-            case .undecryptable: return .failure(500, "undecryptable", error.description)
-            case .newKeyNeeded: return .failure(400, "invalid", error.description)
-            case .key, .storage: return .failure(500, "storage", error.description)
-            }
-        } catch let error as BadRequest {
-            return .failure(error.status, error.code, error.message)
         } catch {
-            return .failure(500, "internal", "\(error)")
+            return .failure(for: error)
         }
     }
 
