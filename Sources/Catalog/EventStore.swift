@@ -33,13 +33,30 @@ public struct EventStore: Sendable {
         try db.execute(cached: "INSERT INTO events(type, at, run_id, stack, data_json) VALUES (?, ?, ?, ?, ?)", [type, at, runID, stack, json])
     }
 
+    /// Newest first. `type` is an exact type or a `prefix.*` pattern.
     public func list(type: String? = nil, limit: Int = 50) throws -> [Event] {
-        try database.read { db in
+        let prefix = type.flatMap { $0.hasSuffix(".*") ? String($0.dropLast()) : nil }
+        return try database.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT * FROM events WHERE (?1 IS NULL OR type = ?1) ORDER BY id DESC LIMIT ?2
-                """, arguments: [type, limit]).map {
-                Event(id: $0["id"], type: $0["type"], at: $0["at"], runID: $0["run_id"], stack: $0["stack"], dataJSON: $0["data_json"])
-            }
+                SELECT * FROM events WHERE (?1 IS NULL AND ?2 IS NULL) OR type = ?1 OR substr(type, 1, length(?2)) = ?2
+                ORDER BY id DESC LIMIT ?3
+                """, arguments: [prefix == nil ? type : nil, prefix, limit]).map(Self.event)
         }
+    }
+
+    public func get(_ id: Int64) throws -> Event? {
+        try database.read { db in try Row.fetchOne(db, sql: "SELECT * FROM events WHERE id = ?", arguments: [id]).map(Self.event) }
+    }
+
+    /// Deletes the events older than `cutoff` (milliseconds since 1970); returns how many went.
+    public func cleanup(before cutoff: Int64) throws -> Int {
+        try database.write { db in
+            try db.execute(sql: "DELETE FROM events WHERE at < ?", arguments: [cutoff])
+            return db.changesCount
+        }
+    }
+
+    private static func event(_ row: Row) -> Event {
+        Event(id: row["id"], type: row["type"], at: row["at"], runID: row["run_id"], stack: row["stack"], dataJSON: row["data_json"])
     }
 }

@@ -84,3 +84,25 @@ extension ControlAPI {
         }
     }
 }
+
+extension ControlAPI {
+    /// An event row (`GET /v1/events`, `/v1/events/ID`).
+    public struct Event: Codable, Sendable, Equatable {
+        public var id: Int64
+        public var type: String
+        public var at: String
+        public var run_id: Int64?
+        public var stack: String?
+        public var data: JSONValue
+        public init(id: Int64, type: String, at: String, run_id: Int64?, stack: String?, data: JSONValue) {
+            (self.id, self.type, self.at, self.run_id, self.stack, self.data) = (id, type, at, run_id, stack, data)
+        }
+    }
+
+    /// `POST /v1/events/cleanup`.
+    public struct EventsCleanup: Codable, Sendable {
+        public var older_than: String
+        public var deleted: Int?
+        public init(older_than: String, deleted: Int? = nil) { (self.older_than, self.deleted) = (older_than, deleted) }
+    }
+}

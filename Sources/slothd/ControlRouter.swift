@@ -72,6 +72,7 @@ struct ControlRouter: Sendable {
         case run(String), runLogs(String), runCancel(String)
         case schedules, schedule(String), scheduleAction(String, action: String), schedulerSwitch(enabled: Bool)
         case stacks, stack(String), stackValues(String), stackActivation(String), secrets, secret(String), secretsRekey
+        case events, event(String), eventsCleanup
 
         init?(_ path: [String]) {
             switch path.count {
@@ -97,6 +98,9 @@ struct ControlRouter: Sendable {
             case 3 where path[0] == "stacks" && path[2] == "activate": self = .stackActivation(path[1])
             case 1 where path[0] == "secrets": self = .secrets
             case 2 where path[0] == "secrets-key" && path[1] == "rotate": self = .secretsRekey
+            case 1 where path[0] == "events": self = .events
+            case 2 where path[0] == "events" && path[1] == "cleanup": self = .eventsCleanup
+            case 2 where path[0] == "events": self = .event(path[1])
             case 2 where path[0] == "secrets": self = .secret(path[1])
             default: return nil
             }
@@ -157,6 +161,9 @@ struct ControlRouter: Sendable {
         case ("PUT", .secret(let name)): return try setSecret(name, request)
         case ("DELETE", .secret(let name)): return try removeSecret(name, request)
         case ("POST", .secretsRekey): return try rekeySecrets(request)
+        case ("GET", .events): return try listEvents(request)
+        case ("GET", .event(let id)): return try showEvent(id)
+        case ("POST", .eventsCleanup): return try cleanupEvents(request)
         default:
             return .failure(405, "method_not_allowed", "\(request.method) is not allowed on /v1/\(request.path.joined(separator: "/"))")
         }

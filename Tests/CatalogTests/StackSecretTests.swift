@@ -176,3 +176,23 @@ struct StackSecretTests {
         }
     }
 }
+
+@Suite("Event rows")
+struct EventStoreTests {
+    @Test("listed by exact type, by prefix pattern, or all; cleaned up by age", arguments: [
+        (nil as String?, ["stack.created", "secret.deleted", "secret.created"]),
+        ("secret.*", ["secret.deleted", "secret.created"]),
+        ("secret.created", ["secret.created"]),
+        ("secret", []),
+    ])
+    func filter(type: String?, expected: [String]) throws {
+        let clock = ManualMillis()
+        let events = EventStore(database: try temporaryDatabase(clock: clock))
+        for name in ["secret.created", "secret.deleted", "stack.created"] { try events.record(type: name, dataJSON: "{}") }
+        #expect(try events.list(type: type).map(\.type) == expected)
+        clock.advance(seconds: 10)
+        try events.record(type: "late", dataJSON: "{}")
+        #expect(try events.cleanup(before: clock.now - 5_000) == 3)
+        #expect(try events.list().map(\.type) == ["late"])
+    }
+}

@@ -68,6 +68,13 @@ struct StackDaemonTests {
         let leaks = try await CLI.shell("grep -rl '\(Self.token)' \(daemon.stateDirectory) || true")
         #expect(leaks.isEmpty, "files holding the plaintext: \(leaks)")
 
+        let events = try await daemon.sloth(["events", "list", "--type", "secret.*", "-o", "json"])
+        let types = ((try? JSONSerialization.jsonObject(with: Data(events.stdout.utf8))) as? [[String: Any]] ?? []).compactMap { $0["type"] as? String }
+        #expect(types.contains("secret.created") && types.contains("secret.accessed") && types.allSatisfy { $0.hasPrefix("secret.") })
+        #expect(!events.stdout.contains(Self.token), "events never carry the value")
+        #expect(try await daemon.sloth(["events", "list", "--type", "stack.created"]).stdout.contains("demo"))
+        #expect(try await daemon.sloth(["events", "cleanup", "--older-than", "soon"]).status == 2)
+
         let keyBefore = try String(contentsOfFile: daemon.stateDirectory + "/secrets.key", encoding: .utf8)
         let rekey = try await daemon.sloth(["secrets", "rekey"])
         #expect(rekey.status == 0 && rekey.stdout.contains("1 secrets re-sealed"), "\(rekey.stderr)")
