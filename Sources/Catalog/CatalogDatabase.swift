@@ -217,6 +217,33 @@ public final class CatalogDatabase: Sendable {
                 CREATE INDEX runs_by_stack ON runs(stack, id);
                 """)
         }
+        migrator.registerMigration("v5 hooks") { db in
+            try db.execute(sql: """
+                CREATE TABLE hooks (
+                    name TEXT PRIMARY KEY,
+                    event TEXT NOT NULL,
+                    script TEXT NOT NULL,
+                    file TEXT,
+                    description TEXT,
+                    enabled INTEGER NOT NULL DEFAULT 1,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL
+                );
+                CREATE TABLE hook_executions (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    hook TEXT NOT NULL,
+                    event_id INTEGER,
+                    event_type TEXT NOT NULL,
+                    run_id INTEGER,
+                    status TEXT NOT NULL,
+                    error TEXT,
+                    at INTEGER NOT NULL,
+                    duration_ms INTEGER NOT NULL
+                );
+                CREATE INDEX hook_executions_by_hook ON hook_executions(hook, id);
+                INSERT OR REPLACE INTO settings(key, value) VALUES ('hooks.cursor', (SELECT coalesce(max(id), 0) FROM events));
+                """)
+        }
         return migrator
     }
 

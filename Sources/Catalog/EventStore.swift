@@ -10,6 +10,9 @@ public struct EventStore: Sendable {
         public var runID: Int64?
         public var stack: String?
         public var dataJSON: String
+        public init(id: Int64, type: String, at: Int64, runID: Int64?, stack: String?, dataJSON: String) {
+            (self.id, self.type, self.at, self.runID, self.stack, self.dataJSON) = (id, type, at, runID, stack, dataJSON)
+        }
     }
 
     let database: CatalogDatabase

@@ -2,15 +2,15 @@ import Foundation
 import Yams
 
 /// JSON and YAML for Lua values: a sequence becomes an array, anything else an object.
-enum LuaJSON {
-    struct Error: Swift.Error, CustomStringConvertible {
-        let description: String
+public enum LuaJSON {
+    public struct Error: Swift.Error, CustomStringConvertible {
+        public let description: String
     }
 
     /// Compact JSON with sorted keys, so equal values always give equal text (state compares text).
     /// Sorted keys, slashes unescaped. The compact form is written directly: every run stores several
     /// documents, and Foundation's encoder costs more than the rest of a trivial run's bookkeeping.
-    static func encode(_ value: LuaValue, pretty: Bool = false) -> String {
+    public static func encode(_ value: LuaValue, pretty: Bool = false) -> String {
         guard pretty else {
             var text = ""
             JSONValue(value).write(to: &text)
@@ -22,7 +22,7 @@ enum LuaJSON {
         return String(decoding: data, as: UTF8.self)
     }
 
-    static func decode(_ text: String) throws(Error) -> LuaValue {
+    public static func decode(_ text: String) throws(Error) -> LuaValue {
         do {
             return try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)).lua
         } catch {

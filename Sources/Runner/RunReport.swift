@@ -35,6 +35,9 @@ public struct RunRequest: Sendable {
     public var stack: String?
     /// The daemon's run row, created when the run was queued.
     public var queuedRunID: Int64?
+    /// For a hook's run: the event (`type`, `timestamp`, `data`, `stack`, `run_id`), merged into the
+    /// global `event` table.
+    public var hookEvent: LuaValue?
     /// Store each log line as it is written (so `sloth runs logs --follow` sees it), not at the end.
     public var streamLogs = false
 

@@ -143,6 +143,7 @@ final class RunSession {
         lua.register(table: "__sloth_stack", modules.stack)
         lua.setGlobal("values", try Self.values(request, database: database))
         lua.setGlobal("stack", LuaTable.record(request.stack.map { ["name": .string($0)] } ?? [:]))
+        if let hookEvent = request.hookEvent { lua.setGlobal("__sloth_hook_event", hookEvent) }
         do {
             try RuntimeSources.install(in: lua, cacheDirectory: (database.path as NSString).deletingLastPathComponent + "/cache")
             try lua.load(request.source, chunkName: request.file, asGlobal: "__sloth_chunk")

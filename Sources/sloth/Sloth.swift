@@ -8,7 +8,7 @@ struct Sloth: ParsableCommand {
         abstract: "Command-line interface of slothd, the cron-style workflow scheduler.",
         version: SlothVersion.current,
         subcommands: [RunCommand.self, WorkflowCommand.self, RunsCommand.self, StatusCommand.self, SchedulerCommand.self,
-                      StackCommand.self, SecretsCommand.self, StateCommand.self, EventsCommand.self, VersionCommand.self]
+                      StackCommand.self, SecretsCommand.self, StateCommand.self, HookCommand.self, EventsCommand.self, VersionCommand.self]
     )
 }
 

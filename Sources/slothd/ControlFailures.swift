@@ -31,6 +31,12 @@ extension ControlResponse {
             case .newKeyNeeded: .failure(400, "invalid", error.description)
             case .undecryptable, .key, .storage: .failure(500, "storage", error.description)
             }
+        case let error as HookStore.Error:
+            switch error {
+            case .duplicate: .failure(409, "duplicate", error.description)
+            case .unknown: .failure(404, "not_found", error.description)
+            case .storage: .failure(500, "storage", error.description)
+            }
         case let error as ControlRouter.BadRequest: .failure(error.status, error.code, error.message)
         default: .failure(500, "internal", "\(error)")
         }

@@ -41,6 +41,7 @@ struct ControlRouter: Sendable {
     let access: AccessPolicy
     let scheduler: ScheduleService
     let keyring: SecretKeyring
+    let hookService: HookService
 
     var workflows: WorkflowStore { WorkflowStore(database: database) }
     var runs: RunStore { RunStore(database: database) }
@@ -73,6 +74,7 @@ struct ControlRouter: Sendable {
         case schedules, schedule(String), scheduleAction(String, action: String), schedulerSwitch(enabled: Bool)
         case stacks, stack(String), stackValues(String), stackActivation(String), secrets, secret(String), secretsRekey
         case events, event(String), eventsCleanup
+        case hooks, hook(String), hookAction(String, action: String)
 
         init?(_ path: [String]) {
             switch path.count {
@@ -101,6 +103,9 @@ struct ControlRouter: Sendable {
             case 1 where path[0] == "events": self = .events
             case 2 where path[0] == "events" && path[1] == "cleanup": self = .eventsCleanup
             case 2 where path[0] == "events": self = .event(path[1])
+            case 1 where path[0] == "hooks": self = .hooks
+            case 2 where path[0] == "hooks": self = .hook(path[1])
+            case 3 where path[0] == "hooks" && ["enable", "disable", "test"].contains(path[2]): self = .hookAction(path[1], action: path[2])
             case 2 where path[0] == "secrets": self = .secret(path[1])
             default: return nil
             }
@@ -164,6 +169,11 @@ struct ControlRouter: Sendable {
         case ("GET", .events): return try listEvents(request)
         case ("GET", .event(let id)): return try showEvent(id)
         case ("POST", .eventsCleanup): return try cleanupEvents(request)
+        case ("GET", .hooks): return .json(try hooks.list().map(wire))
+        case ("POST", .hooks): return try addHook(request)
+        case ("GET", .hook(let name)): return .json(try showHook(name))
+        case ("DELETE", .hook(let name)): return try removeHook(name, request)
+        case ("POST", .hookAction(let name, let action)): return try await hookAction(name, action, request)
         default:
             return .failure(405, "method_not_allowed", "\(request.method) is not allowed on /v1/\(request.path.joined(separator: "/"))")
         }

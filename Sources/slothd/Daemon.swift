@@ -36,11 +36,13 @@ struct Daemon {
         let pool = WorkerPool(workers: configuration.workers, capacity: configuration.queueCapacity,
                               runner: runner, runs: runs, metrics: metrics)
         let scheduler = ScheduleService(database: database, pool: pool, metrics: metrics, log: log)
+        let hookService = HookService(database: database, runner: runner, log: log)
         pool.observer = ScheduleObserver(service: scheduler, metrics: metrics)
         try await scheduler.start()
         let access = AccessPolicy(groupName: configuration.group)
         let router = ControlRouter(database: database, pool: pool, metrics: metrics, zone: ZoneRules.host(), startedAt: Date(),
-                                   access: access, scheduler: scheduler, keyring: runner.keyring)
+                                   access: access, scheduler: scheduler, keyring: runner.keyring,
+                                   hookService: hookService)
         let control = ControlService(server: ControlServer(listener: listener, router: router), notifier: notifier, log: log,
                                      ready: Self.status(busy: 0, workers: configuration.workers, queued: 0,
                                                         schedules: await scheduler.summary()),
@@ -51,6 +53,7 @@ struct Daemon {
             services: [
                 .init(service: PoolService(pool: pool, grace: configuration.shutdownGrace)),
                 .init(service: SchedulerLoop(scheduler: scheduler)),
+                .init(service: HookLoop(hooks: hookService)),
                 .init(service: SystemdService(daemon: self, pool: pool, scheduler: scheduler)),
                 .init(service: ReloadService(daemon: self, pool: pool, access: access)),
                 .init(service: control),

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// The workflows of examples/ (taken from the Sloth Runner documents), each checked against the result
-/// its header comment promises (catalog: DaemonTests; secrets: StackDaemonTests; events need hooks).
+/// its header comment promises (catalog: DaemonTests; secrets: StackDaemonTests; events: HookDaemonTests).
 @Suite("Examples through sloth run")
 struct ExamplesCLITests {
     @Test("hello-world: the task's outputs")

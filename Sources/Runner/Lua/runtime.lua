@@ -44,6 +44,9 @@ file_ops = file_ops or {}
 file_ops.copy = function(spec) return fs.copy(spec.src, spec.dest, spec) end
 file_ops.lineinfile = function(spec) return fs.lineinfile(spec.path, spec.line, spec) end
 values = values or {}
+-- A hook's run: the event's fields sit beside event.dispatch.
+for key, value in pairs(__sloth_hook_event or {}) do event[key] = value end
+__sloth_hook_event = nil
 -- secrets.NAME reads like secrets.get("NAME") (a secret named "get" needs the call form).
 setmetatable(secrets, { __index = function(_, name) return (rawget(secrets, "get")(name)) end })
 

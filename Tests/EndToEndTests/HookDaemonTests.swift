@@ -1,0 +1,59 @@
+import Foundation
+import Testing
+
+@Suite("Hooks through slothd", .serialized)
+struct HookDaemonTests {
+    static let eventsExample = Workspace.examples.appendingPathComponent("events.sloth").path
+    static let deployLog = Workspace.examples.appendingPathComponent("hooks/deploy-log.lua").path
+
+    /// Polls until `check` holds: the hook runs asynchronously after the event row is written.
+    private func eventually(_ check: () async throws -> Bool) async throws -> Bool {
+        for _ in 0..<100 {
+            if try await check() { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return false
+    }
+
+    @Test("events.sloth: the deploy-log hook runs on deploy.completed, writes its state, and its execution is recorded")
+    func eventsExample() async throws {
+        let daemon = try DaemonProcess()
+        try #require(daemon.waitUntilReady() != nil)
+        let added = try await daemon.sloth(["hook", "add", "deploy-log", "--event", "deploy.completed", "--script", Self.deployLog])
+        #expect(added.status == 0, "\(added.stderr)")
+        #expect(try await daemon.sloth(["hook", "add", "all-deploys", "--event", "deploy.*", "--script", Self.deployLog]).status == 0)
+        #expect(try await daemon.sloth(["hook", "disable", "all-deploys"]).status == 0)
+        let run = try await daemon.sloth(["run", "-f", Self.eventsExample, "-o", "json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try await eventually { try await daemon.sloth(["state", "get", "last_deploy"]).stdout == "api-server\n" })
+        let shown = try await daemon.sloth(["hook", "show", "deploy-log", "-o", "json"])
+        let document = (try? JSONSerialization.jsonObject(with: Data(shown.stdout.utf8))) as? [String: Any] ?? [:]
+        let executions = document["executions"] as? [[String: Any]] ?? []
+        #expect(executions.count == 1)
+        #expect(executions.first?["status"] as? String == "success" && executions.first?["event_type"] as? String == "deploy.completed")
+        let disabled = try await daemon.sloth(["hook", "show", "all-deploys", "-o", "json"]).stdout
+        #expect(!disabled.contains("\"executions\":[{"), "a disabled hook does not run")
+    }
+
+    @Test("hook test runs on a mock event; a failing hook exits 5, bad input exits 2")
+    func testCommand() async throws {
+        let daemon = try DaemonProcess()
+        try #require(daemon.waitUntilReady() != nil)
+        #expect(try await daemon.sloth(["hook", "add", "deploy-log", "--event", "deploy.*", "--script", Self.deployLog]).status == 0)
+        let ok = try await daemon.sloth(["hook", "test", "deploy-log", "--event-type", "deploy.completed",
+                                         "--mock-data", #"{"service": "web", "deploy_id": "d-1"}"#])
+        #expect(ok.status == 0 && ok.stdout.contains("success"), "\(ok.stdout)\(ok.stderr)")
+        #expect(try await daemon.sloth(["state", "get", "last_deploy"]).stdout == "web\n")
+        let failed = try await daemon.sloth(["hook", "test", "deploy-log", "--event-type", "deploy.completed", "--mock-data", "{}"])
+        #expect(failed.status == 5)
+        #expect(failed.stdout.contains("deploy-log.lua:4"), "the error names the script's line: \(failed.stdout)")
+        #expect(try await daemon.sloth(["hook", "test", "deploy-log", "--event-type", "x", "--mock-data", "[1]"]).status == 2)
+        #expect(try await daemon.sloth(["hook", "add", "deploy-log", "--event", "x", "--script", Self.deployLog]).status == 2)
+        #expect(try await daemon.sloth(["hook", "add", "bad", "--event", "bad type!", "--script", Self.deployLog]).status == 2)
+        let broken = daemon.directory.appendingPathComponent("broken.lua").path
+        try "function on_event(\n".write(toFile: broken, atomically: true, encoding: .utf8)
+        let syntax = try await daemon.sloth(["hook", "add", "broken", "--event", "x", "--script", broken])
+        #expect(syntax.status == 2 && syntax.stderr.contains("broken.lua"))
+        #expect(try await daemon.sloth(["hook", "show", "nope"]).status == 2)
+    }
+}
