@@ -2,7 +2,8 @@ import GRDB
 
 /// Hooks (SPEC section 9): Lua scripts run for events whose type matches theirs exactly or by a
 /// `prefix.*` pattern; each execution is recorded. slothd dispatches the event rows after a cursor it
-/// keeps here, so events written by any process (a local `sloth run -f` too) reach the hooks once.
+/// keeps here, so events written by any process (a local `sloth run -f` too) reach the hooks, each
+/// hook once per event (an execution is recorded before the cursor moves past its event).
 public struct HookStore: Sendable {
     public enum Error: Swift.Error, Equatable, CustomStringConvertible, StorageFailure {
         case duplicate(String)
@@ -124,17 +125,33 @@ public struct HookStore: Sendable {
         }
     }
 
-    /// Records an event's executions and moves the cursor past it, in one transaction.
-    public func dispatched(event id: Int64?, executions: [Execution]) throws(Error) {
+    /// Records one execution as soon as it ends, so a restart never runs it again.
+    public func record(_ execution: Execution) throws(Error) {
         try Error.guarding {
             try database.write { db in
-                for execution in executions {
-                    try db.execute(sql: """
-                        INSERT INTO hook_executions(hook, event_id, event_type, run_id, status, error, at, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                        """, arguments: [execution.hook, execution.eventID, execution.eventType, execution.runID, execution.status,
-                                         execution.error, execution.at, execution.durationMillis])
-                }
-                if let id { try db.execute(sql: "INSERT OR REPLACE INTO settings(key, value) VALUES ('hooks.cursor', ?)", arguments: [String(id)]) }
+                try db.execute(sql: """
+                    INSERT INTO hook_executions(hook, event_id, event_type, run_id, status, error, at, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [execution.hook, execution.eventID, execution.eventType, execution.runID, execution.status,
+                                     execution.error, execution.at, execution.durationMillis])
+            }
+        }
+    }
+
+    /// Whether `hook` already ran for event `id` (before a restart cut the event's dispatch short).
+    public func executed(_ hook: String, event id: Int64) throws(Error) -> Bool {
+        try Error.guarding {
+            try database.read { db in
+                try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM hook_executions WHERE hook = ? AND event_id = ?)",
+                                  arguments: [hook, id]) ?? false
+            }
+        }
+    }
+
+    /// Every hook of event `id` has run: the cursor moves past it.
+    public func advance(past id: Int64) throws(Error) {
+        try Error.guarding {
+            try database.write { db in
+                try db.execute(sql: "INSERT OR REPLACE INTO settings(key, value) VALUES ('hooks.cursor', ?)", arguments: [String(id)])
             }
         }
     }

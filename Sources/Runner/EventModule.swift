@@ -7,7 +7,7 @@ enum EventModule {
         weak let session = session
         func record(_ type: String, _ data: LuaValue) throws(LuaHostError) -> [LuaValue] {
             do {
-                return [.integer(try store.record(type: type, dataJSON: LuaJSON.encode(session?.log.redactor.redact(data) ?? data), runID: session?.runID))]
+                return [.integer(try store.record(type: type, dataJSON: LuaJSON.encode(session?.log.redactor.redact(data) ?? data), runID: session?.runID, stack: session?.request.stack))]
             } catch {
                 return HostResult.failure("event: \(error)")
             }

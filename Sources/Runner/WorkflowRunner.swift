@@ -64,6 +64,9 @@ public final class WorkflowRunner: Sendable {
             operations.interrupt()
         }
         let runs = RunStore(database: database)
+        // A queued run's id is known before its file's top level runs, so what that code records (events,
+        // secret reads) already names the run.
+        session.runID = request.queuedRunID
         let plan: RunSession.Plan
         do {
             plan = try session.plan()
@@ -90,7 +93,8 @@ public final class WorkflowRunner: Sendable {
                                                     outputJSON: LuaJSON.encode($0.output))
                             },
                             resultJSON: RunDocument(report).json,
-                            outputsJSON: request.stack == nil ? nil : LuaJSON.encode(RunDocument.outputs(report)), stack: request.stack,
+                            outputsJSON: request.stack == nil ? nil : LuaJSON.encode(RunDocument.outputs(report)),
+                            stack: request.trigger == "hook" ? nil : request.stack,
                             logs: session.log.drain())
         } catch {
             throw .storage("cannot record the run's result: \(error)")

@@ -109,8 +109,10 @@ struct HookCommand: ParsableCommand {
             guard let data = JSONValue(json: mockData), case .object = data else {
                 throw InvalidInput(message: "--mock-data is not a JSON object: \(mockData)")
             }
+            // slothd gives a hook 300 s; the answer may take that long.
+            let client = ControlClient(socket: connection.client.socket, timeoutSeconds: 330)
             let execution: ControlAPI.HookExecution = try daemonCall { () throws(ControlClient.Error) in
-                try connection.client.post("/hooks/\(name)/test", ControlAPI.TestHook(event_type: eventType, data: data))
+                try client.post("/hooks/\(name)/test", ControlAPI.TestHook(event_type: eventType, data: data))
             }
             switch connection.output {
             case .json: print(try JSONOutput.encode(execution))

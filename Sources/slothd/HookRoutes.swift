@@ -11,8 +11,9 @@ extension ControlRouter {
         let body = try decode(ControlAPI.AddHook.self, request)
         guard Self.validName(body.name) else { throw BadRequest(message: "invalid hook name \"\(body.name)\": use letters, digits, . _ -") }
         try Self.checkEventType(body.event, allowPattern: true)
-        if let problem = WorkflowCheck.syntaxError(in: HookScript.workflowSource(body.script), file: body.file ?? body.name) {
-            throw BadRequest(message: problem)
+        // The script alone first, so a syntax error's line is the script's own.
+        for source in [body.script, HookScript.workflowSource(body.script, hook: body.name)] {
+            if let problem = WorkflowCheck.syntaxError(in: source, file: body.file ?? body.name) { throw BadRequest(message: problem) }
         }
         let added = try hooks.add(.init(name: body.name, event: body.event, script: body.script, file: body.file, description: body.description))
         try audit(request, "hook.add", body.name, detail: body.event)
@@ -46,7 +47,7 @@ extension ControlRouter {
         let event = EventStore.Event(id: 0, type: body.event_type, at: Int64(Date().timeIntervalSince1970 * 1000), runID: nil, stack: nil,
                                      dataJSON: body.data.json)
         let execution = await hookService.execute(hook, event: event)
-        try hooks.dispatched(event: nil, executions: [execution])
+        try hooks.record(execution)
         try audit(request, "hook.test", name, detail: body.event_type)
         return .json(wire(execution))
     }

@@ -4,9 +4,10 @@ import Runner
 import ServiceLifecycle
 
 /// Dispatches event rows to the hooks that match them (SPEC section 9): one event at a time, oldest
-/// first, each matching hook run in a fresh Lua state as a run with trigger `hook`; the executions
-/// and the cursor move on in one transaction. A failing hook is recorded, never fatal; events a hook's
-/// own run writes are not dispatched.
+/// first; each matching, enabled hook runs in a fresh Lua state as a queued run with trigger `hook`
+/// (so even its file's top level is known to be a hook's), its execution recorded as soon as it ends,
+/// and the cursor moves past the event once all have run. A failing hook is recorded, never fatal;
+/// events a hook's own run writes are not dispatched.
 final class HookService: Sendable {
     let database: CatalogDatabase
     let runner: WorkflowRunner
@@ -22,34 +23,65 @@ final class HookService: Sendable {
     var hooks: HookStore { HookStore(database: database) }
 
     func run() async {
+        var lastProblem: String?
         while !Task.isCancelled {
-            let dispatched = (try? await dispatchPending()) ?? 0
-            if dispatched == 0 { try? await Task.sleep(for: Self.idlePoll) }
+            do {
+                if try await dispatchPending() > 0 { continue }
+                lastProblem = nil
+            } catch {
+                let problem = "hooks: cannot dispatch events: \(error)"
+                if problem != lastProblem { log.error(problem) }
+                lastProblem = problem
+            }
+            try? await Task.sleep(for: Self.idlePoll)
         }
     }
 
-    /// Returns how many events it handled.
+    /// Returns how many events it finished; stops between hooks when cancelled (the event's remaining
+    /// hooks run after the next start).
     func dispatchPending() async throws -> Int {
-        let pending = try hooks.pending()
-        guard !pending.isEmpty else { return 0 }
-        let enabled = try hooks.list().filter(\.enabled)
-        for item in pending {
-            var executions: [HookStore.Execution] = []
+        var finished = 0
+        for item in try hooks.pending() {
             if !item.fromHook {
-                for hook in enabled where hook.matches(item.event.type) {
-                    executions.append(await execute(hook, event: item.event))
+                for hook in try hooks.list() where hook.enabled && hook.matches(item.event.type) {
+                    if Task.isCancelled { return finished }
+                    if try hooks.executed(hook.name, event: item.event.id) { continue }
+                    try hooks.record(await execute(hook, event: item.event))
                 }
             }
-            try hooks.dispatched(event: item.event.id, executions: executions)
+            try hooks.advance(past: item.event.id)
+            finished += 1
         }
-        return pending.count
+        return finished
     }
 
-    /// Runs one hook for one event (a real one, or `hook test`'s mock with id nil).
+    /// Runs one hook for one event (a recorded one, or `hook test`'s mock with id 0).
     func execute(_ hook: HookStore.Hook, event: EventStore.Event) async -> HookStore.Execution {
         let started = Date()
-        var request = RunRequest(file: hook.file ?? "\(hook.name).lua", source: HookScript.workflowSource(hook.script), trigger: "hook",
-                                 stack: event.stack)
+        var execution = HookStore.Execution(hook: hook.name, eventID: event.id > 0 ? event.id : nil, eventType: event.type, runID: nil,
+                                            status: "failed", error: nil, at: Int64(started.timeIntervalSince1970 * 1000), durationMillis: 0)
+        do {
+            let report = try await run(hook, event: event, started: &execution)
+            execution.status = report.succeeded ? "success" : "failed"
+            execution.error = report.error ?? report.tasks.first { $0.error != nil }?.error
+        } catch {
+            execution.error = "\(error)"
+        }
+        execution.durationMillis = Int64(Date().timeIntervalSince(started) * 1000)
+        if execution.status != "success" { log.error("hook \(hook.name) failed on \(event.type): \(execution.error ?? "unknown error")") }
+        return execution
+    }
+
+    private func run(_ hook: HookStore.Hook, event: EventStore.Event, started execution: inout HookStore.Execution) async throws -> RunReport {
+        // A hook runs in the event's stack while it exists (a stack.deleted hook runs in none).
+        let stacks = StackStore(database: database)
+        let stack = event.stack.flatMap { name in (try? stacks.require(name)) == nil ? nil : name }
+        let queued = try RunStore(database: database).queue(.init(workflow: hook.name, workflowVersion: nil, trigger: "hook",
+                                                                  file: hook.file))
+        execution.runID = queued.id
+        var request = RunRequest(file: hook.file ?? "\(hook.name).lua", source: HookScript.workflowSource(hook.script, hook: hook.name),
+                                 workflow: hook.name, trigger: "hook", stack: stack)
+        request.queuedRunID = queued.id
         request.hookEvent = LuaTable.record([
             "id": event.id > 0 ? .integer(event.id) : .nil_, "type": .string(event.type), "timestamp": .integer(event.at / 1000),
             "data": (try? LuaJSON.decode(event.dataJSON)) ?? .table(LuaTable()), "stack": event.stack.map(LuaValue.string) ?? .nil_,
@@ -61,23 +93,16 @@ final class HookService: Sendable {
             cancellation.cancel()
         }
         defer { timer.cancel() }
-        var execution = HookStore.Execution(hook: hook.name, eventID: event.id > 0 ? event.id : nil, eventType: event.type, runID: nil,
-                                            status: "failed", error: nil, at: Int64(started.timeIntervalSince1970 * 1000), durationMillis: 0)
-        do {
-            let report = try await runner.run(request, cancellation: cancellation)
-            execution.runID = report.runID
-            execution.status = report.succeeded ? "success" : "failed"
-            execution.error = report.error ?? report.tasks.first { $0.error != nil }?.error
-        } catch {
-            execution.error = "\(error)"
+        return try await withTaskCancellationHandler {
+            try await runner.run(request, cancellation: cancellation)
+        } onCancel: {
+            cancellation.cancel()
         }
-        execution.durationMillis = Int64(Date().timeIntervalSince(started) * 1000)
-        if execution.status != "success" { log.error("hook \(hook.name) failed on \(event.type): \(execution.error ?? "unknown error")") }
-        return execution
     }
 }
 
-/// The hook dispatcher as a service of slothd; it stops with the control socket's shutdown.
+/// The hook dispatcher as a service of slothd: on shutdown the running hook is cancelled and the
+/// dispatch stops between hooks.
 struct HookLoop: Service {
     let hooks: HookService
 

@@ -35,6 +35,27 @@ struct HookDaemonTests {
         #expect(!disabled.contains("\"executions\":[{"), "a disabled hook does not run")
     }
 
+    @Test("a hook whose own run dispatches matching events (even from its top level) runs once per outside event")
+    func noLoop() async throws {
+        let daemon = try DaemonProcess()
+        try #require(daemon.waitUntilReady() != nil)
+        let script = daemon.directory.appendingPathComponent("loop.lua").path
+        try """
+            event.dispatch("loop.again", {})
+            function on_event() event.dispatch("loop.again", {}) state.increment("loop_runs") return true end
+            """.write(toFile: script, atomically: true, encoding: .utf8)
+        #expect(try await daemon.sloth(["hook", "add", "loop", "--event", "loop.*", "--script", script]).status == 0)
+        let workflow = daemon.directory.appendingPathComponent("start.sloth").path
+        try "task('t'):command(function() event.dispatch('loop.start', {}) end):build()\n".write(toFile: workflow, atomically: true, encoding: .utf8)
+        #expect(try await daemon.sloth(["run", "-f", workflow]).status == 0)
+        #expect(try await eventually { try await daemon.sloth(["state", "get", "loop_runs"]).stdout == "1\n" })
+        let later = try await daemon.sloth(["run", "-f", workflow])
+        #expect(later.status == 0)
+        #expect(try await eventually { try await daemon.sloth(["state", "get", "loop_runs"]).stdout == "2\n" })
+        let events = try await daemon.sloth(["events", "list", "--type", "loop.*", "-o", "json"])
+        #expect(events.stdout.components(separatedBy: "\"loop.again\"").count - 1 == 4, "two per hook run, none dispatched again")
+    }
+
     @Test("hook test runs on a mock event; a failing hook exits 5, bad input exits 2")
     func testCommand() async throws {
         let daemon = try DaemonProcess()
