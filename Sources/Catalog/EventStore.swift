@@ -28,12 +28,22 @@ public struct EventStore: Sendable {
         }
     }
 
-    /// An event written inside another store's transaction, so the change and its event land together.
-    static func insert(_ db: Database, type: String, data: [String: String], stack: String?, runID: Int64? = nil, at: Int64) throws {
+    /// An event whose data are text fields.
+    @discardableResult
+    public func record(type: String, data: [String: String], runID: Int64? = nil, stack: String? = nil) throws -> Int64 {
+        try record(type: type, dataJSON: Self.json(data), runID: runID, stack: stack)
+    }
+
+    static func json(_ data: [String: String]) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let json = String(decoding: try encoder.encode(data), as: UTF8.self)
-        try db.execute(cached: "INSERT INTO events(type, at, run_id, stack, data_json) VALUES (?, ?, ?, ?, ?)", [type, at, runID, stack, json])
+        return String(decoding: (try? encoder.encode(data)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+
+    /// An event written inside another store's transaction, so the change and its event land together.
+    static func insert(_ db: Database, type: String, data: [String: String], stack: String?, runID: Int64? = nil, at: Int64) throws {
+        try db.execute(cached: "INSERT INTO events(type, at, run_id, stack, data_json) VALUES (?, ?, ?, ?, ?)",
+                       [type, at, runID, stack, json(data)])
     }
 
     /// Newest first. `type` is an exact type or a `prefix.*` pattern.

@@ -89,9 +89,11 @@ public struct RunStore: Sendable {
     /// A queued run is taken by a worker; false if it is no longer queued (cancelled meanwhile).
     public func markStarted(_ id: Int64) throws -> Bool {
         try database.write { db in
-            try db.execute(cached: "UPDATE runs SET state = 'running', started_at = ? WHERE id = ? AND state = 'queued'",
-                           [database.now(), id])
-            return db.changesCount > 0
+            let now = database.now()
+            try db.execute(cached: "UPDATE runs SET state = 'running', started_at = ? WHERE id = ? AND state = 'queued'", [now, id])
+            guard db.changesCount > 0 else { return false }
+            try RunEvents.started(db, run: id, at: now)
+            return true
         }
     }
 
@@ -170,7 +172,9 @@ public struct RunStore: Sendable {
                 INSERT INTO runs(workflow, workflow_version, trigger, stack, file, state, queued_at, started_at)
                 VALUES (?, ?, ?, ?, ?, 'running', ?, ?)
                 """, arguments: [run.workflow, run.workflowVersion, run.trigger, run.stack, run.file, now, now])
-            return db.lastInsertedRowID
+            let id = db.lastInsertedRowID
+            try RunEvents.started(db, run: id, at: now)
+            return id
         }
     }
 
@@ -189,6 +193,7 @@ public struct RunStore: Sendable {
             try db.execute(cached: "UPDATE runs SET state = ?, error = ?, ended_at = ?, result_json = ? WHERE id = ?",
                            [state, error, now, resultJSON, id])
             if stack != nil { try Self.recordInStack(db, run: id, state: state, error: error, outputsJSON: outputsJSON, at: now) }
+            try RunEvents.finished(db, run: id, state: state, error: error, tasks: tasks, at: now)
             for task in tasks {
                 try db.execute(cached: """
                     INSERT OR REPLACE INTO run_tasks(run_id, name, status, attempts, duration_ms, error, output_json)

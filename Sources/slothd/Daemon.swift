@@ -39,6 +39,9 @@ struct Daemon {
         let hookService = HookService(database: database, runner: runner, log: log)
         pool.observer = ScheduleObserver(service: scheduler, metrics: metrics)
         try await scheduler.start()
+        let started = Date()
+        let events = EventStore(database: database)
+        _ = try? events.record(type: "system.startup", data: ["version": SlothVersionText.current, "pid": String(getpid())])
         let access = AccessPolicy(groupName: configuration.group)
         let router = ControlRouter(database: database, pool: pool, metrics: metrics, zone: ZoneRules.host(), startedAt: Date(),
                                    access: access, scheduler: scheduler, keyring: runner.keyring,
@@ -61,6 +64,8 @@ struct Daemon {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()
+        _ = try? events.record(type: "system.shutdown", data: ["reason": "stop requested",
+                                                               "uptime_s": String(Int(Date().timeIntervalSince(started)))])
         if activated.isEmpty { try? FileManager.default.removeItem(atPath: configuration.socketPath) }
         log.info("stopped")
     }

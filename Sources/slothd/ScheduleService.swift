@@ -133,14 +133,14 @@ actor ScheduleService {
         } catch {
             inFlight[schedule]?.remove(runID)
             try? runs.close(runID, state: "failed", error: "schedule \(schedule) could not start its run: \(error)")
-            _ = try? events.record(type: "schedule.dispatch_failed", dataJSON: Self.json(["schedule": schedule, "error": "\(error)"]), runID: runID)
+            _ = try? events.record(type: "schedule.dispatch_failed", data: ["schedule": schedule, "error": "\(error)"], runID: runID)
             log.warn("schedule \(schedule): \(error)")
         }
     }
 
     private func noteMissed(_ schedule: String, count: Int) {
         metrics.scheduleMissed(schedule, count: count)
-        _ = try? events.record(type: "schedule.missed", dataJSON: Self.json(["schedule": schedule, "count": String(count)]))
+        _ = try? events.record(type: "schedule.missed", data: ["schedule": schedule, "count": String(count)])
     }
 
     // MARK: runs in flight (told by the pool)
@@ -259,10 +259,6 @@ actor ScheduleService {
                       zone: try ZoneRules.named(schedule.zone), overlap: OverlapPolicy(rawValue: schedule.overlap) ?? .skip,
                       catchup: CatchupPolicy(rawValue: schedule.catchup) ?? .latest, catchupWindowSeconds: schedule.catchupWindowSeconds,
                       jitterSeconds: schedule.jitterSeconds, enabled: schedule.enabled)
-    }
-
-    private static func json(_ fields: [String: String]) -> String {
-        String(decoding: (try? JSONEncoder().encode(fields)) ?? Data("{}".utf8), as: UTF8.self)
     }
 
     struct DispatchFailure: Error, CustomStringConvertible {

@@ -56,6 +56,28 @@ struct HookDaemonTests {
         #expect(events.stdout.components(separatedBy: "\"loop.again\"").count - 1 == 4, "two per hook run, none dispatched again")
     }
 
+    @Test("a workflow.failed hook hears of a failed run, with its failed tasks; task.* and system.* rows are recorded")
+    func runEvents() async throws {
+        let daemon = try DaemonProcess()
+        try #require(daemon.waitUntilReady() != nil)
+        let script = daemon.directory.appendingPathComponent("alert.lua").path
+        try """
+            function on_event()
+              state.set("alert", event.data.workflow_name .. ":" .. event.data.failed_tasks[1] .. ":" .. tostring(event.run_id))
+            end
+            """.write(toFile: script, atomically: true, encoding: .utf8)
+        #expect(try await daemon.sloth(["hook", "add", "alert", "--event", "workflow.failed", "--script", script]).status == 0)
+        let workflow = daemon.directory.appendingPathComponent("broken.sloth").path
+        try "task('boom'):command(function() error('no disk') end):build()\n".write(toFile: workflow, atomically: true, encoding: .utf8)
+        let run = try await daemon.sloth(["run", "-f", workflow, "-o", "json"])
+        #expect(run.status == 3)
+        let runID = (try? JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])?["run_id"] as? Int ?? -1
+        #expect(try await eventually { try await daemon.sloth(["state", "get", "alert"]).stdout == "broken:boom:\(runID)\n" })
+        let tasks = try await daemon.sloth(["events", "list", "--type", "task.*"]).stdout
+        #expect(tasks.contains("task.failed") && tasks.contains("no disk"))
+        #expect(try await daemon.sloth(["events", "list", "--type", "system.startup"]).stdout.contains("system.startup"))
+    }
+
     @Test("hook test runs on a mock event; a failing hook exits 5, bad input exits 2")
     func testCommand() async throws {
         let daemon = try DaemonProcess()

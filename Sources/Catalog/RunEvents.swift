@@ -1,0 +1,55 @@
+import GRDB
+
+/// The `workflow.*` and `task.*` event rows of a run (SPEC section 9), written inside the transaction
+/// that starts or finishes it, with its id and stack, so hooks can act on them.
+enum RunEvents {
+    static func started(_ db: Database, run id: Int64, at now: Int64) throws {
+        try db.execute(cached: """
+            INSERT INTO events(type, at, run_id, stack, data_json)
+            SELECT 'workflow.started', ?1, id, stack, json_object('workflow_name', workflow, 'workflow_id', id, 'trigger', trigger)
+            FROM runs WHERE id = ?2
+            """, [now, id])
+    }
+
+    static func finished(_ db: Database, run id: Int64, state: String, error: String?, tasks: [RunStore.TaskResult], at now: Int64) throws {
+        let failed = tasks.filter { ["failed", "timed_out"].contains($0.status) }.map(\.name)
+        try db.execute(cached: """
+            INSERT INTO events(type, at, run_id, stack, data_json)
+            SELECT ?1, ?2, id, stack, json_object('workflow_name', workflow, 'workflow_id', id, 'state', ?3,
+                   'duration_ms', ?2 - coalesce(started_at, queued_at), 'error', ?4, 'failed_tasks', json(?5))
+            FROM runs WHERE id = ?6
+            """, [workflowType(state), now, state, error, json(failed), id])
+        for task in tasks {
+            guard let type = taskType(task.status) else { continue }
+            try db.execute(cached: """
+                INSERT INTO events(type, at, run_id, stack, data_json)
+                SELECT ?1, ?2, id, stack, json_object('task_name', ?3, 'workflow_name', workflow, 'workflow_id', id, 'status', ?4,
+                       'duration_ms', ?5, 'attempts', ?6, 'error', ?7)
+                FROM runs WHERE id = ?8
+                """, [type, now, task.name, task.status, task.durationMillis, task.attempts, task.error, id])
+        }
+    }
+
+    static func workflowType(_ state: String) -> String {
+        switch state {
+        case "succeeded": "workflow.completed"
+        case "cancelled": "workflow.cancelled"
+        default: "workflow.failed"
+        }
+    }
+
+    static func taskType(_ status: String) -> String? {
+        switch status {
+        case "success": "task.completed"
+        case "failed": "task.failed"
+        case "timed_out": "task.timeout"
+        case "cancelled": "task.cancelled"
+        default: nil
+        }
+    }
+
+    private static func json(_ names: [String]) -> String {
+        "[" + names.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+            .joined(separator: ",") + "]"
+    }
+}
