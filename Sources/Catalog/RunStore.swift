@@ -89,11 +89,9 @@ public struct RunStore: Sendable {
     /// A queued run is taken by a worker; false if it is no longer queued (cancelled meanwhile).
     public func markStarted(_ id: Int64) throws -> Bool {
         try database.write { db in
-            let now = database.now()
-            try db.execute(cached: "UPDATE runs SET state = 'running', started_at = ? WHERE id = ? AND state = 'queued'", [now, id])
-            guard db.changesCount > 0 else { return false }
-            try RunEvents.started(db, run: id, at: now)
-            return true
+            try db.execute(cached: "UPDATE runs SET state = 'running', started_at = ? WHERE id = ? AND state = 'queued'",
+                           [database.now(), id])
+            return db.changesCount > 0
         }
     }
 
@@ -172,9 +170,7 @@ public struct RunStore: Sendable {
                 INSERT INTO runs(workflow, workflow_version, trigger, stack, file, state, queued_at, started_at)
                 VALUES (?, ?, ?, ?, ?, 'running', ?, ?)
                 """, arguments: [run.workflow, run.workflowVersion, run.trigger, run.stack, run.file, now, now])
-            let id = db.lastInsertedRowID
-            try RunEvents.started(db, run: id, at: now)
-            return id
+            return db.lastInsertedRowID
         }
     }
 
