@@ -147,6 +147,17 @@ public struct HookStore: Sendable {
         }
     }
 
+    /// No hook is enabled: the cursor moves past every event there is, in one statement.
+    public func skipAll() throws(Error) {
+        try Error.guarding {
+            try database.write { db in
+                try db.execute(sql: """
+                    INSERT OR REPLACE INTO settings(key, value) VALUES ('hooks.cursor', (SELECT coalesce(max(id), 0) FROM events))
+                    """)
+            }
+        }
+    }
+
     /// Every hook of event `id` has run: the cursor moves past it.
     public func advance(past id: Int64) throws(Error) {
         try Error.guarding {

@@ -119,6 +119,8 @@ public struct ScheduleStore: Sendable {
                   Self.json(schedule.params), schedule.stack, schedule.overlap, schedule.catchup, schedule.catchupWindowSeconds,
                   schedule.jitterSeconds, schedule.timeoutSeconds, schedule.description, schedule.enabled,
                   schedule.cursor, now, now])
+        try EventStore.insert(db, type: "schedule.created", data: ["schedule": schedule.name, "workflow": schedule.workflow,
+                                                                    "cron": schedule.cron, "tz": schedule.zone], stack: schedule.stack, at: now)
     }
 
     public func list() throws(Error) -> [Schedule] {
@@ -149,6 +151,7 @@ public struct ScheduleStore: Sendable {
             try database.write { db in
                 try db.execute(sql: "DELETE FROM schedules WHERE name = ?", arguments: [name])
                 guard db.changesCount > 0 else { throw Error.unknown(name) }
+                try EventStore.insert(db, type: "schedule.deleted", data: ["schedule": name], stack: nil, at: database.now())
             }
         }
     }
@@ -162,6 +165,8 @@ public struct ScheduleStore: Sendable {
                     WHERE name = ?
                     """, arguments: [enabled, note, enabled, cursor, database.now(), name])
                 guard db.changesCount > 0 else { throw Error.unknown(name) }
+                try EventStore.insert(db, type: enabled ? "schedule.enabled" : "schedule.disabled",
+                                      data: ["schedule": name, "note": note ?? ""], stack: nil, at: database.now())
                 return try fetch(db, name)
             }
         }

@@ -76,6 +76,11 @@ struct HookDaemonTests {
         let tasks = try await daemon.sloth(["events", "list", "--type", "task.*"]).stdout
         #expect(tasks.contains("task.failed") && tasks.contains("no disk"))
         #expect(try await daemon.sloth(["events", "list", "--type", "system.startup"]).stdout.contains("system.startup"))
+        #expect(try await daemon.sloth(["workflow", "add", "broken", "--file", workflow]).status == 0)
+        #expect(try await daemon.sloth(["scheduler", "add", "nightly", "--workflow", "broken", "--cron", "0 3 * * *"]).status == 0)
+        #expect(try await daemon.sloth(["scheduler", "disable", "nightly"]).status == 0)
+        let schedule = try await daemon.sloth(["events", "list", "--type", "schedule.*"]).stdout
+        #expect(schedule.contains("schedule.created") && schedule.contains("schedule.disabled"))
     }
 
     @Test("hook test runs on a mock event; a failing hook exits 5, bad input exits 2")
