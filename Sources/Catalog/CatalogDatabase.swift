@@ -266,6 +266,11 @@ public final class CatalogDatabase: Sendable {
 }
 
 extension Database {
+    /// Whether the query (`SELECT 1 FROM … WHERE …`) finds a row.
+    func exists(_ sql: String, _ arguments: StatementArguments) throws -> Bool {
+        try Bool.fetchOne(self, sql: "SELECT EXISTS(\(sql))", arguments: arguments) ?? false
+    }
+
     /// Statements run for every run are prepared once per connection: preparing costs more than executing.
     func execute(cached sql: String, _ arguments: StatementArguments) throws {
         try cachedStatement(sql: sql).execute(arguments: arguments)

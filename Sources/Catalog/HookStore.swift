@@ -68,9 +68,7 @@ public struct HookStore: Sendable {
     public func add(_ hook: Hook) throws(Error) -> Hook {
         try Error.guarding {
             try database.write { db in
-                guard try Row.fetchOne(db, sql: "SELECT 1 FROM hooks WHERE name = ?", arguments: [hook.name]) == nil else {
-                    throw Error.duplicate(hook.name)
-                }
+                guard try !db.exists("SELECT 1 FROM hooks WHERE name = ?", [hook.name]) else { throw Error.duplicate(hook.name) }
                 let now = database.now()
                 try db.execute(sql: """
                     INSERT INTO hooks(name, event, script, file, description, enabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -141,8 +139,7 @@ public struct HookStore: Sendable {
     public func executed(_ hook: String, event id: Int64) throws(Error) -> Bool {
         try Error.guarding {
             try database.read { db in
-                try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM hook_executions WHERE hook = ? AND event_id = ?)",
-                                  arguments: [hook, id]) ?? false
+                try db.exists("SELECT 1 FROM hook_executions WHERE hook = ? AND event_id = ?", [hook, id])
             }
         }
     }

@@ -57,7 +57,7 @@ public struct SecretStore: Sendable {
                     try requireStack(db, stack)
                     try Self.recordKey(db, key, keyring: keyring)
                     let now = database.now()
-                    let existed = try Row.fetchOne(db, sql: "SELECT 1 FROM secrets WHERE stack = ? AND name = ?", arguments: [stack ?? "", name]) != nil
+                    let existed = try db.exists("SELECT 1 FROM secrets WHERE stack = ? AND name = ?", [stack ?? "", name])
                     try db.execute(sql: """
                         INSERT INTO secrets(stack, name, sealed, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
                         ON CONFLICT(stack, name) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at
@@ -192,7 +192,7 @@ public struct SecretStore: Sendable {
 
     /// The id of the key the secrets are sealed with; nil while there are none (any key may start).
     private static func keyID(_ db: Database) throws -> String? {
-        guard try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM secrets)") == true else { return nil }
+        guard try db.exists("SELECT 1 FROM secrets", []) else { return nil }
         return try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'secrets.key_id'")
     }
 
@@ -206,6 +206,6 @@ public struct SecretStore: Sendable {
 
     private func requireStack(_ db: Database, _ stack: String?) throws {
         guard let stack, !stack.isEmpty else { return }
-        guard try Row.fetchOne(db, sql: "SELECT 1 FROM stacks WHERE name = ?", arguments: [stack]) != nil else { throw Error.unknownStack(stack) }
+        guard try db.exists("SELECT 1 FROM stacks WHERE name = ?", [stack]) else { throw Error.unknownStack(stack) }
     }
 }

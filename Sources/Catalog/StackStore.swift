@@ -48,7 +48,7 @@ public struct StackStore: Sendable {
     public func create(_ name: String, description: String?) throws(Error) -> Stack {
         try Error.guarding {
             try database.write { db in
-                guard try Row.fetchOne(db, sql: "SELECT 1 FROM stacks WHERE name = ?", arguments: [name]) == nil else { throw Error.duplicate(name) }
+                guard try !db.exists("SELECT 1 FROM stacks WHERE name = ?", [name]) else { throw Error.duplicate(name) }
                 let now = database.now()
                 try db.execute(sql: "INSERT INTO stacks(name, description, created_at, updated_at) VALUES (?, ?, ?, ?)",
                                arguments: [name, description, now, now])
@@ -130,10 +130,19 @@ public struct StackStore: Sendable {
         }
     }
 
+    /// A `--stack` as given: omitted means the active stack (if any), empty means none; a named stack
+    /// must exist.
+    public func resolve(_ given: String?) throws(Error) -> String? {
+        guard let given else { return try active() }
+        if given.isEmpty { return nil }
+        try require(given)
+        return given
+    }
+
     /// Throws `.unknown` unless the stack exists.
     public func require(_ name: String) throws(Error) {
         let exists = try Error.guarding {
-            try database.read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM stacks WHERE name = ?)", arguments: [name]) ?? false }
+            try database.read { db in try db.exists("SELECT 1 FROM stacks WHERE name = ?", [name]) }
         }
         if !exists { throw .unknown(name) }
     }

@@ -23,13 +23,9 @@ extension LocalDatabase {
     /// unknown stack is bad input.
     static func stack(_ given: String?, in database: CatalogDatabase) throws -> String? {
         do {
-            let stacks = StackStore(database: database)
-            guard let given else { return try stacks.active() }
-            if given.isEmpty { return nil }
-            try stacks.require(given)
-            return given
-        } catch .unknown {
-            throw InvalidInput(message: "no stack named \"\(given ?? "")\" (sloth stack new \(given ?? ""))")
+            return try StackStore(database: database).resolve(given)
+        } catch let error where error == .unknown(given ?? "") {
+            throw InvalidInput(message: error.description)
         } catch {
             throw CommandFailure(message: error.description)
         }

@@ -54,7 +54,7 @@ extension ControlRouter {
 
     private static func checkEventType(_ type: String, allowPattern: Bool) throws {
         let stem = allowPattern && type.hasSuffix(".*") ? String(type.dropLast(2)) : type
-        guard !stem.isEmpty, stem.count <= 128, stem.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)) }) else {
+        guard validName(stem) else {
             throw BadRequest(message: "invalid event type \"\(type)\": use letters, digits, . _ -\(allowPattern ? ", or prefix.* for every type under a prefix" : "")")
         }
     }

@@ -12,12 +12,7 @@ extension ControlRouter {
     static let maxSecretBytes = 64 << 10
 
     /// A `stack` field or query parameter: omitted means the active stack (if any), empty means none.
-    func stackScope(_ given: String?) throws -> String? {
-        guard let given else { return try stacks.active() }
-        if given.isEmpty { return nil }
-        try stacks.require(given)
-        return given
-    }
+    func stackScope(_ given: String?) throws -> String? { try stacks.resolve(given) }
 
     func createStack(_ request: ControlRequest) throws -> ControlResponse {
         let body = try decode(ControlAPI.NewStack.self, request)

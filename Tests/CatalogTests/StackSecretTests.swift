@@ -5,9 +5,11 @@ import Testing
 
 @Suite("Stacks and secrets in the store")
 struct StackSecretTests {
+    private func directory(of database: CatalogDatabase) -> String { (database.path as NSString).deletingLastPathComponent }
+
     private func stores() throws -> (CatalogDatabase, StackStore, SecretStore) {
         let database = try temporaryDatabase()
-        let keyring = SecretKeyring(stateDirectory: (database.path as NSString).deletingLastPathComponent, environment: [:])
+        let keyring = SecretKeyring(stateDirectory: directory(of: database), environment: [:])
         return (database, StackStore(database: database), SecretStore(database: database, keyring: keyring))
     }
 
@@ -54,7 +56,7 @@ struct StackSecretTests {
     func keyFile() throws {
         let (database, _, secrets) = try stores()
         try secrets.set("token", stack: nil, value: "v", by: "test")
-        let directory = (database.path as NSString).deletingLastPathComponent
+        let directory = directory(of: database)
         let path = directory + "/secrets.key"
         let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
         #expect(mode == 0o600)
@@ -87,7 +89,7 @@ struct StackSecretTests {
         let (database, _, secrets) = try stores()
         try secrets.set("a", stack: nil, value: "v", by: "test")
         try secrets.remove("a", stack: nil, by: "test")
-        let directory = (database.path as NSString).deletingLastPathComponent
+        let directory = directory(of: database)
         try FileManager.default.removeItem(atPath: directory + "/secrets.key")
         let fresh = SecretStore(database: database, keyring: SecretKeyring(stateDirectory: directory, environment: [:]))
         try fresh.set("b", stack: nil, value: "w", by: "test")
@@ -135,7 +137,7 @@ struct StackSecretTests {
         _ = try stacks.create("prod", description: nil)
         try secrets.set("a", stack: "prod", value: "value-a", by: "test")
         try secrets.set("b", stack: nil, value: "value-b", by: "test")
-        let directory = (database.path as NSString).deletingLastPathComponent
+        let directory = directory(of: database)
         let before = try String(contentsOfFile: directory + "/secrets.key", encoding: .utf8)
         let (count, id) = try secrets.rekey(to: nil, by: "test")
         #expect(count == 2)
@@ -151,7 +153,7 @@ struct StackSecretTests {
     func interruptedRotationAndWrongKey() throws {
         let (database, _, secrets) = try stores()
         try secrets.set("a", stack: nil, value: "value-a", by: "test")
-        let directory = (database.path as NSString).deletingLastPathComponent
+        let directory = directory(of: database)
         let key = directory + "/secrets.key"
         let old = try Data(contentsOf: URL(fileURLWithPath: key))
         _ = try secrets.rekey(to: nil, by: "test")
