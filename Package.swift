@@ -14,7 +14,6 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
-        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -26,6 +25,8 @@ let package = Package(
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         // libcurl's headers only: the library is loaded on first use (Sources/CCurl/loader.c).
         .target(name: "CCurl"),
+        // fork/exec with PR_SET_PDEATHSIG, which posix_spawn cannot do (Sources/CProcess/cprocess.c).
+        .target(name: "CProcess"),
 
         .target(name: "Scheduler"),
         .target(name: "Catalog", dependencies: [
@@ -33,10 +34,9 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Runner", dependencies: [
-            "CLua", "Catalog", "Control",
+            "CLua", "CProcess", "Catalog", "Control",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "Subprocess", package: "swift-subprocess"),
         ], resources: [
             .embedInCode("Lua/runtime.lua"), .embedInCode("Lua/scheduler.lua"), .embedInCode("Lua/dsl.lua"),
             .embedInCode("Lua/executor.lua"), .embedInCode("Lua/modules.lua"), .embedInCode("Lua/infra_test.lua"),

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <stdatomic.h>
 #include <time.h>
+#include <malloc.h>
 
 /* Macros Swift cannot import. */
 static inline int sloth_lua_pcall(lua_State *L, int nargs, int nresults, int msgh) { return lua_pcall(L, nargs, nresults, msgh); }
@@ -20,16 +21,16 @@ static inline void sloth_lua_newtable(lua_State *L) { lua_newtable(L); }
 static inline const char *sloth_lua_tostring(lua_State *L, int i) { return lua_tostring(L, i); }
 static inline lua_Number sloth_lua_tonumber(lua_State *L, int i) { return lua_tonumber(L, i); }
 static inline lua_Integer sloth_lua_tointeger(lua_State *L, int i) { return lua_tointeger(L, i); }
-static inline int sloth_lua_isnil(lua_State *L, int i) { return lua_isnil(L, i); }
-static inline void sloth_lua_insert(lua_State *L, int i) { lua_insert(L, i); }
 static inline void sloth_lua_remove(lua_State *L, int i) { lua_remove(L, i); }
-static inline int sloth_lua_upvalueindex(int i) { return lua_upvalueindex(i); }
 static inline int sloth_lua_registryindex(void) { return LUA_REGISTRYINDEX; }
-static inline int sloth_lua_gc(lua_State *L, int what) { return lua_gc(L, what, 0); }
 /* Text chunks only: precompiled bytecode can crash the VM. */
 static inline int sloth_luaL_loadbuffer(lua_State *L, const char *b, size_t n, const char *name) {
     return luaL_loadbufferx(L, b, n, name, "t");
 }
+
+/* Which Lua compiled the runtime's cached bytecode: the headers' release and the library's version. */
+static inline const char *sloth_lua_release(void) { return LUA_RELEASE; }
+static inline double sloth_lua_library_version(void) { return (double)lua_version(NULL); }
 
 /* The runtime's own precompiled chunks, which slothd compiled itself (never workflow input). */
 static inline int sloth_lua_load_trusted_bytecode(lua_State *L, const char *b, size_t n, const char *name) {
@@ -71,6 +72,7 @@ typedef struct sloth_free_block { struct sloth_free_block *next; } sloth_free_bl
 
 typedef struct sloth_lua_ctl {
     size_t used;
+    size_t peak;
     size_t limit;
     int in_swift;
     int over_limit;
@@ -145,7 +147,10 @@ static void *sloth_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
             if (old_class >= 0) sloth_small_give(c, old_class, ptr); else free(ptr);
         }
     }
-    if (p) c->used = c->used - old + nsize;
+    if (p) {
+        c->used = c->used - old + nsize;
+        if (c->used > c->peak) c->peak = c->used;
+    }
     return p;
 }
 
@@ -156,14 +161,22 @@ static int sloth_lua_panic(lua_State *L) {
 }
 
 /* Count hook: cancellation and deadlines, checked from C while Lua bytecode runs, so that even
- * `while true do end` ends. Coroutines inherit the hook from the thread that creates them. */
+ * `while true do end` ends. Coroutines inherit the hook from the thread that creates them. Once it
+ * fires, the thread's hook runs at every instruction, so the error is raised again right after any
+ * pcall that caught it: workflow code cannot swallow a cancellation or a timeout. */
 static void sloth_lua_cancel_hook(lua_State *L, lua_Debug *ar) {
     (void)ar;
     void *ud; lua_getallocf(L, &ud);
     sloth_lua_ctl *c = (sloth_lua_ctl *)ud;
-    if (atomic_load(&c->cancel)) luaL_error(L, "run cancelled");
-    long long deadline = atomic_load(&c->deadline_ms);
-    if (deadline && sloth_monotonic_ms() >= deadline) luaL_error(L, "timed out");
+    const char *reason = NULL;
+    if (atomic_load(&c->cancel)) reason = "run cancelled";
+    else {
+        long long deadline = atomic_load(&c->deadline_ms);
+        if (deadline && sloth_monotonic_ms() >= deadline) reason = "timed out";
+    }
+    if (reason == NULL) return;
+    lua_sethook(L, sloth_lua_cancel_hook, LUA_MASKCOUNT, 1);
+    luaL_error(L, "%s", reason);
 }
 
 static inline lua_State *sloth_lua_newstate(size_t limit, int hook_every) {
@@ -179,8 +192,23 @@ static inline lua_State *sloth_lua_newstate(size_t limit, int hook_every) {
 static inline sloth_lua_ctl *sloth_lua_getctl(lua_State *L) { void *ud; lua_getallocf(L, &ud); return (sloth_lua_ctl *)ud; }
 static inline void sloth_lua_cancel(sloth_lua_ctl *c) { atomic_store(&c->cancel, 1); }
 static inline void sloth_lua_set_deadline(lua_State *L, long long ms) { atomic_store(&sloth_lua_getctl(L)->deadline_ms, ms); }
+static inline long long sloth_lua_deadline(lua_State *L) { return atomic_load(&sloth_lua_getctl(L)->deadline_ms); }
 static inline size_t sloth_lua_memused(lua_State *L) { return sloth_lua_getctl(L)->used; }
-static inline void sloth_lua_close(lua_State *L) { sloth_lua_ctl *c = sloth_lua_getctl(L); lua_close(L); sloth_slabs_free(c); free(c); }
+static inline size_t sloth_lua_mempeak(lua_State *L) { return sloth_lua_getctl(L)->peak; }
+/* Closes the state and frees its slabs; the control block stays until sloth_lua_ctl_free, since a
+ * cancelling thread may still hold it. Pending finalizers run with the cancel flag set, so one that
+ * loops for ever is stopped by the hook. */
+static inline void sloth_lua_close(lua_State *L) {
+    sloth_lua_ctl *c = sloth_lua_getctl(L);
+    atomic_store(&c->cancel, 1);
+    lua_close(L);
+    sloth_slabs_free(c);
+    for (int i = 0; i < SLOTH_SMALL_CLASSES; i++) c->free_lists[i] = NULL;
+    c->slab_cursor = c->slab_end = NULL;
+}
+static inline void sloth_lua_ctl_free(sloth_lua_ctl *c) { free(c); }
+/* Hands freed heap pages back to the system (after a run that used a lot of memory). */
+static inline void sloth_release_free_memory(void) { malloc_trim(0); }
 
 /* luaL_openlibs can raise LUA_ERRMEM, so it runs under pcall. */
 static int sloth_lua_openlibs_k(lua_State *L) { luaL_openlibs(L); return 0; }
@@ -194,9 +222,7 @@ static inline int sloth_lua_openlibs(lua_State *L) {
 #define SLOTH_LUA_RAISE (-1)
 typedef int (*sloth_lua_swift_fn)(lua_State *L, void *context);
 
-static int sloth_lua_trampoline(lua_State *L) {
-    sloth_lua_swift_fn fn = (sloth_lua_swift_fn)lua_touserdata(L, lua_upvalueindex(1));
-    void *ctx = lua_touserdata(L, lua_upvalueindex(2));
+static int sloth_lua_trampoline_body(lua_State *L, sloth_lua_swift_fn fn, void *ctx) {
     sloth_lua_ctl *c = sloth_lua_getctl(L);
     if (!lua_checkstack(L, 32)) return luaL_error(L, "stack overflow");
     c->in_swift++;
@@ -221,19 +247,36 @@ static int sloth_lua_trampoline(lua_State *L) {
     return n;
 }
 
+static int sloth_lua_trampoline(lua_State *L) {
+    sloth_lua_swift_fn fn = (sloth_lua_swift_fn)lua_touserdata(L, lua_upvalueindex(1));
+    void *ctx = lua_touserdata(L, lua_upvalueindex(2));
+    return sloth_lua_trampoline_body(L, fn, ctx);
+}
+
 static inline void sloth_lua_pushswiftfunction(lua_State *L, sloth_lua_swift_fn fn, void *context) {
     lua_pushlightuserdata(L, (void *)fn);
     lua_pushlightuserdata(L, context);
     lua_pushcclosure(L, sloth_lua_trampoline, 2);
 }
 
-/* pcall from inside a Swift host function: nested Lua code sees the normal memory limit. */
-static inline int sloth_lua_pcall_nested(lua_State *L, int nargs, int nresults, int msgh) {
-    sloth_lua_ctl *c = sloth_lua_getctl(L);
-    int saved = c->in_swift; c->in_swift = 0;
-    int r = lua_pcall(L, nargs, nresults, msgh);
-    c->in_swift = saved;
-    return r;
+/* A protected frame for Swift code that pushes values (globals, arguments, registry entries): `fn`
+ * runs like a host function (memory over-committed while it runs) with the caller's top `nargs`
+ * values as its stack; its results are left on the caller's stack, and running out of memory is an
+ * error status, never a panic. */
+static int sloth_lua_host_frame_k(lua_State *L) {
+    sloth_lua_swift_fn fn = (sloth_lua_swift_fn)lua_touserdata(L, 1);
+    void *ctx = lua_touserdata(L, 2);
+    lua_remove(L, 1);
+    lua_remove(L, 1);
+    return sloth_lua_trampoline_body(L, fn, ctx);
+}
+static inline int sloth_lua_host_frame(lua_State *L, sloth_lua_swift_fn fn, void *context, int nargs) {
+    if (!lua_checkstack(L, 4)) return LUA_ERRMEM;
+    lua_pushcfunction(L, sloth_lua_host_frame_k);
+    lua_pushlightuserdata(L, (void *)fn);
+    lua_pushlightuserdata(L, context);
+    lua_rotate(L, -(nargs + 3), 3);
+    return lua_pcall(L, nargs + 2, LUA_MULTRET, 0);
 }
 
 /* Message handler that appends a traceback. */

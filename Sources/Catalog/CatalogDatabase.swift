@@ -244,6 +244,17 @@ public final class CatalogDatabase: Sendable {
                 INSERT OR REPLACE INTO settings(key, value) VALUES ('hooks.cursor', (SELECT coalesce(max(id), 0) FROM events));
                 """)
         }
+        migrator.registerMigration("v6 process groups, run owners") { db in
+            try db.execute(sql: """
+                CREATE TABLE run_process_groups (
+                    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    pgid INTEGER NOT NULL,
+                    boot_id TEXT NOT NULL,
+                    PRIMARY KEY (run_id, pgid)
+                );
+                ALTER TABLE runs ADD COLUMN owner TEXT;
+                """)
+        }
         return migrator
     }
 

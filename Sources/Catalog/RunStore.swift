@@ -102,6 +102,7 @@ public struct RunStore: Sendable {
             try db.execute(sql: "UPDATE runs SET state = ?, error = ?, ended_at = ? WHERE id = ? AND ended_at IS NULL",
                            arguments: [state, error, now, id])
             if db.changesCount > 0 { try Self.recordInStack(db, run: id, state: state, error: error, outputsJSON: nil, at: now) }
+            try db.execute(cached: "DELETE FROM run_process_groups WHERE run_id = ?", [id])
         }
     }
 
@@ -113,14 +114,39 @@ public struct RunStore: Sendable {
         }
     }
 
-    /// Runs left queued or running by a process that is gone become `interrupted`; returns how many.
-    @discardableResult
-    public func interruptUnfinished(reason: String) throws -> Int {
+    /// What a starting slothd found of runs whose process is gone.
+    public struct Abandoned: Sendable, Equatable {
+        public var runs: Int
+        /// Process groups those runs started on this boot, to be killed if anything is left of them.
+        public var processGroups: [Int32]
+    }
+
+    /// Runs left queued or running by a process that is gone (a previous slothd, or a `sloth run -f`
+    /// that was killed) become `interrupted`, in one transaction; a run whose owner still runs is left alone.
+    public func interruptAbandoned(reason: String) throws -> Abandoned {
         try database.write { db in
-            try db.execute(sql: """
-                UPDATE runs SET state = 'interrupted', error = ?, ended_at = ? WHERE state IN ('queued', 'running')
-                """, arguments: [reason, database.now()])
-            return db.changesCount
+            let unfinished = try Row.fetchAll(db, sql: "SELECT id, owner FROM runs WHERE state IN ('queued', 'running')")
+            let abandoned: [Int64] = unfinished.compactMap { row in
+                let owner: String? = row["owner"]
+                return owner.map(ProcessIdentity.isAlive) == true ? nil : row["id"]
+            }
+            var groups: [Int32] = []
+            for id in abandoned {
+                groups += try Int32.fetchAll(db, sql: "SELECT pgid FROM run_process_groups WHERE run_id = ? AND boot_id = ?",
+                                             arguments: [id, ProcessIdentity.bootID])
+                try db.execute(sql: "UPDATE runs SET state = 'interrupted', error = ?, ended_at = ? WHERE id = ?",
+                               arguments: [reason, database.now(), id])
+                try db.execute(sql: "DELETE FROM run_process_groups WHERE run_id = ?", arguments: [id])
+            }
+            return Abandoned(runs: abandoned.count, processGroups: groups)
+        }
+    }
+
+    /// A job of the run started in its own process group (removed again when the run ends).
+    public func recordProcessGroup(run id: Int64, pgid: Int32) throws {
+        try database.write { db in
+            try db.execute(cached: "INSERT OR IGNORE INTO run_process_groups(run_id, pgid, boot_id) VALUES (?, ?, ?)",
+                           [id, pgid, ProcessIdentity.bootID])
         }
     }
 
@@ -167,9 +193,9 @@ public struct RunStore: Sendable {
         try database.write { db in
             let now = database.now()
             try db.execute(sql: """
-                INSERT INTO runs(workflow, workflow_version, trigger, stack, file, state, queued_at, started_at)
-                VALUES (?, ?, ?, ?, ?, 'running', ?, ?)
-                """, arguments: [run.workflow, run.workflowVersion, run.trigger, run.stack, run.file, now, now])
+                INSERT INTO runs(workflow, workflow_version, trigger, stack, file, state, queued_at, started_at, owner)
+                VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?)
+                """, arguments: [run.workflow, run.workflowVersion, run.trigger, run.stack, run.file, now, now, ProcessIdentity.current])
             return db.lastInsertedRowID
         }
     }
@@ -190,6 +216,7 @@ public struct RunStore: Sendable {
                            [state, error, now, resultJSON, id])
             if stack != nil { try Self.recordInStack(db, run: id, state: state, error: error, outputsJSON: outputsJSON, at: now) }
             try RunEvents.finished(db, run: id, state: state, error: error, tasks: tasks, at: now)
+            try db.execute(cached: "DELETE FROM run_process_groups WHERE run_id = ?", [id])
             for task in tasks {
                 try db.execute(cached: """
                     INSERT OR REPLACE INTO run_tasks(run_id, name, status, attempts, duration_ms, error, output_json)

@@ -1,5 +1,14 @@
 /// A value crossing between Lua and Swift. Functions and userdata do not cross; they arrive as `nil_`.
 public indirect enum LuaValue: Equatable, Sendable {
+    /// Tables nested deeper than this do not cross between Lua and Swift (nor come out of JSON or YAML):
+    /// the crossing is an error, and Swift never recurses without bound.
+    public static let maxNesting = 200
+
+    public struct TooDeep: Error, CustomStringConvertible {
+        public init() {}
+        public var description: String { "nested deeper than \(LuaValue.maxNesting) levels (or a table that contains itself)" }
+    }
+
     case nil_
     case boolean(Bool)
     case integer(Int64)

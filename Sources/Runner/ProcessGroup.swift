@@ -1,8 +1,9 @@
+import Catalog
 import Foundation
 
 /// What is left of a command's process group after its leader exited: members it started in the
 /// background get SIGTERM, then SIGKILL after a grace period, so no child outlives its command.
-enum ProcessGroup {
+public enum ProcessGroup {
     static func terminate(_ group: pid_t, grace: Double) {
         guard group > 1, !liveMembers(of: group).isEmpty else { return }
         kill(-group, SIGTERM)
@@ -27,5 +28,50 @@ enum ProcessGroup {
             guard fields.count > 2, fields[0] != "Z", pid_t(fields[2]) == group else { return nil }
             return pid
         }
+    }
+}
+
+extension ProcessGroup {
+    /// At start-up: SIGKILL to what is left of the process groups of runs a killed slothd (or CLI) left
+    /// behind; returns how many groups still had members.
+    public static func killLeftovers(_ groups: [Int32]) -> Int {
+        groups.filter { group in
+            guard group > 1, !liveMembers(of: group).isEmpty else { return false }
+            kill(-group, SIGKILL)
+            return true
+        }.count
+    }
+}
+
+/// The process groups of one run's jobs, recorded with the run as they start, so that a slothd killed
+/// mid-run can end them at its next start. Groups that start before the run has its row wait for it.
+final class ProcessLedger: @unchecked Sendable {
+    private let runs: RunStore
+    private let lock = NSLock()
+    private var runID: Int64?
+    private var waiting: [pid_t] = []
+
+    init(runs: RunStore) { self.runs = runs }
+
+    func attach(runID: Int64) {
+        let pending = lock.withLock {
+            self.runID = runID
+            defer { waiting.removeAll() }
+            return waiting
+        }
+        for group in pending { try? runs.recordProcessGroup(run: runID, pgid: group) }
+    }
+
+    func started(_ group: pid_t) {
+        let known: Int64? = lock.withLock {
+            if runID == nil { waiting.append(group) }
+            return runID
+        }
+        if let known { try? runs.recordProcessGroup(run: known, pgid: group) }
+    }
+
+    /// Rows go when the run ends (in its closing transaction), not per job.
+    func ended(_ group: pid_t) {
+        lock.withLock { waiting.removeAll { $0 == group } }
     }
 }

@@ -1,27 +1,24 @@
 import Foundation
-import Subprocess
-#if canImport(System)
-import System
-#else
-import SystemPackage
-#endif
 
-/// A command run for Lua code: in its own process group, with the daemon's systemd variables removed;
-/// cancellation or its timeout sends SIGTERM to the whole group, then SIGKILL after a grace period.
+/// A command run for Lua code: in its own process group, started by the spawner thread (so it dies
+/// with slothd), with the daemon's systemd variables removed. Its own thread feeds its input, collects
+/// its output and waits for it; cancellation or its timeout sends SIGTERM to the whole group, then
+/// SIGKILL after a grace period.
 struct ProcessOperation: Sendable {
     var argv: [String]
     var environment: [String: String]
     var workdir: String?
     var timeoutMillis: Int64?
     var user: String?
+    var stdin: [UInt8]?
 
     /// Variables that belong to slothd's own supervisor and must never reach a job.
     static let supervisorVariables: Set<String> = ["NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
                                                    "WATCHDOG_USEC", "WATCHDOG_PID"]
     static let outputLimit = 16 << 20
-    static let killGrace: Duration = .seconds(5)
+    static let killGraceSeconds = 5.0
 
-    /// From `{command = "shell string"}` or `{argv = {...}}`, plus `env`, `workdir`, `timeout_ms`, `user`.
+    /// From `{command = "shell string"}` or `{argv = {...}}`, plus `env`, `workdir`, `timeout_ms`, `user`, `stdin`.
     init(spec: LuaValue) throws(LuaHostError) {
         if let command = spec["command"].string {
             argv = ["/bin/sh", "-c", command]
@@ -38,76 +35,79 @@ struct ProcessOperation: Sendable {
         workdir = spec["workdir"].string
         timeoutMillis = spec["timeout_ms"].int
         user = spec["user"].string
+        stdin = spec["stdin"].string.map { Array($0.utf8) }
     }
 
-    /// Starts the process; `finish` gets `{success, stdout, stderr, exit_code[, signal][, timed_out]}`.
-    func start(finish: @escaping @Sendable (LuaValue) -> Void) -> @Sendable () -> Void {
+    /// Starts the process on a thread of its own; `finish` gets `{success, stdout, stderr, exit_code[, signal][, timed_out]}`.
+    /// `groups` hears of the process group as it starts and ends.
+    func start(groups: ProcessLedger?, finish: @escaping @Sendable (LuaValue) -> Void) -> @Sendable () -> Void {
+        let stop = StopSignal()
         let operation = self
-        let task = Task {
-            finish(await operation.run())
+        let thread = Thread {
+            finish(operation.run(stop: stop, groups: groups))
         }
-        return { task.cancel() }
+        thread.name = "slothd job"
+        thread.stackSize = 256 << 10
+        thread.start()
+        return { stop.fire() }
     }
 
-    private func run() async -> LuaValue {
-        var options = PlatformOptions()
-        options.processGroupID = 0
-        options.teardownSequence = [.gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: Self.killGrace)]
-        if let user {
-            guard let entry = getpwnam(user) else { return Self.failure("exec: unknown user \"\(user)\"") }
-            options.userID = entry.pointee.pw_uid
-            options.groupID = entry.pointee.pw_gid
-        }
-        let platformOptions = options
-        let environment = Environment.custom(self.environment.map { Array("\($0.key)=\($0.value)\0".utf8) })
-        let executable = argv[0].contains("/") ? Executable.path(FilePath(argv[0])) : Executable.name(argv[0])
-        let arguments = Arguments(Array(argv.dropFirst()))
-        let directory = workdir.map { FilePath($0) }
-        let limit = Self.outputLimit
-        let timeout = timeoutMillis
-        let leader = LeaderID()
-        defer { ProcessGroup.terminate(leader.value, grace: Double(Self.killGrace.components.seconds)) }
-        do {
-            return try await withThrowingTaskGroup(of: LuaValue?.self) { group in
-                group.addTask {
-                    let result = try await Subprocess.run(executable, arguments: arguments, environment: environment,
-                                                          workingDirectory: directory, platformOptions: platformOptions,
-                                                          input: .none, output: .string(limit: limit),
-                                                          error: .string(limit: limit)) { execution in
-                        leader.value = execution.processIdentifier.value
-                    }
-                    return Self.describe(result.terminationStatus, stdout: result.standardOutput,
-                                         stderr: result.standardError)
-                }
-                if let timeout {
-                    group.addTask {
-                        try await Task.sleep(for: .milliseconds(timeout))
-                        return nil
-                    }
-                }
-                let first = try await group.next() ?? nil
-                group.cancelAll()
-                return first ?? Self.failure("timed out after \(Double(timeout ?? 0) / 1000)s", timedOut: true)
-            }
-        } catch is CancellationError {
-            return Self.failure("cancelled")
+    private func run(stop: StopSignal, groups: ProcessLedger?) -> LuaValue {
+        let identity: (uid: uid_t, gid: gid_t, groups: [gid_t])?
+        do throws(LuaHostError) {
+            identity = try user.map { name throws(LuaHostError) in try Self.identity(of: name) }
         } catch {
+            return Self.failure(error.message)
+        }
+        guard let executable = Self.resolve(argv[0], path: environment["PATH"]) else {
+            return Self.failure("cannot run \(argv[0]): not found in PATH")
+        }
+        guard let io = JobPipes(feedsInput: stdin != nil) else { return Self.failure("cannot run \(argv[0]): \(String(cString: strerror(errno)))") }
+        let pid: pid_t
+        do {
+            pid = try ProcessSpawner.shared.spawn(.init(
+                executable: executable, argv: argv, environment: environment.map { "\($0.key)=\($0.value)" },
+                workdir: workdir, stdin: io.childInput, stdout: io.childOutput, stderr: io.childError, identity: identity))
+        } catch {
+            io.closeAll()
             return Self.failure("cannot run \(argv[0]): \(error)")
         }
+        io.closeChildEnds()
+        groups?.started(pid)
+        defer { groups?.ended(pid) }
+        let outcome = JobWatch(pid: pid, io: io, input: stdin ?? [], limit: Self.outputLimit, stop: stop,
+                               timeoutMillis: timeoutMillis, graceSeconds: Self.killGraceSeconds).run()
+        ProcessGroup.terminate(pid, grace: Self.killGraceSeconds)
+        return Self.describe(outcome)
     }
 
-    /// The command's pid, which is also its process group id.
-    private final class LeaderID: @unchecked Sendable {
-        private let lock = NSLock()
-        private var pid: pid_t = 0
-        var value: pid_t {
-            get { lock.withLock { pid } }
-            set { lock.withLock { pid = newValue } }
+    /// `name` as given if it has a slash, else the first executable file of that name on PATH.
+    static func resolve(_ name: String, path: String?) -> String? {
+        if name.contains("/") { return name }
+        for directory in (path ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") {
+            let candidate = "\(directory.isEmpty ? "." : String(directory))/\(name)"
+            if access(candidate, X_OK) == 0 { return candidate }
         }
+        return nil
     }
 
-    private static func describe(_ status: TerminationStatus, stdout: String, stderr: String) -> LuaValue {
-        switch status {
+    private static func identity(of user: String) throws(LuaHostError) -> (uid: uid_t, gid: gid_t, groups: [gid_t]) {
+        guard let entry = getpwnam(user) else { throw LuaHostError("exec: unknown user \"\(user)\"") }
+        let uid = entry.pointee.pw_uid, gid = entry.pointee.pw_gid
+        var count: Int32 = 64
+        var groups = [gid_t](repeating: 0, count: 64)
+        if getgrouplist(user, gid, &groups, &count) < 0 {
+            groups = [gid_t](repeating: 0, count: Int(count))
+            _ = getgrouplist(user, gid, &groups, &count)
+        }
+        return (uid, gid, Array(groups.prefix(Int(max(count, 0)))))
+    }
+
+    private static func describe(_ outcome: JobWatch.Outcome) -> LuaValue {
+        let (stdout, stderr) = (String(decoding: outcome.stdout, as: UTF8.self), String(decoding: outcome.stderr, as: UTF8.self))
+        switch outcome.end {
+        case .timedOut(let millis): return failure("timed out after \(Double(millis) / 1000)s", timedOut: true)
+        case .cancelled: return failure("cancelled")
         case .exited(let code):
             return LuaTable.record(["success": .boolean(code == 0), "exit_code": .integer(Int64(code)),
                                     "stdout": .string(stdout), "stderr": .string(stderr)])
@@ -122,5 +122,29 @@ struct ProcessOperation: Sendable {
                                           "stderr": .string(message), "error": .string(message)]
         if timedOut { fields["timed_out"] = .boolean(true) }
         return .table(LuaTable(fields: fields))
+    }
+}
+
+/// Wakes a job's thread from another thread (cancellation): a pipe its poll loop watches.
+final class StopSignal: @unchecked Sendable {
+    let readEnd: Int32
+    private let writeEnd: Int32
+
+    init() {
+        let ends = ProcessSpawner.pipe() ?? (-1, -1)
+        (readEnd, writeEnd) = (ends.read, ends.write)
+        _ = fcntl(writeEnd, F_SETFL, O_NONBLOCK)
+    }
+
+    func fire() { _ = withUnsafeBytes(of: UInt8(1)) { write(writeEnd, $0.baseAddress, 1) } }
+
+    var fired: Bool {
+        var probe = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
+        return poll(&probe, 1, 0) == 1
+    }
+
+    deinit {
+        close(readEnd)
+        close(writeEnd)
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 /// The host primitives the Lua runtime is written against (`__sloth`, hidden from workflow code):
 /// the monotonic clock, the hook deadline, operations and their completions, and the log.
 enum RuntimeHost {
-    static func functions(lua: LuaState, operations: RunOperations, log: RunLog, cwd: String,
+    static func functions(lua: LuaState, operations: RunOperations, processes: ProcessLedger, log: RunLog, cwd: String,
                           lockOwner: String, chunkName: ChunkName) -> [String: LuaState.HostFunction] {
         [
             "now": { _ in [.integer(LuaState.monotonicMillis())] },
@@ -22,7 +22,7 @@ enum RuntimeHost {
             },
             "exec_start": { args throws(LuaHostError) in
                 let process = try ProcessOperation(spec: args.at(0))
-                return [.integer(operations.start { finish in process.start(finish: finish) })]
+                return [.integer(operations.start { finish in process.start(groups: processes, finish: finish) })]
             },
             "http_start": { args in
                 let spec = args.at(0)
@@ -42,7 +42,10 @@ enum RuntimeHost {
                 let patterns = (args.at(0).table?.array ?? []).compactMap(\.string)
                 return [.table(LuaTable(array: Artifacts.matching(patterns, in: directory).map(LuaValue.string)))]
             },
-            "environ": { _ in [.table(LuaTable(fields: ProcessInfo.processInfo.environment.mapValues(LuaValue.string)))] },
+            "environ": { _ in
+                let visible = ProcessInfo.processInfo.environment.filter { !ProcessOperation.supervisorVariables.contains($0.key) }
+                return [.table(LuaTable(fields: visible.mapValues(LuaValue.string)))]
+            },
             "cwd": { _ in [.string(cwd)] },
             "lock_owner": { _ in [.string(lockOwner)] },
         ]

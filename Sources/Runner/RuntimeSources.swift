@@ -14,17 +14,18 @@ enum RuntimeSources {
         "infra_test": PackageResources.infra_test_lua,
     ]
 
-    /// Hands the bytecode and the host table to the runtime part; leaves the runtime in `__sloth_runtime`.
+    /// Hands the bytecode and the host table to the runtime part; leaves the runtime in the registry,
+    /// where workflow code cannot reach it (the runtime removes `debug.getregistry`).
     static let bootstrap = """
-        local host, bytecode, load = __sloth, __sloth_bytecode, load
+        local host, bytecode, load, registry = __sloth, __sloth_bytecode, load, debug.getregistry()
         __sloth, __sloth_bytecode = nil, nil
         local function load_part(name, ...)
           return assert(load(bytecode[name], "=runtime/" .. name .. ".lua", "b"))(...)
         end
-        __sloth_runtime = load_part("runtime", host, load_part)
+        registry["\(LuaState.runtimeKey)"] = load_part("runtime", host, load_part)
         """
 
-    /// Changes whenever any part changes, so a stale cache entry is never used.
+    /// Changes whenever any part or the Lua that compiles them changes, so a stale cache entry is never used.
     static let digest: String = {
         var hash = SHA256()
         for name in parts.keys.sorted() {
@@ -32,20 +33,21 @@ enum RuntimeSources {
             hash.update(data: parts[name]!)
         }
         hash.update(data: Array(bootstrap.utf8))
-        return hash.finalize().prefix(8).map { String(format: "%02x", $0) }.joined()
+        hash.update(data: Array(LuaState.versionTag.utf8))
+        return hex(hash.finalize().prefix(8))
     }()
 
     private static let compiled = Mutex<[String: [UInt8]]?>(nil)
 
-    /// Loads the runtime into a fresh state and leaves its table in the global `__sloth_runtime`.
+    /// Loads the runtime into a fresh state and leaves its table in the registry.
     static func install(in lua: LuaState, cacheDirectory: String?) throws(LuaError) {
         var bytecode = try self.bytecode(cacheDirectory: cacheDirectory)
         let bootstrapCode = bytecode.removeValue(forKey: "bootstrap") ?? []
-        lua.setGlobal("__sloth_bytecode", bytes: bytecode)
+        try lua.setGlobal("__sloth_bytecode", bytes: bytecode)
         try lua.runTrusted(bytecode: bootstrapCode, chunkName: "runtime/bootstrap")
     }
 
-    /// Every part's bytecode: from memory, else the cache file, else compiled (and cached).
+    /// Every part's bytecode: from memory, else a cache file that passes its check, else compiled (and cached).
     static func bytecode(cacheDirectory: String?) throws(LuaError) -> [String: [UInt8]] {
         try compiled.withLock { (memory: inout [String: [UInt8]]?) throws(LuaError) -> [String: [UInt8]] in
             if let memory { return memory }
@@ -53,13 +55,13 @@ enum RuntimeSources {
             all["bootstrap"] = Array(bootstrap.utf8)
             var result: [String: [UInt8]] = [:]
             for (name, source) in all {
-                let path = cacheDirectory.map { "\($0)/runtime-\(digest)-\(name).luac" }
-                if let path, let cached = FileManager.default.contents(atPath: path) {
-                    result[name] = Array(cached)
+                let path = cacheDirectory.map { "\($0)/runtime-\(LuaState.versionTag)-\(digest)-\(name).luac" }
+                if let path, let cached = CacheEntry.read(path) {
+                    result[name] = cached
                     continue
                 }
                 let code = try LuaState.bytecode(compiling: String(decoding: source, as: UTF8.self), chunkName: "runtime/\(name).lua")
-                if let path, let cacheDirectory { store(code, at: path, directory: cacheDirectory) }
+                if let path, let cacheDirectory { CacheEntry.write(code, at: path, directory: cacheDirectory) }
                 result[name] = code
             }
             memory = result
@@ -67,11 +69,32 @@ enum RuntimeSources {
         }
     }
 
+    fileprivate static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        bytes.map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// One cached chunk: a magic line, the SHA-256 of the bytecode, the bytecode. A file that is short,
+/// foreign or damaged fails the check and is compiled again, so a bad cache never reaches the VM.
+enum CacheEntry {
+    static let magic = Array("slothd-luac 1\n".utf8)
+
+    static func read(_ path: String) -> [UInt8]? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        let bytes = Array(data)
+        let header = magic.count + SHA256.byteCount
+        guard bytes.count > header, Array(bytes[..<magic.count]) == magic else { return nil }
+        let code = Array(bytes[header...])
+        guard Array(SHA256.hash(data: code)) == Array(bytes[magic.count..<header]) else { return nil }
+        return code
+    }
+
     /// Written under a temporary name then renamed, so a concurrent process never reads half a file.
-    private static func store(_ code: [UInt8], at path: String, directory: String) {
+    static func write(_ code: [UInt8], at path: String, directory: String) {
         guard (try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)) != nil else { return }
         let temporary = "\(path).\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(code)) else { return }
+        let contents = magic + Array(SHA256.hash(data: code)) + code
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(contents)) else { return }
         if rename(temporary, path) != 0 { unlink(temporary) }
     }
 }

@@ -19,8 +19,8 @@ public final class WorkflowRunner: Sendable {
         self.echo = echo
         self.echoLevel = echoLevel
         keyring = SecretKeyring(stateDirectory: (database.path as NSString).deletingLastPathComponent, environment: environment)
-        catalogModules = RunSession.CatalogModules(workflow: LuaState.SharedTable(SlothModule.workflowFunctions(database)),
-                                                   stack: LuaState.SharedTable(SlothModule.stackFunctions(database)))
+        catalogModules = RunSession.CatalogModules(workflow: LuaState.SharedTable(SlothModule.workflowFunctions(database), name: "sloth.workflow"),
+                                                   stack: LuaState.SharedTable(SlothModule.stackFunctions(database), name: "sloth.stack"))
     }
 
     /// How long processes of a finished or cancelled run get to exit after SIGTERM before the run ends anyway.
@@ -67,6 +67,7 @@ public final class WorkflowRunner: Sendable {
         // A queued run's id is known before its file's top level runs, so what that code records (events,
         // secret reads) already names the run.
         session.runID = request.queuedRunID
+        if let queued = request.queuedRunID { session.processes.attach(runID: queued) }
         let plan: RunSession.Plan
         do {
             plan = try session.plan()
@@ -78,6 +79,7 @@ public final class WorkflowRunner: Sendable {
         }
         let runID = try startRecord(request, plan: plan, runs: runs)
         session.runID = runID
+        session.processes.attach(runID: runID)
         if request.streamLogs {
             session.log.sink = { try? runs.appendLogs(run: runID, $0) }
         }
@@ -107,6 +109,8 @@ public final class WorkflowRunner: Sendable {
 final class RunSession {
     let lua: LuaState
     let operations = RunOperations()
+    /// The process groups of the run's jobs, recorded with the run.
+    let processes: ProcessLedger
     let log: RunLog
     let request: RunRequest
     let chunkName: ChunkName
@@ -134,7 +138,8 @@ final class RunSession {
         }
         let cwd = FileManager.default.currentDirectoryPath
         let owner = "\(Self.processTag):\(Self.sessionCounter.add(1, ordering: .relaxed).newValue)"
-        lua.register(table: "__sloth", RuntimeHost.functions(lua: lua, operations: operations, log: log, cwd: cwd,
+        processes = ProcessLedger(runs: RunStore(database: database))
+        lua.register(table: "__sloth", RuntimeHost.functions(lua: lua, operations: operations, processes: processes, log: log, cwd: cwd,
                                                              lockOwner: owner, chunkName: chunkName))
         lua.register(table: "data", Self.data)
         lua.register(table: "crypto", Self.crypto)
@@ -145,10 +150,11 @@ final class RunSession {
         lua.register(table: "event", EventModule.functions(EventStore(database: database), session: self))
         lua.register(table: "__sloth_workflow", modules.workflow)
         lua.register(table: "__sloth_stack", modules.stack)
-        lua.setGlobal("values", try Self.values(request, database: database))
-        lua.setGlobal("stack", LuaTable.record(request.stack.map { ["name": .string($0)] } ?? [:]))
-        if let hookEvent = request.hookEvent { lua.setGlobal("__sloth_hook_event", hookEvent) }
+        let values = try Self.values(request, database: database)
         do {
+            try lua.setGlobal("values", values)
+            try lua.setGlobal("stack", LuaTable.record(request.stack.map { ["name": .string($0)] } ?? [:]))
+            if let hookEvent = request.hookEvent { try lua.setGlobal("__sloth_hook_event", hookEvent) }
             try RuntimeSources.install(in: lua, cacheDirectory: (database.path as NSString).deletingLastPathComponent + "/cache")
             try lua.load(request.source, chunkName: request.file, asGlobal: "__sloth_chunk")
         } catch {
@@ -180,16 +186,16 @@ final class RunSession {
     /// Lock owners: unique per process (a pid alone is reused) and per session within it.
     private static let processTag = "\(getpid()):\(UUID().uuidString)"
     private static let sessionCounter = Atomic<Int>(0)
-    private static let data = LuaState.SharedTable(DataModule.functions())
-    private static let crypto = LuaState.SharedTable(CryptoModule.functions())
-    private static let files = LuaState.SharedTable(FileModule.functions())
+    private static let data = LuaState.SharedTable(DataModule.functions(), name: "data")
+    private static let crypto = LuaState.SharedTable(CryptoModule.functions(), name: "crypto")
+    private static let files = LuaState.SharedTable(FileModule.functions(), name: "fs")
 
     func plan() throws(RunnerError) -> Plan {
         let names: [String]
         do {
             let stem = ((request.file as NSString).lastPathComponent as NSString).deletingPathExtension
-            names = (try lua.call("load", in: "__sloth_runtime", [.string(stem)]).first?.table?.array ?? []).compactMap(\.string)
-            let plan = try lua.call("plan", in: "__sloth_runtime", [
+            names = (try lua.callRuntime("load", [.string(stem)]).first?.table?.array ?? []).compactMap(\.string)
+            let plan = try lua.callRuntime("plan", [
                 request.workflow.map(LuaValue.string) ?? .nil_, .table(LuaTable(array: request.tasks.map(LuaValue.string))),
             ]).first ?? .nil_
             switch plan["kind"].string {
@@ -211,7 +217,7 @@ final class RunSession {
     func execute(runID: Int64, workflow: String, params: [String: String]) -> RunReport {
         let started = LuaState.monotonicMillis()
         do {
-            let result = try lua.call("execute", in: "__sloth_runtime", [.table(LuaTable(fields: params.mapValues(LuaValue.string)))])
+            let result = try lua.callRuntime("execute", [.table(LuaTable(fields: params.mapValues(LuaValue.string)))])
             return RunReport(runID: runID, lua: result.first ?? .nil_, chunkName: chunkName)
         } catch {
             let message = chunkName.expand("\(error)")

@@ -21,8 +21,11 @@ struct Daemon {
         let instance = try InstanceLock(path: configuration.stateDirectory + "/slothd.lock")
         defer { instance.release() }
         let runs = RunStore(database: database)
-        let interrupted = try runs.interruptUnfinished(reason: "slothd stopped before the run finished")
-        if interrupted > 0 { log.warn("marked \(interrupted) unfinished run(s) from a previous slothd as interrupted") }
+        let abandoned = try runs.interruptAbandoned(reason: "slothd stopped before the run finished")
+        if abandoned.runs > 0 { log.warn("marked \(abandoned.runs) unfinished run(s) from a previous slothd as interrupted") }
+        let killed = ProcessGroup.killLeftovers(abandoned.processGroups)
+        if killed > 0 { log.warn("killed what was left of \(killed) job process group(s) of those runs") }
+        ProcessSpawner.raiseOpenFileLimit()
 
         let activated = notifier.takeListenDescriptors()
         let listener: ControlServer.Listener = activated.first.map { .descriptor($0) } ?? .path(configuration.socketPath)

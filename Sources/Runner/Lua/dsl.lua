@@ -2,6 +2,7 @@
 -- wraps one and refuses unknown methods with the caller's line.
 local S, util = ...
 local dsl = { workflows = {}, tasks = {} }
+local getinfo = debug.getinfo
 
 local function fail(message, level)
   error(message, (level or 1) + 1)
@@ -93,7 +94,7 @@ local TaskBuilder = builder("task", task_methods)
 
 function dsl.task(name)
   if type(name) ~= "string" or name == "" then fail("task() expects a name", 2) end
-  local info = debug.getinfo(2, "Sl")
+  local info = getinfo(2, "Sl")
   local def = { name = name, depends_on = {}, retries = 0, __task = true, line = info and info.currentline }
   dsl.tasks[#dsl.tasks + 1] = def
   return setmetatable({ __def = def }, TaskBuilder)

@@ -2,6 +2,7 @@
 -- run_if/abort_if, retries with backoff, per-attempt timeouts, fail_fast and the workflow timeout.
 local S, util, sched, dsl = ...
 local executor = {}
+local getlocal = debug.getlocal  -- the runtime keeps it; workflow code gets a reduced debug table
 
 -- Dependency closure of the selected tasks, unknown names and cycles: errors name the task.
 function executor.plan(wf, selected)
@@ -56,7 +57,7 @@ end
 
 -- fn(this, params, ...) or, when its first parameter is named `params`, fn(params, ...).
 local function call_style(fn, this, params, ...)
-  if debug.getlocal(fn, 1) == "params" then return fn(params, ...) end
+  if getlocal(fn, 1) == "params" then return fn(params, ...) end
   return fn(this, params, ...)
 end
 

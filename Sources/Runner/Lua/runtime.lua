@@ -68,6 +68,42 @@ require = function(name)
   return lua_require(name)
 end
 
+-- What workflow code may not reach (SPEC section 5): the process (os.exit, the process-wide locale),
+-- native code (package.loadlib, the C-module searchers, bytecode files), the interpreter's hooks,
+-- upvalues and registry (debug), and slothd's own supervisor variables.
+local function refused(name)
+  return function() error(name .. " is not allowed in a workflow", 2) end
+end
+os.exit = refused("os.exit")
+local lua_setlocale = os.setlocale
+os.setlocale = function(locale, ...)
+  if locale == nil then return lua_setlocale() end
+  error("os.setlocale is not allowed in a workflow (it would change slothd's locale)", 2)
+end
+local hidden_variables = {
+  NOTIFY_SOCKET = true, LISTEN_FDS = true, LISTEN_PID = true, LISTEN_FDNAMES = true, WATCHDOG_USEC = true, WATCHDOG_PID = true,
+}
+local lua_getenv = os.getenv
+os.getenv = function(name)
+  if hidden_variables[name] then return nil end
+  return lua_getenv(name)
+end
+io.popen = modules.popen
+package.loadlib = nil
+package.cpath = ""
+local searchpath = package.searchpath
+package.searchers = {
+  package.searchers[1],
+  function(name)
+    local path, err = searchpath(name, package.path)
+    if not path then return "\n\t" .. err end
+    local chunk, load_err = loadfile(path)
+    if not chunk then error(load_err, 0) end
+    return chunk, path
+  end,
+}
+debug = { traceback = debug.traceback, getinfo = debug.getinfo }
+
 local runtime = {}
 
 -- Runs the workflow file, which Swift compiled into the global __sloth_chunk.
