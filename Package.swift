@@ -70,6 +70,6 @@ let package = Package(
         .testTarget(name: "RunnerTests", dependencies: ["Runner", "Catalog", "TestSupport"]),
         .testTarget(name: "ControlTests", dependencies: ["Control", "TestSupport"]),
         .testTarget(name: "slothdTests", dependencies: ["slothd"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["sloth", "slothd", "Control", "TestSupport"], exclude: ["Golden"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["sloth", "slothd", "Control", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")], exclude: ["Golden"]),
     ]
 )

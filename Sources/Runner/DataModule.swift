@@ -3,9 +3,9 @@ enum DataModule {
     static func functions() -> [String: LuaState.HostFunction] {
         [
             "json_parse": { args throws(LuaHostError) in
-                let text = try args.string(0, "data.json_parse")
+                let text = try args.string(0, "json.decode")
                 return [try Result { () throws(LuaJSON.Error) in try LuaJSON.decode(text) }
-                    .mapError { LuaHostError("data.json_parse: \($0.description)") }.get()]
+                    .mapError { LuaHostError("json.decode: \($0.description)") }.get()]
             },
             "json_encode": { args in [.string(LuaJSON.encode(args.at(0), pretty: args.at(1).isTruthy))] },
             "yaml_parse": { args throws(LuaHostError) in

@@ -24,15 +24,20 @@ public enum LuaJSON {
 
     public static func decode(_ text: String) throws(Error) -> LuaValue {
         do {
-            return try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)).lua
+            return try JSONParser.parse(text)
         } catch {
-            throw Error(description: "invalid JSON: \(Self.reason(error))")
+            throw Error(description: error.description)
         }
     }
 
     static func decodeYAML(_ text: String) throws(Error) -> LuaValue {
+        if let line = YAMLDepth.firstLineTooDeep(text) {
+            throw Error(description: "invalid YAML: nesting deeper than \(LuaValue.maxNesting) at line \(line)")
+        }
         do {
-            return Self.lua(fromYAML: try Yams.load(yaml: text))
+            return try Self.lua(fromYAML: try Yams.load(yaml: text), depth: 0)
+        } catch let error as LuaValue.TooDeep {
+            throw Error(description: "invalid YAML: \(error.description)")
         } catch {
             throw Error(description: "invalid YAML: \(error)")
         }
@@ -42,24 +47,23 @@ public enum LuaJSON {
         (try? Yams.dump(object: JSONValue(value).foundation, sortKeys: true)) ?? ""
     }
 
-    private static func lua(fromYAML any: Any?) -> LuaValue {
+    private static func lua(fromYAML any: Any?, depth: Int) throws(LuaValue.TooDeep) -> LuaValue {
         switch any {
         case let value as Bool: return .boolean(value)
         case let value as Int: return .integer(Int64(value))
         case let value as Double: return .number(value)
         case let value as String: return .string(value)
-        case let value as [Any]: return .table(LuaTable(array: value.map { lua(fromYAML: $0) }))
-        case let value as [String: Any]: return .table(LuaTable(fields: value.mapValues { lua(fromYAML: $0) }))
+        case let value as [Any]:
+            guard depth < LuaValue.maxNesting else { throw LuaValue.TooDeep() }
+            return .table(LuaTable(array: try value.map { item throws(LuaValue.TooDeep) in try lua(fromYAML: item, depth: depth + 1) }))
         case let value as [AnyHashable: Any]:
-            return .table(LuaTable(fields: Dictionary(uniqueKeysWithValues: value.map { ("\($0.key)", lua(fromYAML: $0.value)) })))
+            guard depth < LuaValue.maxNesting else { throw LuaValue.TooDeep() }
+            var fields: [String: LuaValue] = [:]
+            for (key, item) in value { fields["\(key.base)"] = try lua(fromYAML: item, depth: depth + 1) }
+            return .table(LuaTable(fields: fields))
         case .some(let value): return .string("\(value)")
         case .none: return .nil_
         }
-    }
-
-    private static func reason(_ error: Swift.Error) -> String {
-        if case DecodingError.dataCorrupted(let context) = error { return context.debugDescription }
-        return "\(error)"
     }
 }
 
@@ -184,5 +188,41 @@ enum JSONValue: Codable, Equatable {
         case .array(let items): try container.encode(items)
         case .object(let fields): try container.encode(fields)
         }
+    }
+}
+
+/// A cheap look at YAML text before the parser sees it: flow brackets nested, or block indentation
+/// stepped, deeper than the limit (the parser and its builder recurse per level).
+enum YAMLDepth {
+    static func firstLineTooDeep(_ text: String) -> Int? {
+        var indents: [Int] = []
+        var line = 1
+        var flow = 0
+        for row in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            defer { line += 1 }
+            let indent = row.prefix { $0 == " " || $0 == "-" }.count
+            let content = row.dropFirst(indent)
+            if !content.isEmpty && !content.hasPrefix("#") {
+                while let last = indents.last, last >= indent { indents.removeLast() }
+                indents.append(indent)
+                if indents.count > LuaValue.maxNesting { return line }
+            }
+            var quote: Character?
+            scan: for character in content {
+                if let open = quote {
+                    if character == open { quote = nil }
+                    continue
+                }
+                switch character {
+                case "\"", "'": quote = character
+                case "[", "{": flow += 1
+                case "]", "}": flow -= 1
+                case "#": break scan
+                default: continue
+                }
+                if flow > LuaValue.maxNesting { return line }
+            }
+        }
+        return nil
     }
 }
