@@ -54,9 +54,6 @@ public struct RunStore: Sendable {
         public var resultJSON: String? = nil
     }
 
-    /// Log lines kept per run; past it one marker line says how many were dropped.
-    public static let maxLogLines = 10_000
-
     let database: CatalogDatabase
 
     public init(database: CatalogDatabase) { self.database = database }
@@ -235,17 +232,12 @@ public struct RunStore: Sendable {
             """, [id, now, state, error, outputsJSON])
     }
 
+    /// The runner caps what a run logs (in bytes, RunLog.capBytes), so every line handed over is kept.
     private static func insert(_ db: Database, logs lines: [LogLine], run id: Int64) throws {
-        guard !lines.isEmpty else { return }
-        var count = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM run_logs WHERE run_id = ?"), arguments: [id]) ?? 0
         for line in lines {
-            count += 1
-            if count > maxLogLines + 1 { continue }
-            let isMarker = count == maxLogLines + 1
             try db.execute(cached: """
                 INSERT INTO run_logs(run_id, at, level, task, message, fields_json) VALUES (?, ?, ?, ?, ?, ?)
-                """, [id, line.at, isMarker ? "warn" : line.level, isMarker ? nil : line.task,
-                      isMarker ? "log truncated after \(maxLogLines) lines" : line.message, isMarker ? nil : line.fieldsJSON])
+                """, [id, line.at, line.level, line.task, line.message, line.fieldsJSON])
         }
     }
 

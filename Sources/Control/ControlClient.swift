@@ -4,6 +4,7 @@ import Foundation
 public struct ControlClient: Sendable {
     public enum Error: Swift.Error, Equatable, CustomStringConvertible {
         case unreachable(socket: String)
+        case timedOut(socket: String, seconds: Int)
         /// The daemon refused the request: 4xx is the caller's input, 5xx the daemon's trouble.
         case refused(status: Int, code: String, message: String)
         case malformedAnswer(String)
@@ -11,6 +12,7 @@ public struct ControlClient: Sendable {
         public var description: String {
             switch self {
             case .unreachable(let socket): "cannot reach slothd at \(socket): is it running? (systemctl status slothd)"
+            case .timedOut(let socket, let seconds): "slothd at \(socket) did not answer within \(seconds) s (is it overloaded or stuck? journalctl -u slothd)"
             case .refused(_, _, let message): message
             case .malformedAnswer(let detail): "slothd answered something unexpected: \(detail)"
             }
@@ -50,6 +52,8 @@ public struct ControlClient: Sendable {
         do {
             response = try http.send(.init(method: method, url: "http://slothd/v1\(path)", headers: ["Content-Type": "application/json"],
                                            body: body.map(Array.init)))
+        } catch .transport(_, _, timedOut: true) {
+            throw .timedOut(socket: socket, seconds: http.timeoutMillis / 1000)
         } catch {
             throw .unreachable(socket: socket)
         }

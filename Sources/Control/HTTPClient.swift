@@ -26,16 +26,18 @@ public struct HTTPClient: Sendable {
     }
 
     public enum Error: Swift.Error, Equatable, CustomStringConvertible {
-        case transport(url: String, message: String)
+        case transport(url: String, message: String, timedOut: Bool)
         public var description: String {
             switch self {
-            case .transport(let url, let message): "\(url): \(message)"
+            case .transport(let url, let message, _): "\(url): \(message)"
             }
         }
     }
 
     public var unixSocket: String?
     public var timeoutMillis: Int
+    /// How long connecting may take (a daemon whose accept queue is full never answers the connect).
+    public var connectTimeoutMillis = 5_000
     /// Idle handles keep their connection open, so the next request to the same peer skips the connect
     /// (copies of the client share them).
     private let idleHandles = IdleHandles()
@@ -78,8 +80,8 @@ public struct HTTPClient: Sendable {
     }
 
     public func send(_ request: Request) throws(Error) -> Response {
-        if let problem = sloth_curl_load_problem() { throw .transport(url: request.url, message: String(cString: problem)) }
-        guard let handle = idleHandles.take() else { throw .transport(url: request.url, message: "cannot make a libcurl handle") }
+        if let problem = sloth_curl_load_problem() { throw .transport(url: request.url, message: String(cString: problem), timedOut: false) }
+        guard let handle = idleHandles.take() else { throw .transport(url: request.url, message: "cannot make a libcurl handle", timedOut: false) }
         defer { idleHandles.give(handle) }
         let sink = ResponseSink()
         let context = Unmanaged.passUnretained(sink).toOpaque()
@@ -91,6 +93,7 @@ public struct HTTPClient: Sendable {
         if request.method == "HEAD" { _ = sloth_curl_setopt_long(handle, CURLOPT_NOBODY, 1) }
         _ = sloth_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
         _ = sloth_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, timeoutMillis)
+        _ = sloth_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, connectTimeoutMillis)
         _ = sloth_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, request.followRedirects ? 1 : 0)
         _ = sloth_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList)
         _ = sloth_curl_setopt_write(handle, CURLOPT_WRITEFUNCTION, Self.writeBody)
@@ -107,7 +110,8 @@ public struct HTTPClient: Sendable {
             }
         }
         guard code == CURLE_OK else {
-            throw .transport(url: request.url, message: String(cString: sloth_curl_easy_strerror(code)))
+            throw .transport(url: request.url, message: String(cString: sloth_curl_easy_strerror(code)),
+                             timedOut: code == CURLE_OPERATION_TIMEDOUT)
         }
         var status = 0
         _ = sloth_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)

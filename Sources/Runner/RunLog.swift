@@ -21,6 +21,12 @@ public final class RunLog {
     let redactor = Redactor()
     static let flushLines = 200
     static let flushMillis: Int64 = 250
+    /// Bytes of log a run keeps unless configured otherwise (SPEC section 5).
+    public static let defaultCapBytes = 16 << 20
+    /// Past this many bytes of messages and fields, lines are dropped and counted.
+    var capBytes = RunLog.defaultCapBytes
+    private var keptBytes = 0
+    private var dropped = (lines: 0, bytes: 0)
 
     /// - Parameters:
     ///   - echo: where human lines go (stderr for the CLI), or nil.
@@ -37,9 +43,18 @@ public final class RunLog {
         let message = redactor.redactLine(unmasked, stream: task ?? "")
         let fields = unmaskedFields.flatMap { redactor.redact(.table($0)).table }
         let fieldsText = fields.map { LuaJSON.encode(.table($0)) }
-        if pending.isEmpty { oldestPendingAt = at }
-        pending.append(RunStore.LogLine(at: at, level: level.rawValue, task: task, message: message, fieldsJSON: fieldsText))
-        defer { if pending.count >= Self.flushLines || at - oldestPendingAt >= Self.flushMillis { flush() } }
+        let size = message.utf8.count + (fieldsText?.utf8.count ?? 0)
+        if keptBytes + size > capBytes {
+            if dropped.lines == 0 {
+                keep(RunStore.LogLine(at: at, level: "warn", task: nil,
+                                      message: "log cap of \(Self.mebibytes(capBytes)) reached: further lines are dropped and counted",
+                                      fieldsJSON: nil))
+            }
+            dropped = (dropped.lines + 1, dropped.bytes + size)
+        } else {
+            keptBytes += size
+            keep(RunStore.LogLine(at: at, level: level.rawValue, task: task, message: message, fieldsJSON: fieldsText))
+        }
         guard let echo, level >= echoLevel else { return }
         let time = Self.clockText(millis: at)
         let levelText = level.rawValue.uppercased().padding(toLength: 5, withPad: " ", startingAt: 0)
@@ -55,6 +70,27 @@ public final class RunLog {
         var parts = tm()
         localtime_r(&seconds, &parts)
         return String(format: "%02d:%02d:%02d.%03d", parts.tm_hour, parts.tm_min, parts.tm_sec, Int32(millis % 1000))
+    }
+
+    private func keep(_ line: RunStore.LogLine) {
+        if pending.isEmpty { oldestPendingAt = line.at }
+        pending.append(line)
+        if pending.count >= Self.flushLines || line.at - oldestPendingAt >= Self.flushMillis { flush() }
+    }
+
+    static func mebibytes(_ bytes: Int) -> String {
+        bytes % (1 << 20) == 0 ? "\(bytes >> 20) MiB" : "\(bytes) bytes"
+    }
+
+    /// The last lines of the run, with what the cap dropped said at the end.
+    func close() -> [RunStore.LogLine] {
+        if dropped.lines > 0 {
+            pending.append(RunStore.LogLine(at: now(), level: "warn", task: nil,
+                                            message: "log truncated: \(dropped.lines) line(s), \(dropped.bytes) bytes dropped past the \(Self.mebibytes(capBytes)) cap (run_log_limit)",
+                                            fieldsJSON: nil))
+            dropped = (0, 0)
+        }
+        return drain()
     }
 
     /// Hands the pending lines to the sink, if there is one.

@@ -5,7 +5,17 @@ import Synchronization
 /// Runs one workflow file in a fresh Lua state: load, pick the workflow, record the run, execute the
 /// task DAG, and wait until every process it started is gone.
 public final class WorkflowRunner: Sendable {
+    /// What one run may hold: its Lua state's memory and its stored log.
+    public struct Limits: Sendable {
+        public var memoryBytes: Int
+        public var logBytes: Int
+        public init(memoryBytes: Int = LuaState.defaultMemoryLimit, logBytes: Int = RunLog.defaultCapBytes) {
+            (self.memoryBytes, self.logBytes) = (memoryBytes, logBytes)
+        }
+    }
+
     private let database: CatalogDatabase
+    private let limits: Limits
     private let echo: (@Sendable (String) -> Void)?
     private let echoLevel: RunLog.Level
     /// Where secrets.get finds the key; the daemon's control API seals with the same one.
@@ -14,8 +24,9 @@ public final class WorkflowRunner: Sendable {
     private let catalogModules: RunSession.CatalogModules
 
     public init(database: CatalogDatabase, echo: (@Sendable (String) -> Void)?, echoLevel: RunLog.Level = .info,
-                environment: [String: String] = ProcessInfo.processInfo.environment) {
+                limits: Limits = Limits(), environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.database = database
+        self.limits = limits
         self.echo = echo
         self.echoLevel = echoLevel
         keyring = SecretKeyring(stateDirectory: (database.path as NSString).deletingLastPathComponent, environment: environment)
@@ -56,8 +67,10 @@ public final class WorkflowRunner: Sendable {
 
     /// Runs on the calling thread, which blocks until the run ends: never call it from a Swift task.
     public func runOnCurrentThread(_ request: RunRequest, cancellation: RunCancellation = RunCancellation()) throws(RunnerError) -> RunReport {
+        let log = RunLog(echo: echo, echoLevel: echoLevel)
+        log.capBytes = limits.logBytes
         let session = try RunSession(request: request, database: database, keyring: keyring, modules: catalogModules,
-                                     log: RunLog(echo: echo, echoLevel: echoLevel))
+                                     log: log, memoryLimit: limits.memoryBytes)
         let interrupter = session.lua.interrupter, operations = session.operations
         cancellation.attach {
             interrupter.cancel()
@@ -97,7 +110,7 @@ public final class WorkflowRunner: Sendable {
                             resultJSON: RunDocument(report).json,
                             outputsJSON: request.stack == nil ? nil : LuaJSON.encode(RunDocument.outputs(report)),
                             stack: request.trigger == "hook" ? nil : request.stack,
-                            logs: session.log.drain())
+                            logs: session.log.close())
         } catch {
             throw .storage("cannot record the run's result: \(error)")
         }
@@ -126,13 +139,14 @@ final class RunSession {
         let stack: LuaState.SharedTable
     }
 
-    init(request: RunRequest, database: CatalogDatabase, keyring: SecretKeyring, modules: CatalogModules, log: RunLog) throws(RunnerError) {
+    init(request: RunRequest, database: CatalogDatabase, keyring: SecretKeyring, modules: CatalogModules, log: RunLog,
+         memoryLimit: Int) throws(RunnerError) {
         self.request = request
         self.log = log
         let chunkName = ChunkName(path: request.file)
         self.chunkName = chunkName
         do {
-            lua = try LuaState()
+            lua = try LuaState(memoryLimit: memoryLimit)
         } catch {
             throw .invalidFile("cannot start Lua: \(error)")
         }

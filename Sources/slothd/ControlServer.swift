@@ -3,8 +3,10 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// HTTP/1.1 on the control socket (mode 0660). Each connection is read request by request; bodies over
-/// the limit are refused with 413 and the connection closed, so a bad client cannot exhaust the daemon.
+/// HTTP/1.1 on the control socket (mode 0660, the configured group). A peer is checked at accept,
+/// before any byte is read; connections are limited in number and in time (`ControlLimits`), and a
+/// body is counted as it arrives and refused as soon as it passes the limit, so no client can exhaust
+/// the daemon.
 struct ControlServer: Sendable {
     enum Listener: Sendable {
         /// Bind this path (mode 0660), replacing a stale socket file.
@@ -15,59 +17,110 @@ struct ControlServer: Sendable {
 
     let listener: Listener
     let router: ControlRouter
-    static let maxBodyBytes = 8 << 20
+    let access: AccessPolicy
+    let connections: ConnectionTable
+    /// Group of the socket file (members may connect), from the configuration.
+    var socketGroup: gid_t?
 
     typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
+
+    enum Accepted: Sendable {
+        case serve(Connection, uid: UInt32)
+        /// Answered and closed at accept: a refused peer or no room.
+        case turnedAway
+    }
 
     /// Serves until the task is cancelled; `listening()` runs once the socket accepts connections.
     func run(listening: @Sendable () -> Void) async throws {
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).serverChannelOption(.backlog, value: 256)
-        let initializer: @Sendable (Channel) -> EventLoopFuture<(Connection, UInt32?)> = { channel in
+        let (access, connections) = (self.access, self.connections)
+        let initializer: @Sendable (Channel) -> EventLoopFuture<Accepted> = { channel in
             channel.eventLoop.makeCompletedFuture {
-                let peer = PeerCredentials.uid(of: channel)
+                guard let uid = PeerCredentials.uid(of: channel) else {
+                    return Self.turnAway(channel, 403, "slothd could not read the peer's credentials (SO_PEERCRED); refused")
+                }
+                guard access.allows(uid) else {
+                    connections.refused("uid \(uid) is not allowed")
+                    return Self.turnAway(channel, 403, "uid \(uid) may not use slothd (allowed: root, the daemon's user and its configured group)")
+                }
+                guard connections.admit(channel) else {
+                    return Self.turnAway(channel, 503, "slothd has no room for another control connection; try again")
+                }
+                let deadlines = ConnectionDeadlines(table: connections)
+                try channel.pipeline.syncOperations.addHandler(deadlines)
                 try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                return (try Connection(wrappingChannelSynchronously: channel), peer)
+                try channel.pipeline.syncOperations.addHandler(RequestPhases(deadlines: deadlines))
+                return .serve(try Connection(wrappingChannelSynchronously: channel), uid: uid)
             }
         }
-        let server: NIOAsyncChannel<(Connection, UInt32?), Never>
+        let server: NIOAsyncChannel<Accepted, Never>
         switch listener {
         case .path(let path):
             server = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true, childChannelInitializer: initializer)
             chmod(path, 0o660)
+            if let socketGroup { chown(path, uid_t.max, socketGroup) }
         case .descriptor(let descriptor):
             server = try await bootstrap.bind(descriptor, childChannelInitializer: initializer)
         }
         listening()
         try await withThrowingDiscardingTaskGroup { group in
-            try await server.executeThenClose { connections in
-                for try await (connection, peer) in connections {
-                    group.addTask { await serve(connection, peer: peer) }
+            try await server.executeThenClose { accepted in
+                for try await connection in accepted {
+                    guard case .serve(let connection, let uid) = connection else { continue }
+                    group.addTask { await serve(connection, peer: uid) }
                 }
             }
         }
     }
 
-    private func serve(_ connection: Connection, peer: UInt32?) async {
+    /// A canned answer written straight to the socket, then the connection closes.
+    private static func turnAway(_ channel: Channel, _ status: Int, _ message: String) -> Accepted {
+        let body = ControlResponse.failure(status, status == 403 ? "forbidden" : "busy", message).body
+        let reason = status == 403 ? "Forbidden" : "Service Unavailable"
+        var buffer = channel.allocator.buffer(capacity: body.count + 128)
+        buffer.writeString("HTTP/1.1 \(status) \(reason)\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n")
+        buffer.writeBytes(body)
+        channel.writeAndFlush(buffer).whenComplete { _ in channel.close(promise: nil) }
+        return .turnedAway
+    }
+
+    private func serve(_ connection: Connection, peer: UInt32) async {
+        var held = 0
+        defer { connections.releaseBody(held) }
         try? await connection.executeThenClose { inbound, outbound in
             var head: HTTPRequestHead?
             var body: [UInt8] = []
-            var tooLarge = false
             for try await part in inbound {
                 switch part {
                 case .head(let requestHead):
-                    (head, body, tooLarge) = (requestHead, [], false)
+                    (head, body) = (requestHead, [])
+                    if let declared = requestHead.headers.first(name: "Content-Length").flatMap(Int.init), declared > connections.limits.maxBodyBytes {
+                        return try await Self.write(tooLarge, to: outbound, keepAlive: false)
+                    }
                 case .body(let chunk):
-                    if body.count + chunk.readableBytes > Self.maxBodyBytes { tooLarge = true } else { body += Array(buffer: chunk) }
+                    guard body.count + chunk.readableBytes <= connections.limits.maxBodyBytes else {
+                        return try await Self.write(tooLarge, to: outbound, keepAlive: false)
+                    }
+                    guard connections.reserveBody(chunk.readableBytes) else {
+                        return try await Self.write(.failure(503, "busy", "slothd holds too many request bodies at once; try again"),
+                                                    to: outbound, keepAlive: false)
+                    }
+                    held += chunk.readableBytes
+                    body += chunk.readableBytesView
                 case .end:
                     guard let requestHead = head else { continue }
-                    let response = tooLarge
-                        ? ControlResponse.failure(413, "too_large", "request body over \(Self.maxBodyBytes) bytes")
-                        : await router.respond(Self.request(requestHead, body: body, peer: peer))
-                    try await Self.write(response, to: outbound, keepAlive: requestHead.isKeepAlive && !tooLarge)
-                    if tooLarge || !requestHead.isKeepAlive { return }
+                    let response = await router.respond(Self.request(requestHead, body: body, peer: peer))
+                    connections.releaseBody(held)
+                    (held, body) = (0, [])
+                    try await Self.write(response, to: outbound, keepAlive: requestHead.isKeepAlive)
+                    if !requestHead.isKeepAlive { return }
                 }
             }
         }
+    }
+
+    private var tooLarge: ControlResponse {
+        .failure(413, "too_large", "request body over \(connections.limits.maxBodyBytes) bytes")
     }
 
     static func request(_ head: HTTPRequestHead, body: [UInt8], peer: UInt32?) -> ControlRequest {

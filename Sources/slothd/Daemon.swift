@@ -35,7 +35,8 @@ struct Daemon {
                                                     withIntermediateDirectories: true)
         }
         let metrics = DaemonMetrics()
-        let runner = WorkflowRunner(database: database, echo: nil)
+        let runner = WorkflowRunner(database: database, echo: nil,
+                                    limits: .init(memoryBytes: configuration.runMemoryLimit, logBytes: configuration.runLogLimit))
         let pool = WorkerPool(workers: configuration.workers, capacity: configuration.queueCapacity,
                               runner: runner, runs: runs, metrics: metrics)
         let scheduler = ScheduleService(database: database, pool: pool, metrics: metrics, log: log)
@@ -49,7 +50,10 @@ struct Daemon {
         let router = ControlRouter(database: database, pool: pool, metrics: metrics, zone: ZoneRules.host(), startedAt: Date(),
                                    access: access, scheduler: scheduler, keyring: runner.keyring,
                                    hookService: hookService)
-        let control = ControlService(server: ControlServer(listener: listener, router: router), notifier: notifier, log: log,
+        let server = ControlServer(listener: listener, router: router, access: access,
+                                   connections: ConnectionTable(limits: configuration.control, log: log),
+                                   socketGroup: configuration.group.flatMap { getgrnam($0)?.pointee.gr_gid })
+        let control = ControlService(server: server, notifier: notifier, log: log,
                                      ready: Self.status(busy: 0, workers: configuration.workers, queued: 0,
                                                         schedules: await scheduler.summary()),
                                      place: place, stateDirectory: configuration.stateDirectory)

@@ -14,6 +14,11 @@ struct DaemonConfiguration: Sendable, Equatable {
     /// Members of this group may use the control socket too (besides root and the daemon's user).
     var group: String?
     var configFile: String?
+    var control = ControlLimits()
+    /// Bytes a run's Lua state may allocate.
+    var runMemoryLimit = 256 << 20
+    /// Bytes of log a run keeps; past it the log says how much was dropped.
+    var runLogLimit = 16 << 20
 
     struct Flags: Sendable {
         var configFile: String?
@@ -50,9 +55,18 @@ struct DaemonConfiguration: Sendable, Equatable {
             queueCapacity: flags.queue ?? file.queue ?? 1000,
             shutdownGrace: .seconds(flags.grace ?? file.shutdown_grace ?? 30),
             group: file.group,
-            configFile: FileManager.default.fileExists(atPath: path) ? path : nil)
+            configFile: FileManager.default.fileExists(atPath: path) ? path : nil,
+            control: ControlLimits(maxConnections: file.max_connections ?? 256, headerTimeout: .seconds(Int64(file.header_timeout ?? 10)),
+                                   idleTimeout: .seconds(Int64(file.idle_timeout ?? 60))),
+            runMemoryLimit: (file.run_memory_limit ?? 256) << 20,
+            runLogLimit: (file.run_log_limit ?? 16) << 20)
         guard configuration.workers >= 1 else { throw Invalid(description: "\(path): workers must be at least 1") }
         guard configuration.queueCapacity >= 0 else { throw Invalid(description: "\(path): queue must be 0 or more") }
+        for (key, value) in [("max_connections", file.max_connections), ("header_timeout", file.header_timeout),
+                             ("idle_timeout", file.idle_timeout), ("run_memory_limit", file.run_memory_limit),
+                             ("run_log_limit", file.run_log_limit)] {
+            if let value, value < 1 { throw Invalid(description: "\(path): \(key) must be at least 1") }
+        }
         if let group = configuration.group, getgrnam(group) == nil {
             throw Invalid(description: "\(path): no such group \"\(group)\"")
         }
@@ -67,8 +81,16 @@ struct DaemonConfiguration: Sendable, Equatable {
         var queue: Int?
         var shutdown_grace: Int?
         var group: String?
+        var max_connections: Int?
+        /// Seconds.
+        var header_timeout: Int?
+        var idle_timeout: Int?
+        /// MiB.
+        var run_memory_limit: Int?
+        var run_log_limit: Int?
 
-        static let keys: Set<String> = ["state_dir", "socket", "workers", "queue", "shutdown_grace", "group"]
+        static let keys: Set<String> = ["state_dir", "socket", "workers", "queue", "shutdown_grace", "group", "max_connections",
+                                        "header_timeout", "idle_timeout", "run_memory_limit", "run_log_limit"]
 
         static func load(_ path: String, required: Bool) throws -> FileSettings {
             guard let data = FileManager.default.contents(atPath: path) else {

@@ -75,18 +75,6 @@ struct StateStoreTests {
 
 @Suite("The run store")
 struct RunStoreTests {
-    @Test("a run's logs stop at the cap with one marker line")
-    func logsAreBounded() throws {
-        let runs = RunStore(database: try temporaryDatabase())
-        let id = try runs.start(.init(workflow: "w", workflowVersion: nil, trigger: "cli"))
-        let line = RunStore.LogLine(at: 1, level: "info", task: "t", message: "x", fieldsJSON: nil)
-        try runs.appendLogs(run: id, Array(repeating: line, count: RunStore.maxLogLines - 1))
-        try runs.appendLogs(run: id, Array(repeating: line, count: 5))
-        let logs = try runs.logs(run: id)
-        #expect(logs.count == RunStore.maxLogLines + 1)
-        #expect(logs.last?.message == "log truncated after \(RunStore.maxLogLines) lines")
-    }
-
     @Test("finishing a run records its state and task results together")
     func finish() throws {
         let runs = RunStore(database: try temporaryDatabase())
