@@ -1,6 +1,6 @@
 import GRDB
 
-/// The event rows of a run that did not succeed (SPEC section 9): `workflow.failed|cancelled` and one
+/// The event rows of a run that did not succeed (SPEC section 9): `workflow.failed|cancelled|timeout` and one
 /// `task.failed|timeout|cancelled` per such task, written inside the transaction that finishes it,
 /// with its id and stack, so hooks can act on them. Successful runs are in the run history and write
 /// no event row: one more row per run cost about a tenth of the daemon's throughput on trivial runs.
@@ -25,8 +25,13 @@ enum RunEvents {
         }
     }
 
+    /// A run stopped by its schedule's `--timeout` is `workflow.timeout`, like `task.timeout`.
     static func workflowType(_ state: String) -> String {
-        state == "cancelled" ? "workflow.cancelled" : "workflow.failed"
+        switch state {
+        case "cancelled", "interrupted": "workflow.cancelled"
+        case "timed_out": "workflow.timeout"
+        default: "workflow.failed"
+        }
     }
 
     static func taskType(_ status: String) -> String? {

@@ -103,14 +103,6 @@ public struct RunStore: Sendable {
         }
     }
 
-    /// Gives a finished run another final state (a run cancelled by shutdown is `interrupted`).
-    public func relabel(_ id: Int64, state: String, error: String) throws {
-        try database.write { db in
-            try db.execute(sql: "UPDATE runs SET state = ?, error = ? WHERE id = ?", arguments: [state, error, id])
-            try db.execute(sql: "UPDATE stacks SET last_state = ?, last_error = ? WHERE last_run_id = ?", arguments: [state, error, id])
-        }
-    }
-
     /// What a starting slothd found of runs whose process is gone.
     public struct Abandoned: Sendable, Equatable {
         public var runs: Int

@@ -31,22 +31,38 @@ public struct StateStore: Sendable {
         try Error.guarding { try database.read { try value($0, key) } }
     }
 
-    public func set(_ key: String, json: String, ttlSeconds: Double? = nil) throws(Error) {
+    /// An operator's change (`sloth state`), recorded in the audit table with the change.
+    public struct Audit: Sendable {
+        public var uid: UInt32
+        public init(uid: UInt32) { self.uid = uid }
+    }
+
+    public func set(_ key: String, json: String, ttlSeconds: Double? = nil, audit: Audit? = nil) throws(Error) {
         try Error.guarding {
-            try database.write { db in try put(db, key, json, ttlSeconds: ttlSeconds) }
+            try database.write { db in
+                try put(db, key, json, ttlSeconds: ttlSeconds)
+                try record(db, audit, "state.set", key)
+            }
         }
     }
 
     /// Removes `key`; true if it was there.
     @discardableResult
-    public func delete(_ key: String) throws(Error) -> Bool {
+    public func delete(_ key: String, audit: Audit? = nil) throws(Error) -> Bool {
         try Error.guarding {
             try database.write { db in
                 let existed = try value(db, key) != nil
                 try db.execute(sql: "DELETE FROM state WHERE scope = ? AND key = ?", arguments: [scope, key])
+                if existed { try record(db, audit, "state.delete", key) }
                 return existed
             }
         }
+    }
+
+    private func record(_ db: Database, _ audit: Audit?, _ action: String, _ key: String) throws {
+        guard let audit else { return }
+        try AuditStore.insert(db, at: database.now(), uid: audit.uid, action: action, object: key,
+                              detail: scope.isEmpty ? nil : "stack \(scope)")
     }
 
     /// Live keys starting with `prefix`, sorted.

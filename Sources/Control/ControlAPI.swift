@@ -192,6 +192,8 @@ public enum ControlAPI {
         public var schedules: Int?
         public var next_fire: String?
         public var database: String
+        /// Set while the database refuses writes (a full disk): fires wait until it takes them again.
+        public var database_problem: String? = nil
         public init(version: String, pid: Int32, uptime_seconds: Int64, workers: Int, busy_workers: Int, queued: Int,
                     queue_capacity: Int, scheduler: String, schedules: Int?, next_fire: String?, database: String) {
             (self.version, self.pid, self.uptime_seconds, self.workers, self.busy_workers) = (version, pid, uptime_seconds, workers, busy_workers)

@@ -1,19 +1,51 @@
 import Synchronization
 
 /// Stops a run from any thread: Lua code stops at its next instruction-count check, waiting stops,
-/// and every process group the run started is terminated.
+/// and every process group the run started is terminated. The first reason given is the one the run
+/// ends with, so its row, its event and its result document agree.
 public final class RunCancellation: Sendable {
+    public enum Reason: Sendable, Equatable {
+        /// `sloth runs cancel`, or a newer fire of a cancel-other schedule.
+        case requested
+        /// The schedule's `--timeout`.
+        case timeout(seconds: Int64)
+        /// slothd is stopping.
+        case shutdown
+
+        /// The run's final state (SPEC section 4).
+        public var state: String {
+            switch self {
+            case .requested: "cancelled"
+            case .timeout: "timed_out"
+            case .shutdown: "interrupted"
+            }
+        }
+
+        public var message: String {
+            switch self {
+            case .requested: "run cancelled"
+            case .timeout(let seconds): "timed out after \(seconds) s (the schedule's --timeout)"
+            case .shutdown: "slothd stopped while the run was running"
+            }
+        }
+    }
+
     private let target = Mutex<(@Sendable () -> Void)?>(nil)
-    private let requested = Mutex(false)
+    private let requested = Mutex<Reason?>(nil)
 
     public init() {}
 
-    public func cancel() {
-        requested.withLock { $0 = true }
-        target.withLock { $0 }?()
+    public func cancel(_ reason: Reason = .requested) {
+        let first = requested.withLock { current in
+            if current == nil { current = reason }
+            return current == reason
+        }
+        if first { target.withLock { $0 }?() }
     }
 
-    var isRequested: Bool { requested.withLock { $0 } }
+    public var reason: Reason? { requested.withLock { $0 } }
+
+    var isRequested: Bool { reason != nil }
 
     /// Called once the run's state exists; cancels at once if cancel() came first.
     func attach(_ stop: @escaping @Sendable () -> Void) {
@@ -65,7 +97,8 @@ public struct RunReport: Sendable, Equatable {
     public var workflow: String
     public var version: String?
     public var succeeded: Bool
-    public var cancelled = false
+    /// Why the run was stopped before its end, if it was.
+    public var stopped: RunCancellation.Reason?
     public var durationMillis: Int64
     public var error: String?
     public var tasks: [Task]
@@ -74,7 +107,7 @@ public struct RunReport: Sendable, Equatable {
     public func task(_ name: String) -> Task? { tasks.first { $0.name == name } }
 
     /// The run's final state as the run history records it.
-    public var state: String { cancelled ? "cancelled" : succeeded ? "succeeded" : "failed" }
+    public var state: String { stopped?.state ?? (succeeded ? "succeeded" : "failed") }
 }
 
 /// Why a workflow could not start: all of these are bad input (exit 2), except storage.

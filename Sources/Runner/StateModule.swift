@@ -3,9 +3,18 @@ import Catalog
 /// `state`: JSON values in the shared database (SPEC section 5), scoped to the run's stack.
 /// `with_lock` is written in Lua over `__try_lock`/`__unlock`, so that waiting for a lock yields.
 enum StateModule {
-    static func functions(_ store: StateStore) -> [String: LuaState.HostFunction] {
+    static func functions(_ store: StateStore, redactor: Redactor) -> [String: LuaState.HostFunction] {
         func guarded(_ body: () throws(StateStore.Error) -> [LuaValue]) throws(LuaHostError) -> [LuaValue] {
             do { return try body() } catch { throw LuaHostError("state: \(error.description)") }
+        }
+        /// State is stored in plaintext and shown by `sloth state`: a value holding a secret the run has
+        /// read is refused, never stored.
+        func storable(_ value: LuaValue, _ function: String) throws(LuaHostError) -> String {
+            let json = LuaJSON.encode(value)
+            guard redactor.redact(json) == json else {
+                throw LuaHostError("\(function): the value contains a secret; secrets are never stored in state (use secrets.get where it is needed)")
+            }
+            return json
         }
         func decoded(_ json: String?) -> LuaValue {
             json.flatMap { try? LuaJSON.decode($0) } ?? .nil_
@@ -14,9 +23,10 @@ enum StateModule {
             "set": { args throws(LuaHostError) in
                 let key = try args.string(0, "state.set")
                 let ttl = args.at(2).double
+                let json = try storable(args.at(1), "state.set")
                 return try guarded { () throws(StateStore.Error) in
                     if args.at(1) == .nil_ { try store.delete(key) } else {
-                        try store.set(key, json: LuaJSON.encode(args.at(1)), ttlSeconds: ttl)
+                        try store.set(key, json: json, ttlSeconds: ttl)
                     }
                     return HostResult.ok
                 }
@@ -53,12 +63,13 @@ enum StateModule {
             "compare_swap": { args throws(LuaHostError) in
                 let key = try args.string(0, "state.compare_swap")
                 let expected = args.at(1) == .nil_ ? nil : LuaJSON.encode(args.at(1))
+                let new = try storable(args.at(2), "state.compare_swap")
                 return try guarded { () throws(StateStore.Error) in
-                    [.boolean(try store.compareAndSwap(key, expected: expected, new: LuaJSON.encode(args.at(2))))]
+                    [.boolean(try store.compareAndSwap(key, expected: expected, new: new))]
                 }
             },
             "changed": { args throws(LuaHostError) in
-                let key = try args.string(0, "state.changed"), json = LuaJSON.encode(args.at(1))
+                let key = try args.string(0, "state.changed"), json = try storable(args.at(1), "state.changed")
                 return try guarded { () throws(StateStore.Error) in
                     guard try store.get(key) != json else { return [.boolean(false)] }
                     try store.set(key, json: json)

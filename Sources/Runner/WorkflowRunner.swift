@@ -35,7 +35,7 @@ public final class WorkflowRunner: Sendable {
     }
 
     /// How long processes of a finished or cancelled run get to exit after SIGTERM before the run ends anyway.
-    static let teardownGraceSeconds = 10.0
+    public static let teardownGraceSeconds = 10.0
 
     /// The run goes on one of the run threads (never a Swift cooperative thread); the caller awaits its end.
     public func run(_ request: RunRequest, cancellation: RunCancellation = RunCancellation()) async throws(RunnerError) -> RunReport {
@@ -98,6 +98,10 @@ public final class WorkflowRunner: Sendable {
         }
         var report = session.log.redactor.redact(session.execute(runID: runID, workflow: plan.workflow, params: request.params))
         report.stack = request.stack
+        if let reason = cancellation.reason, !report.succeeded {
+            report.stopped = reason
+            if reason != .requested { report.error = reason.message }
+        }
         session.operations.cancelAll(graceSeconds: Self.teardownGraceSeconds)
         do {
             try runs.finish(run: runID, state: report.state,
@@ -159,7 +163,7 @@ final class RunSession {
         lua.register(table: "crypto", Self.crypto)
         lua.register(table: "fs", Self.files)
         lua.register(table: "file", Self.files)
-        lua.register(table: "state", StateModule.functions(StateStore(database: database, scope: request.stack ?? "")))
+        lua.register(table: "state", StateModule.functions(StateStore(database: database, scope: request.stack ?? ""), redactor: log.redactor))
         lua.register(table: "secrets", SecretsModule.functions(SecretStore(database: database, keyring: keyring), stack: request.stack, session: self))
         lua.register(table: "event", EventModule.functions(EventStore(database: database), session: self))
         lua.register(table: "__sloth_workflow", modules.workflow)
@@ -237,7 +241,7 @@ final class RunSession {
             let message = chunkName.expand("\(error)")
             log.write(level: .error, task: nil, message: message, fields: nil)
             return RunReport(runID: runID, workflow: workflow, version: nil, succeeded: false,
-                             cancelled: error == .cancelled, durationMillis: LuaState.monotonicMillis() - started,
+                             stopped: error == .cancelled ? .requested : nil, durationMillis: LuaState.monotonicMillis() - started,
                              error: message, tasks: [])
         }
     }

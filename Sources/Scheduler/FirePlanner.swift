@@ -63,7 +63,8 @@ public enum FirePlanner {
         case .all: catchable.suffix(maxCatchupRuns)
         }
         var state = inFlight
-        plan.fires = catchups.map { PlannedFire(nominal: $0, trigger: .catchup, action: decide(rules.overlap, &state)) }
+        let catchupAction: (inout InFlight) -> FireAction = rules.catchup == .all ? { queueInTurn(rules.overlap, &$0) } : { decide(rules.overlap, &$0) }
+        plan.fires = catchups.map { PlannedFire(nominal: $0, trigger: .catchup, action: catchupAction(&state)) }
         if let onTime { plan.fires.append(PlannedFire(nominal: onTime, trigger: .schedule, action: decide(rules.overlap, &state))) }
         plan.wakeMillis = rules.schedule.nextFire(after: plan.cursor, in: rules.zone).map { startMillis(rules, nominal: $0) }
         return plan
@@ -128,6 +129,18 @@ public enum FirePlanner {
         if due.recent.count > kept { due.recent.removeFirst(due.recent.count - kept) }
         due.processedThrough = position
         return due
+    }
+
+    /// `--catchup all` (SPEC section 6): every miss runs, one after another, whatever the overlap
+    /// policy; with `allow-all` they may overlap.
+    static func queueInTurn(_ overlap: OverlapPolicy, _ state: inout InFlight) -> FireAction {
+        if overlap == .allowAll { return decide(overlap, &state) }
+        guard state.running > 0 || state.buffered > 0 else {
+            state.running += 1
+            return .start
+        }
+        state.buffered += 1
+        return .buffer
     }
 
     /// The overlap policy applied to one more fire, given what is in flight (updated).

@@ -47,6 +47,13 @@ public struct ScheduleBook<Payload: Sendable>: Sendable {
         schedule(slot)
     }
 
+    /// Puts a schedule's cursor back (its plan could not be recorded): it is planned again from there,
+    /// so fires that could not be recorded are never lost, only late (and then missed by policy).
+    public mutating func rewind(_ name: String, to cursor: Int64) {
+        guard let entry = entry(name) else { return }
+        set(entry.rules, cursor: cursor, payload: entry.payload)
+    }
+
     /// The last entry moves into the freed slot (and is queued again under it).
     public mutating func remove(_ name: String) {
         guard let slot = slots.removeValue(forKey: name) else { return }
@@ -74,22 +81,23 @@ public struct ScheduleBook<Payload: Sendable>: Sendable {
         return FirePlanner.startMillis(entry.rules, nominal: next)
     }
 
-    /// Plans every schedule whose wake time has come and moves its cursor on.
-    public mutating func due(nowMillis: Int64, inFlight: (String) -> InFlight) -> [(rules: ScheduleRules, plan: SchedulePlan)] {
+    /// Plans every schedule whose wake time has come and moves its cursor on (`from` is where it was).
+    public mutating func due(nowMillis: Int64, inFlight: (String) -> InFlight) -> [(rules: ScheduleRules, plan: SchedulePlan, from: Int64)] {
         guard !paused else { return [] }
-        var plans: [(rules: ScheduleRules, plan: SchedulePlan)] = []
+        var plans: [(rules: ScheduleRules, plan: SchedulePlan, from: Int64)] = []
         while true {
             dropStale()
             guard let top = heap.top, top.wakeMillis <= nowMillis else { break }
             heap.pop()
             let slot = Int(top.slot)
             let rules = entries[slot].rules
-            let plan = FirePlanner.plan(rules, cursor: entries[slot].cursor, nowMillis: nowMillis, inFlight: inFlight(rules.name))
+            let from = entries[slot].cursor
+            let plan = FirePlanner.plan(rules, cursor: from, nowMillis: nowMillis, inFlight: inFlight(rules.name))
             entries[slot].cursor = plan.cursor
             if let wake = plan.wakeMillis {
                 heap.push(WakeHeap.Item(wakeMillis: wake, slot: top.slot, generation: top.generation))
             }
-            plans.append((rules, plan))
+            plans.append((rules, plan, from))
         }
         return plans
     }

@@ -8,7 +8,9 @@ public struct ZoneRules: Sendable, Hashable {
         case unknownZone(String)
         public var description: String {
             switch self {
-            case .unknownZone(let name): "unknown time zone \"\(name)\" (expected an IANA name such as Europe/Berlin or UTC)"
+            case .unknownZone(let name):
+                "unknown time zone \"\(name)\" (expected an IANA name such as Europe/Berlin, UTC or Etc/GMT+5; "
+                    + "POSIX-style GMT+5 is not accepted: it means the opposite of Etc/GMT+5)"
             }
         }
     }
@@ -49,7 +51,7 @@ public struct ZoneRules: Sendable, Hashable {
 
     /// Loads the zone named by an IANA identifier (case-sensitive, as in the tz database).
     public init(identifier: String) throws(Error) {
-        guard !identifier.isEmpty, let zone = TimeZone(identifier: identifier) else { throw .unknownZone(identifier) }
+        guard Self.isIANAName(identifier), let zone = TimeZone(identifier: identifier) else { throw .unknownZone(identifier) }
         var starts: [Int64] = [.min]
         var offsets: [Int32] = [Int32(zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(Self.tableStart))))]
         var cursor = Date(timeIntervalSince1970: Double(Self.tableStart))
@@ -64,6 +66,17 @@ public struct ZoneRules: Sendable, Hashable {
         }
         self.init(identifier: identifier, starts: starts, offsets: offsets)
     }
+
+    /// A name of the tz database: one Foundation lists, or a zone file of the system's tzdata. Foundation
+    /// alone also takes offsets such as `GMT+5` (+05:00, where the tz name Etc/GMT+5 is -05:00).
+    static func isIANAName(_ identifier: String) -> Bool {
+        guard !identifier.isEmpty, !identifier.hasPrefix("/"), !identifier.split(separator: "/").contains("..") else { return false }
+        if identifier == "UTC" || knownNames.contains(identifier) { return true }
+        var info = stat()
+        return stat("/usr/share/zoneinfo/" + identifier, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+    }
+
+    private static let knownNames = Set(TimeZone.knownTimeZoneIdentifiers)
 
     /// The rules of a zone, built once per process: schedules share them (each table spans 600 years).
     public static func named(_ identifier: String) throws(Error) -> ZoneRules {

@@ -109,7 +109,8 @@ struct StatusCommand: ParsableCommand {
             let rows = [["VERSION", status.version], ["PID", String(status.pid)], ["UPTIME", "\(status.uptime_seconds)s"],
                         ["WORKERS", "\(status.busy_workers)/\(status.workers) busy"], ["QUEUED", "\(status.queued)/\(status.queue_capacity)"],
                         ["SCHEDULER", status.scheduler], ["SCHEDULES", status.schedules.map(String.init) ?? "-"],
-                        ["NEXT FIRE", status.next_fire ?? "-"], ["DATABASE", status.database]]
+                        ["NEXT FIRE", status.next_fire ?? "-"],
+                        ["DATABASE", status.database + (status.database_problem.map { " — NOT WRITABLE: \($0)" } ?? "")]]
             print(TextTable.render(rows), terminator: "")
         }
     }

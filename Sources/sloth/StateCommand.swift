@@ -50,7 +50,7 @@ struct StateCommand: ParsableCommand {
                     throw InvalidInput(message: "invalid --ttl \"\(ttl)\": \(error)")
                 }
             }
-            try scope.store().set(key, json: StateValueText.json(fromArgument: value), ttlSeconds: ttlSeconds)
+            try scope.store().set(key, json: StateValueText.json(fromArgument: value), ttlSeconds: ttlSeconds, audit: .init(uid: getuid()))
         }
     }
 
@@ -81,7 +81,7 @@ struct StateCommand: ParsableCommand {
         @OptionGroup var scope: Scope
 
         func run() throws {
-            guard try scope.store().delete(key) else { throw InvalidInput(message: "no state key \"\(key)\"") }
+            guard try scope.store().delete(key, audit: .init(uid: getuid())) else { throw InvalidInput(message: "no state key \"\(key)\"") }
         }
     }
 }

@@ -207,18 +207,29 @@ struct ControlRouter: Sendable {
             throw BadRequest(status: 409, code: "inactive", message: "workflow \"\(workflow.name)\" is inactive (sloth workflow activate \(workflow.name))")
         }
         let stack = try stackScope(body.stack)
-        let queued = try runs.queue(.init(workflow: workflow.name, workflowVersion: String(workflow.version), trigger: "manual", stack: stack),
+        let place: WorkerPool.Reservation
+        do {
+            place = try pool.reserve()
+        } catch {
+            // A refused run is no run: only the event says it was asked for.
+            _ = try? EventStore(database: database).record(type: "run.rejected", data: [
+                "workflow": workflow.name, "reason": error.description, "uid": request.peerUID.map { String($0) } ?? "",
+            ], stack: stack)
+            throw BadRequest(status: 503, code: "queue_full", message: error.description)
+        }
+        let queued: RunStore.Run
+        do {
+            queued = try runs.queue(.init(workflow: workflow.name, workflowVersion: String(workflow.version), trigger: "manual", stack: stack),
                                     requester: .init(uid: request.peerUID))
+        } catch {
+            pool.release(place)
+            throw error
+        }
         var job = RunRequest(file: workflow.filePath ?? "\(workflow.name).sloth", source: workflow.content ?? "", tasks: body.tasks,
                              params: body.params, trigger: "manual", stack: stack)
         job.queuedRunID = queued.id
         job.streamLogs = true
-        do {
-            try pool.submit(.init(runID: queued.id, workflow: workflow.name, request: job))
-        } catch {
-            try? runs.close(queued.id, state: "failed", error: error.description)
-            throw BadRequest(status: 503, code: "queue_full", message: error.description)
-        }
+        pool.submit(.init(runID: queued.id, workflow: workflow.name, request: job), using: place)
         return .json(wire(queued), status: 202)
     }
 
@@ -240,10 +251,12 @@ struct ControlRouter: Sendable {
 
     func status() async -> ControlAPI.Status {
         let summary = await scheduler.summary()
-        return ControlAPI.Status(version: SlothVersion.current, pid: getpid(), uptime_seconds: Int64(Date().timeIntervalSince(startedAt)),
+        var answer = ControlAPI.Status(version: SlothVersion.current, pid: getpid(), uptime_seconds: Int64(Date().timeIntervalSince(startedAt)),
                           workers: pool.workers, busy_workers: pool.busy, queued: pool.queued,
                           queue_capacity: pool.capacity, scheduler: summary.paused ? "paused" : "on", schedules: summary.schedules,
                           next_fire: summary.nextFireMillis.map(time), database: database.path)
+        answer.database_problem = summary.databaseProblem
+        return answer
     }
 
     // MARK: pieces

@@ -80,7 +80,8 @@ struct Daemon {
     static func status(busy: Int, workers: Int, queued: Int, schedules: ScheduleService.Summary) -> String {
         let scheduler = schedules.paused ? "scheduler paused" : "\(schedules.schedules) schedule(s)"
         let next = schedules.nextFireMillis.map { ", next fire " + RFC3339.format($0 / 1000, in: .host()) } ?? ""
-        return "\(busy)/\(workers) workers busy, \(queued) queued, \(scheduler)\(next)"
+        let problem = schedules.databaseProblem.map { "DATABASE NOT WRITABLE (\($0.prefix(80))); " } ?? ""
+        return "\(problem)\(busy)/\(workers) workers busy, \(queued) queued, \(scheduler)\(next)"
     }
 }
 

@@ -52,7 +52,8 @@ actor ScheduleService {
         while !Task.isCancelled {
             tick()
             let now = clock.nowMillis()
-            let delay = min((book.nextWakeMillis() ?? .max) - now, Self.maxSleepMillis)
+            let wake = writeFailure?.retryAtMillis ?? book.nextWakeMillis() ?? .max
+            let delay = min(wake - now, Self.maxSleepMillis)
             guard delay > 0 else { continue }
             let clock = self.clock
             let sleeper = Task { _ = try? await clock.sleep(milliseconds: delay) }
@@ -65,15 +66,17 @@ actor ScheduleService {
     private func wake() { sleeper?.cancel() }
 
     private func tick() {
+        let now = clock.nowMillis()
+        if let retryAt = writeFailure?.retryAtMillis, now < retryAt { return }
         workflowCache.removeAll()
         defer { workflowCache.removeAll() }
-        let plans = book.due(nowMillis: clock.nowMillis()) { [inFlight, buffered] name in
+        let plans = book.due(nowMillis: now) { [inFlight, buffered] name in
             InFlight(running: inFlight[name]?.count ?? 0, buffered: buffered[name]?.count ?? 0)
         }
         guard !plans.isEmpty else { return }
         var fires: [(fire: ScheduleStore.Fire, action: FireAction)] = []
         var advances: [ScheduleStore.Advance] = []
-        for (rules, plan) in plans {
+        for (rules, plan, _) in plans {
             guard let target = book.entry(rules.name)?.payload else { continue }
             let version = (try? workflow(target.workflow)).map { String($0.version) }
             for planned in plan.fires {
@@ -84,17 +87,49 @@ actor ScheduleService {
                                                  stack: target.stack), planned.action))
             }
             advances.append(.init(schedule: rules.name, cursor: plan.cursor, missed: plan.missed))
-            if plan.missed > 0 { noteMissed(rules.name, count: plan.missed) }
         }
+        let ids: [Int64?]
         do {
-            let ids = try store.record(fires.map(\.fire), advances: advances)
-            for ((fire, action), id) in zip(fires, ids) {
-                guard let id else { continue }
-                apply(action, runID: id, schedule: fire.schedule, nominal: fire.nominal, trigger: fire.trigger)
-            }
+            ids = try store.record(fires.map(\.fire), advances: advances)
         } catch {
-            log.error("cannot record the scheduler's fires: \(error)")
+            // Nothing of this plan happened: the cursors go back and the same fires are planned again
+            // once the database takes writes (late fires then follow the catch-up policy).
+            for (rules, _, from) in plans { book.rewind(rules.name, to: from) }
+            noteWriteFailure("\(error)", now: now)
+            return
         }
+        noteWriteRecovered()
+        for (rules, plan, _) in plans where plan.missed > 0 { noteMissed(rules.name, count: plan.missed) }
+        for ((fire, action), id) in zip(fires, ids) {
+            guard let id else { continue }
+            apply(action, runID: id, schedule: fire.schedule, nominal: fire.nominal, trigger: fire.trigger)
+        }
+    }
+
+    /// The database refused the scheduler's writes (a full disk, a read-only file system): retried every
+    /// second, logged once a minute, shown in STATUS= and `sloth status`.
+    struct WriteFailure {
+        var reason: String
+        var retryAtMillis: Int64
+        var loggedAtMillis: Int64
+    }
+
+    private(set) var writeFailure: WriteFailure?
+    static let writeRetryMillis: Int64 = 1_000
+    static let writeLogEveryMillis: Int64 = 60_000
+
+    private func noteWriteFailure(_ reason: String, now: Int64) {
+        let logged = writeFailure?.loggedAtMillis
+        let due = logged.map { now - $0 >= Self.writeLogEveryMillis } ?? true
+        if due { log.error("the database is not writable; fires wait until it is (retrying every second): \(reason)") }
+        writeFailure = WriteFailure(reason: reason, retryAtMillis: now + Self.writeRetryMillis,
+                                    loggedAtMillis: due ? now : (logged ?? now))
+    }
+
+    private func noteWriteRecovered() {
+        guard writeFailure != nil else { return }
+        writeFailure = nil
+        log.info("the database takes writes again; waiting fires are recorded")
     }
 
     private func apply(_ action: FireAction, runID: Int64, schedule: String, nominal: Int64?, trigger: String) {
@@ -199,10 +234,12 @@ actor ScheduleService {
         var schedules: Int
         var paused: Bool
         var nextFireMillis: Int64?
+        /// Why the database takes no writes, while it does not.
+        var databaseProblem: String? = nil
     }
 
     func summary() -> Summary {
-        Summary(schedules: book.count, paused: book.paused, nextFireMillis: book.nextWakeMillis())
+        Summary(schedules: book.count, paused: book.paused, nextFireMillis: book.nextWakeMillis(), databaseProblem: writeFailure?.reason)
     }
 
     func nextStartMillis(_ name: String) -> Int64? { book.nextStartMillis(name) }

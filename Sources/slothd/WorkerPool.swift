@@ -45,9 +45,10 @@ final class WorkerPool: @unchecked Sendable {
     private var queueCapacity: Int
     private var threads = 0
     private var queue: [Job] = []
+    /// Places promised to callers that are recording their run.
+    private var reserved = 0
     private var running: [Int64: RunCancellation] = [:]
     private var accepting = true
-    private var stoppedByShutdown: Set<Int64> = []
 
     init(workers: Int, capacity: Int, runner: WorkflowRunner, runs: RunStore, metrics: DaemonMetrics) {
         (workerLimit, queueCapacity, self.runner, self.runs, self.metrics) = (workers, capacity, runner, runs, metrics)
@@ -59,10 +60,31 @@ final class WorkerPool: @unchecked Sendable {
     var queued: Int { locked { queue.count } }
 
     func submit(_ job: Job) throws(Refusal) {
+        try submit(job, using: reserve())
+    }
+
+    /// A place in the queue, held before anything about the run is recorded, so a refused run leaves
+    /// nothing behind; it must be used or released.
+    struct Reservation: ~Copyable {}
+
+    func reserve() throws(Refusal) -> Reservation {
         condition.lock()
         defer { condition.unlock() }
         guard accepting else { throw .stopping }
-        guard queue.count < queueCapacity else { throw .full(capacity: queueCapacity) }
+        guard queue.count + reserved < queueCapacity else { throw .full(capacity: queueCapacity) }
+        reserved += 1
+        return Reservation()
+    }
+
+    func release(_ reservation: consuming Reservation) {
+        locked { reserved -= 1 }
+    }
+
+    /// Never refuses: the place was reserved (a run reserved before shutdown still drains as interrupted).
+    func submit(_ job: Job, using reservation: consuming Reservation) {
+        condition.lock()
+        defer { condition.unlock() }
+        reserved -= 1
         queue.append(job)
         startWorkers()
         condition.signal()
@@ -103,12 +125,12 @@ final class WorkerPool: @unchecked Sendable {
         for job in dropped { try? runs.close(job.runID, state: "interrupted", error: "slothd stopped before the run started") }
         let deadline = ContinuousClock.now + grace
         while busy > 0 && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
-        let cut = locked {
-            stoppedByShutdown.formUnion(running.keys)
-            return Array(running.values)
-        }
-        cut.forEach { $0.cancel() }
-        while busy > 0 { try? await Task.sleep(for: .milliseconds(20)) }
+        let cut = locked { Array(running.values) }
+        cut.forEach { $0.cancel(.shutdown) }
+        // A run stuck in a system call cannot be stopped from here: past the teardown grace, slothd
+        // exits anyway and the next start records it as interrupted and kills its process groups.
+        let last = ContinuousClock.now + .seconds(Int(WorkflowRunner.teardownGraceSeconds) + 5)
+        while busy > 0 && ContinuousClock.now < last { try? await Task.sleep(for: .milliseconds(20)) }
     }
 
     // MARK: workers
@@ -147,23 +169,18 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    /// Runs the job on this thread and records how it ended.
+    /// Runs the job on this thread and records how it ended (a timeout or a shutdown is the
+    /// cancellation's reason, which the runner records as the run's state).
     private func execute(_ job: Job, _ cancellation: RunCancellation) {
         observer?.runStarted(job)
         let timer = job.timeoutSeconds.map { Timeout(seconds: $0, cancellation: cancellation) }
+        defer { timer?.stop() }
         var state: String
         do {
             state = try runner.runOnCurrentThread(job.request, cancellation: cancellation).state
         } catch {
-            state = "failed"
-            try? runs.close(job.runID, state: state, error: error.description)
-        }
-        if locked({ stoppedByShutdown.remove(job.runID) != nil }) {
-            state = "interrupted"
-            try? runs.relabel(job.runID, state: state, error: "slothd stopped while the run was running")
-        } else if let timer, timer.stop() {
-            state = "timed_out"
-            try? runs.relabel(job.runID, state: state, error: "timed out after \(CronDuration.text(seconds: timer.seconds)) (the schedule's --timeout)")
+            state = cancellation.reason?.state ?? "failed"
+            try? runs.close(job.runID, state: state, error: cancellation.reason?.message ?? error.description)
         }
         metrics.runEnded(workflow: job.workflow, state: state, duration: ContinuousClock.now - job.queuedAt)
         observer?.runEnded(job, state: state)
@@ -181,28 +198,17 @@ protocol WorkerPoolObserver: Sendable {
     func runEnded(_ job: WorkerPool.Job, state: String)
 }
 
-/// Cancels a run that outlives its timeout; `stop` says whether it fired.
+/// Cancels a run that outlives its timeout.
 private final class Timeout: @unchecked Sendable {
-    let seconds: Int64
     private let lock = NSLock()
-    private var fired = false
     private var stopped = false
 
     init(seconds: Int64, cancellation: RunCancellation) {
-        self.seconds = seconds
         DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(Int(seconds))) { [weak self] in
-            guard let self, lock.withLock({ () -> Bool in
-                fired = !stopped
-                return fired
-            }) else { return }
-            cancellation.cancel()
+            guard let self, !lock.withLock({ stopped }) else { return }
+            cancellation.cancel(.timeout(seconds: seconds))
         }
     }
 
-    func stop() -> Bool {
-        lock.withLock {
-            stopped = true
-            return fired
-        }
-    }
+    func stop() { lock.withLock { stopped = true } }
 }

@@ -45,8 +45,16 @@ struct CalendarTests {
         #expect(RFC3339.format(newYork.instant(forWall: fold), in: newYork) == "2027-11-07T01:30:00-04:00")
     }
 
-    @Test("unknown zones are refused", arguments: ["Mars/Base", "", "utc", "../../etc/passwd"])
+    @Test("unknown zones are refused, and POSIX-style offsets that mean the opposite of the tz names", arguments: [
+        "Mars/Base", "", "utc", "../../etc/passwd", "GMT+5", "GMT-3", "UTC+1",
+    ])
     func unknownZones(name: String) {
         #expect(throws: ZoneRules.Error.unknownZone(name)) { try ZoneRules(identifier: name) }
+    }
+
+    @Test("tz database names are accepted, Etc/GMT+5 as five hours behind UTC", arguments: ["UTC", "Etc/GMT+5", "Etc/UTC", "Europe/Berlin", "GMT"])
+    func tzNames(name: String) throws {
+        let zone = try ZoneRules(identifier: name)
+        if name == "Etc/GMT+5" { #expect(zone.offsets.last.map(Int.init) == -18_000) }
     }
 }

@@ -70,12 +70,31 @@ struct FirePlannerPolicyTests {
         .init(.cancelOther, InFlight(running: 2, buffered: 3), ["cancel", "cancel", "cancel"]),
     ]
 
-    @Test("each overlap policy decides the fires of one plan in order, counting the ones it starts or buffers", arguments: overlapRows)
-    func overlap(_ row: PlannerOverlapRow) throws {
+    // Catch-up `all` runs every miss in turn whatever the policy (allow-all: at once); the on-time fire follows the policy.
+    static let catchupAllRows: [PlannerOverlapRow] = [
+        .init(.skip, InFlight(), ["start", "buffer", "skip"]),
+        .init(.skip, InFlight(running: 1), ["buffer", "buffer", "skip"]),
+        .init(.bufferOne, InFlight(), ["start", "buffer", "skip"]),
+        .init(.bufferAll, InFlight(), ["start", "buffer", "buffer"]),
+        .init(.cancelOther, InFlight(), ["start", "buffer", "cancel"]),
+        .init(.allowAll, InFlight(running: 1), ["start", "start", "start"]),
+        .init(.bufferAll, InFlight(running: 1, buffered: 99), ["buffer", "buffer", "skip"]),
+    ]
+
+    @Test("catch-up all queues every miss one after another whatever the overlap policy", arguments: catchupAllRows)
+    func catchupAllRunsInTurn(_ row: PlannerOverlapRow) throws {
         let plan = FirePlanner.plan(try rules("0 * * * *", overlap: row.policy, catchup: .all), cursor: t("00:00"),
                                     nowMillis: t("03:00:30") * 1000, inFlight: row.inFlight)
         #expect(plan.fires.map(describe) == ["01:00 catchup", "02:00 catchup", "03:00 schedule"])
         #expect(plan.fires.map { kind($0.action) } == row.actions)
+    }
+
+    @Test("each overlap policy decides the fires of one plan in order, counting the ones it starts or buffers", arguments: overlapRows)
+    func overlap(_ row: PlannerOverlapRow) throws {
+        let plan = FirePlanner.plan(try rules("0 * * * *", overlap: row.policy, catchup: .latest), cursor: t("00:00"),
+                                    nowMillis: t("03:00:30") * 1000, inFlight: row.inFlight)
+        #expect(plan.fires.map(describe) == ["02:00 catchup", "03:00 schedule"])
+        #expect(plan.fires.map { kind($0.action) } == Array(row.actions.prefix(2)))
         for case .skip(let reason) in plan.fires.map(\.action) {
             #expect(reason.contains("overlap: \(row.policy.rawValue)"))
         }
