@@ -26,6 +26,9 @@ struct Daemon {
         let killed = ProcessGroup.killLeftovers(abandoned.processGroups)
         if killed > 0 { log.warn("killed what was left of \(killed) job process group(s) of those runs") }
         ProcessSpawner.raiseOpenFileLimit()
+        // Runs read no standard input: a terminal slothd was started from would block a run's io.read.
+        let null = open("/dev/null", O_RDONLY)
+        if null > 0 { dup2(null, 0); close(null) }
 
         let activated = notifier.takeListenDescriptors()
         let listener: ControlServer.Listener = activated.first.map { .descriptor($0) } ?? .path(configuration.socketPath)

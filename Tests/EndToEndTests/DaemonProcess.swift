@@ -16,7 +16,9 @@ final class DaemonProcess: @unchecked Sendable {
     /// - Parameters:
     ///   - socketActivated: start it under `systemd-socket-activate`, which binds the socket and passes it in.
     ///   - environment: extra variables for the daemon.
-    init(directory: URL? = nil, extraArguments: [String] = [], socketActivated: Bool = false, environment extra: [String: String] = [:]) throws {
+    ///   - wrapper: a command slothd runs under (it execs the daemon, keeping the pid).
+    init(directory: URL? = nil, extraArguments: [String] = [], socketActivated: Bool = false, environment extra: [String: String] = [:],
+         wrapper: [String] = []) throws {
         self.directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("slothd-e2e-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
         notify = try NotifyListener(path: self.directory.appendingPathComponent("notify-\(UUID().uuidString.prefix(6)).sock").path)
@@ -26,7 +28,7 @@ final class DaemonProcess: @unchecked Sendable {
         let argv = socketActivated
             ? ["/usr/bin/systemd-socket-activate", "-l", socket, "-E", "NOTIFY_SOCKET=\(notify.path)"]
                 + extra.map { "-E\($0.key)=\($0.value)" } + [Self.binary.path] + daemonArguments
-            : [Self.binary.path] + daemonArguments
+            : wrapper + [Self.binary.path] + daemonArguments
         pid = try spawnDetached(argv, environment: environment.map { "\($0.key)=\($0.value)" })
     }
 
