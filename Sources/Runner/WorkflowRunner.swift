@@ -252,12 +252,17 @@ extension RunReport {
     init(runID: Int64, lua result: LuaValue, chunkName: ChunkName) {
         self.init(runID: runID, workflow: result["workflow"].string ?? "", version: result["version"].string,
                   succeeded: result["status"].string == "success", durationMillis: result["duration_ms"].int ?? 0,
-                  error: result["error"].string.map(chunkName.expand), tasks: (result["tasks"].table?.array ?? []).map { task in
+                  error: result["error"].string.map(chunkName.expand).map(Self.naming), tasks: (result["tasks"].table?.array ?? []).map { task in
                       Task(name: task["name"].string ?? "", status: task["status"].string ?? "failed",
                            durationMillis: task["duration_ms"].int ?? 0, attempts: Int(task["attempts"].int ?? 0),
-                           message: task["message"].string, error: task["error"].string.map(chunkName.expand),
+                           message: task["message"].string, error: task["error"].string.map(chunkName.expand).map(Self.naming),
                            output: task["output"] == .nil_ ? .table(LuaTable()) : task["output"],
                            artifacts: (task["artifacts"].table?.array ?? []).compactMap(\.string))
                   })
+    }
+
+    /// Lua says "not enough memory" when the run's allocator refuses: say which limit that is.
+    static func naming(_ error: String) -> String {
+        error.hasSuffix("not enough memory") ? error.dropLast("not enough memory".count) + "memory limit exceeded (run_memory_limit)" : error
     }
 }

@@ -96,7 +96,7 @@ struct RecoveryTests {
     func refusedRunLeavesNoRow() async throws {
         let daemon = try DaemonProcess(extraArguments: ["--workers", "1", "--queue", "1"])
         try #require(daemon.waitUntilReady() != nil)
-        try await Self.workflow(daemon, "slow", "task('t'):command('sleep 5'):build()\n")
+        try await Self.workflow(daemon, "slow", "task('t'):command('sleep 60'):build()\n")
         #expect(try await daemon.sloth(["run", "slow", "--detach"]).status == 0)
         _ = try await Self.eventually { () -> Bool? in
             let runs = Self.json(try await daemon.sloth(["runs", "list", "-o", "json"]).stdout) as? [[String: Any]]

@@ -103,6 +103,7 @@ package.searchers = {
   end,
 }
 debug = { traceback = debug.traceback, getinfo = debug.getinfo }
+package.loaded.debug = debug  -- require("debug") must not hand back the full library
 
 local runtime = {}
 
