@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "RunnerTests", dependencies: ["Runner", "Catalog", "TestSupport"]),
         .testTarget(name: "ControlTests", dependencies: ["Control", "TestSupport"]),
-        .testTarget(name: "slothdTests", dependencies: ["slothd"]),
+        .testTarget(name: "slothdTests", dependencies: ["slothd", .product(name: "NIOHTTP1", package: "swift-nio")]),
         .testTarget(name: "EndToEndTests", dependencies: ["sloth", "slothd", "Control", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")], exclude: ["Golden"]),
     ]
 )

@@ -36,10 +36,12 @@ static void sloth_child(const sloth_spawn_request *r, pid_t parent, volatile int
             setrlimit(RLIMIT_NOFILE, &limit);
         }
     }
+    /* Raw system calls: glibc's wrappers broadcast credential changes to every thread of the process,
+     * and the vfork child would reach the daemon's own threads. */
     if (r->set_ids) {
-        if (setgroups((size_t)r->group_count, r->groups) != 0) FAIL("setgroups");
-        if (setgid(r->gid) != 0) FAIL("setgid");
-        if (setuid(r->uid) != 0) FAIL("setuid");
+        if (syscall(SYS_setgroups, (size_t)r->group_count, r->groups) != 0) FAIL("setgroups");
+        if (syscall(SYS_setresgid, r->gid, r->gid, r->gid) != 0) FAIL("setgid");
+        if (syscall(SYS_setresuid, r->uid, r->uid, r->uid) != 0) FAIL("setuid");
     }
     if (syscall(SYS_close_range, 3U, ~0U, 0U) != 0) {
         for (int fd = 3; fd < 65536; fd++) close(fd);

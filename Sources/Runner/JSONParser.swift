@@ -152,9 +152,16 @@ struct JSONParser {
     private mutating func escape(into output: inout [UInt8]) throws(Failure) {
         guard let byte = current else { throw failure("unterminated string") }
         position += 1
-        let simple: [UInt8: UInt8] = [0x22: 0x22, 0x5C: 0x5C, 0x2F: 0x2F, 0x62: 0x08, 0x66: 0x0C, 0x6E: 0x0A, 0x72: 0x0D, 0x74: 0x09]
-        if let replacement = simple[byte] { output.append(replacement); return }
-        guard byte == UInt8(ascii: "u") else { throw failure("invalid escape") }
+        switch byte {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): output.append(byte); return
+        case UInt8(ascii: "b"): output.append(0x08); return
+        case UInt8(ascii: "f"): output.append(0x0C); return
+        case UInt8(ascii: "n"): output.append(0x0A); return
+        case UInt8(ascii: "r"): output.append(0x0D); return
+        case UInt8(ascii: "t"): output.append(0x09); return
+        case UInt8(ascii: "u"): break
+        default: throw failure("invalid escape")
+        }
         var code = try hex4()
         if (0xD800...0xDBFF).contains(code) {
             guard current == UInt8(ascii: "\\"), position + 1 < bytes.count, bytes[position + 1] == UInt8(ascii: "u") else {

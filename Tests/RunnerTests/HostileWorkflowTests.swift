@@ -115,4 +115,17 @@ struct HostileWorkflowTests {
         #expect(errors.contains("memory limit exceeded"), "\(errors)")
         #expect(try await Self.run("return true", harness: harness).succeeded)
     }
+
+    @Test("a command run as another user changes only that command's credentials, never slothd's",
+          .enabled(if: getuid() == 0 && getpwnam("nobody") != nil, "needs root and the user nobody"))
+    func commandAsAnotherUser() async throws {
+        let output = try await RunHarness().output(of: """
+            local as_nobody = exec.run('id -u', {user = 'nobody', workdir = '/'})
+            local as_self = exec.run('id -u')
+            return true, 'ok', {nobody = as_nobody.stdout, self = as_self.stdout}
+            """)
+        #expect(output["nobody"] == .string("\(getpwnam("nobody")!.pointee.pw_uid)\n"))
+        #expect(output["self"] == .string("0\n"))
+        #expect(getuid() == 0 && geteuid() == 0 && getgid() == 0)
+    }
 }

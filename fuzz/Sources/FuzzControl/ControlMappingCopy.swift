@@ -18,7 +18,9 @@ enum ControlServer {
     // Sources/slothd/ControlServer.swift: ControlServer.request
     static func request(_ head: HTTPRequestHead, body: [UInt8], peer: UInt32?) -> ControlRequest {
         let components = URLComponents(string: head.uri)
-        var path = (components?.path ?? head.uri).split(separator: "/").map(String.init)
+        // Split before decoding, so an encoded slash stays inside its segment (`runs/1%2Fcancel` is no cancel).
+        let encoded = components?.percentEncodedPath ?? head.uri
+        var path = encoded.split(separator: "/").map { String($0).removingPercentEncoding ?? String($0) }
         if path.first == "v1" { path.removeFirst() } else { path = ["unversioned"] + path }
         var query: [String: String] = [:]
         for item in components?.queryItems ?? [] { query[item.name] = item.value ?? "" }

@@ -44,6 +44,8 @@ private func serve(_ bytes: [UInt8], chunks: [Int]) -> [String] {
     let channel = EmbeddedChannel()
     var log: [String] = []
     do {
+        // As in ControlServer: the accepted connection is already active when the pipeline is set up.
+        try channel.connect(to: SocketAddress(unixDomainSocketPath: "/run/slothd/control.sock")).wait()
         try channel.pipeline.syncOperations.configureHTTPServerPipeline()
     } catch {
         fatalError("pipeline setup failed: \(error)")
@@ -53,7 +55,11 @@ private func serve(_ bytes: [UInt8], chunks: [Int]) -> [String] {
     var inRequest = false
     var done = false
 
-    func note(_ error: Error) { log.append("error \(error)") }
+    /// An error ends the connection, as the first error from the inbound stream does in the daemon.
+    func note(_ error: Error) {
+        log.append("error \(error)")
+        done = true
+    }
 
     func drain() {
         while !done {
@@ -110,15 +116,21 @@ private func serve(_ bytes: [UInt8], chunks: [Int]) -> [String] {
         var buffer = channel.allocator.buffer(capacity: count)
         buffer.writeBytes(bytes[offset..<offset + count])
         offset += count
-        do { try channel.writeInbound(buffer) } catch { note(error) }
+        // As in ControlServer.serve, the parts decoded before an error are still served, then the error
+        // ends the connection (NIOAsyncChannel's inbound stream throws it after those parts).
+        var caught: Error?
+        do { try channel.writeInbound(buffer) } catch { caught = error }
         drain()
         discardOutbound()
+        if let caught { note(caught); done = true }
     }
     if !done && channel.isActive {
         // The peer hangs up: the decoder sees EOF and may deliver a last part or an error.
         channel.close(promise: nil)
-        do { try channel.throwIfErrorCaught() } catch { note(error) }
+        var caught: Error?
+        do { try channel.throwIfErrorCaught() } catch { caught = error }
         drain()
+        if let caught { note(caught) }
     }
     _ = try? channel.finish(acceptAlreadyClosed: true)
     return log
