@@ -171,8 +171,14 @@ static void sloth_lua_cancel_hook(lua_State *L, lua_Debug *ar) {
     const char *reason = NULL;
     if (atomic_load(&c->cancel)) reason = "run cancelled";
     else {
+        /* Deadlines belong to the fibers (coroutines); the runtime's own loop on the main thread
+         * sets them before resuming one and must not be the one that times out. */
         long long deadline = atomic_load(&c->deadline_ms);
-        if (deadline && sloth_monotonic_ms() >= deadline) reason = "timed out";
+        if (deadline && sloth_monotonic_ms() >= deadline) {
+            int on_main = lua_pushthread(L);
+            lua_pop(L, 1);
+            if (!on_main) reason = "timed out";
+        }
     }
     if (reason == NULL) return;
     lua_sethook(L, sloth_lua_cancel_hook, LUA_MASKCOUNT, 1);

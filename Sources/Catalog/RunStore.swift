@@ -131,7 +131,14 @@ public struct RunStore: Sendable {
         }
     }
 
-    /// A job of the run started in its own process group (removed again when the run ends).
+    /// The job's process group is empty (its number may be given to another process).
+    public func forgetProcessGroup(run id: Int64, pgid: Int32) throws {
+        try database.write { db in
+            try db.execute(cached: "DELETE FROM run_process_groups WHERE run_id = ? AND pgid = ?", [id, pgid])
+        }
+    }
+
+    /// A job of the run started in its own process group (removed again when it ends, or with the run).
     public func recordProcessGroup(run id: Int64, pgid: Int32) throws {
         try database.write { db in
             try db.execute(cached: "INSERT OR IGNORE INTO run_process_groups(run_id, pgid, boot_id) VALUES (?, ?, ?)",

@@ -32,10 +32,8 @@ public final class LuaState {
         guard let state = sloth_lua_newstate(memoryLimit, hookEvery) else { throw .cannotCreateState }
         self.state = state
         control = ControlBlock(sloth_lua_getctl(state))
-        guard sloth_lua_openlibs(state) == LUA_OK else {
-            sloth_lua_close(state)
-            throw .memoryLimit
-        }
+        // A failed init still runs deinit (every property is set), which closes the state.
+        guard sloth_lua_openlibs(state) == LUA_OK else { throw .memoryLimit }
     }
 
     deinit {
@@ -298,7 +296,14 @@ public final class LuaState {
         return String(decoding: UnsafeRawBufferPointer(start: bytes, count: length), as: UTF8.self)
     }
 
-    private static func value(_ state: OpaquePointer, at index: Int32, depth: Int = 0) throws(LuaValue.TooDeep) -> LuaValue {
+    private static func value(_ state: OpaquePointer, at index: Int32) throws(LuaValue.TooDeep) -> LuaValue {
+        var budget = LuaValue.maxValues
+        return try value(state, at: index, depth: 0, budget: &budget)
+    }
+
+    private static func value(_ state: OpaquePointer, at index: Int32, depth: Int, budget: inout Int) throws(LuaValue.TooDeep) -> LuaValue {
+        budget -= 1
+        guard budget >= 0 else { throw LuaValue.TooDeep(tooMany: true) }
         switch lua_type(state, index) {
         case LUA_TBOOLEAN: return .boolean(lua_toboolean(state, index) != 0)
         case LUA_TNUMBER:
@@ -306,13 +311,13 @@ public final class LuaState {
         case LUA_TSTRING: return string(state, at: index).map(LuaValue.string) ?? .nil_
         case LUA_TTABLE:
             guard depth < LuaValue.maxNesting, lua_checkstack(state, 4) != 0 else { throw LuaValue.TooDeep() }
-            return .table(try table(state, at: index, depth: depth))
+            return .table(try table(state, at: index, depth: depth, budget: &budget))
         default: return .nil_
         }
     }
 
     /// Reads a table with raw access only (no metamethods may run from Swift).
-    private static func table(_ state: OpaquePointer, at index: Int32, depth: Int) throws(LuaValue.TooDeep) -> LuaTable {
+    private static func table(_ state: OpaquePointer, at index: Int32, depth: Int, budget: inout Int) throws(LuaValue.TooDeep) -> LuaTable {
         let absolute = lua_absindex(state, index)
         var result = LuaTable()
         let length = lua_rawlen(state, absolute)
@@ -320,7 +325,7 @@ public final class LuaState {
             for position in 1...length {
                 lua_rawgeti(state, absolute, lua_Integer(position))
                 defer { sloth_lua_pop(state, 1) }
-                result.array.append(try value(state, at: -1, depth: depth + 1))
+                result.array.append(try value(state, at: -1, depth: depth + 1, budget: &budget))
             }
         }
         lua_pushnil(state)
@@ -336,7 +341,7 @@ public final class LuaState {
             case LUA_TBOOLEAN: key = lua_toboolean(state, -2) != 0 ? "true" : "false"
             default: key = nil
             }
-            let item = try value(state, at: -1, depth: depth + 1)
+            let item = try value(state, at: -1, depth: depth + 1, budget: &budget)
             if let key, item != .nil_ { result.fields[key] = item }
         }
         return result

@@ -4,9 +4,16 @@ public indirect enum LuaValue: Equatable, Sendable {
     /// the crossing is an error, and Swift never recurses without bound.
     public static let maxNesting = 200
 
+    /// Values one crossing may hold in all: tables shared many times over would otherwise multiply.
+    public static let maxValues = 1_000_000
+
     public struct TooDeep: Error, CustomStringConvertible {
-        public init() {}
-        public var description: String { "nested deeper than \(LuaValue.maxNesting) levels (or a table that contains itself)" }
+        let tooMany: Bool
+        public init(tooMany: Bool = false) { self.tooMany = tooMany }
+        public var description: String {
+            tooMany ? "holds more than \(LuaValue.maxValues) values (tables shared over and over count each time)"
+                : "nested deeper than \(LuaValue.maxNesting) levels (or a table that contains itself)"
+        }
     }
 
     case nil_

@@ -70,8 +70,12 @@ final class ProcessLedger: @unchecked Sendable {
         if let known { try? runs.recordProcessGroup(run: known, pgid: group) }
     }
 
-    /// Rows go when the run ends (in its closing transaction), not per job.
+    /// Called once the group is empty: its number may be reused, so it must not be killed later.
     func ended(_ group: pid_t) {
-        lock.withLock { waiting.removeAll { $0 == group } }
+        let known: Int64? = lock.withLock {
+            waiting.removeAll { $0 == group }
+            return runID
+        }
+        if let known { try? runs.forgetProcessGroup(run: known, pgid: group) }
     }
 }

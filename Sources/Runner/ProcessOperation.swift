@@ -44,6 +44,11 @@ struct ProcessOperation: Sendable {
         let stop = StopSignal()
         let operation = self
         let thread = Thread {
+            // Writing to a job that closed its input is EPIPE on this thread, never a SIGPIPE that kills the process.
+            var pipeSignal = sigset_t()
+            sigemptyset(&pipeSignal)
+            sigaddset(&pipeSignal, SIGPIPE)
+            pthread_sigmask(SIG_BLOCK, &pipeSignal, nil)
             finish(operation.run(stop: stop, groups: groups))
         }
         thread.name = "slothd job"

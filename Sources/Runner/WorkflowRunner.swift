@@ -87,7 +87,10 @@ public final class WorkflowRunner: Sendable {
         } catch {
             // The file's top level ran while planning: it may have read a secret.
             let masked = session.log.redactor.redact(error)
-            if let queued = request.queuedRunID { try? runs.close(queued, state: "failed", error: masked.description) }
+            if let queued = request.queuedRunID {
+                let stopped = cancellation.reason
+                try? runs.close(queued, state: stopped?.state ?? "failed", error: stopped?.message ?? masked.description)
+            }
             throw masked
         }
         let runID = try startRecord(request, plan: plan, runs: runs)

@@ -65,7 +65,12 @@ public enum FirePlanner {
         var state = inFlight
         let catchupAction: (inout InFlight) -> FireAction = rules.catchup == .all ? { queueInTurn(rules.overlap, &$0) } : { decide(rules.overlap, &$0) }
         plan.fires = catchups.map { PlannedFire(nominal: $0, trigger: .catchup, action: catchupAction(&state)) }
-        if let onTime { plan.fires.append(PlannedFire(nominal: onTime, trigger: .schedule, action: decide(rules.overlap, &state))) }
+        if let onTime {
+            // Behind catch-ups of `all`, the on-time fire waits its turn too (cancel-other must not drop them).
+            let inTurn = rules.catchup == .all && !catchups.isEmpty && rules.overlap == .cancelOther
+            plan.fires.append(PlannedFire(nominal: onTime, trigger: .schedule,
+                                          action: inTurn ? queueInTurn(rules.overlap, &state) : decide(rules.overlap, &state)))
+        }
         plan.wakeMillis = rules.schedule.nextFire(after: plan.cursor, in: rules.zone).map { startMillis(rules, nominal: $0) }
         return plan
     }

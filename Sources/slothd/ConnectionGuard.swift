@@ -98,10 +98,11 @@ final class ConnectionDeadlines: ChannelInboundHandler, RemovableChannelHandler 
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
 
-    private enum Phase { case idle, reading, serving }
+    /// `head`: one deadline for the whole head; `body`: a deadline per chunk; `serving`: none.
+    private enum Phase { case idle, head, body, serving }
 
     private let table: ConnectionTable
-    private var phase = Phase.reading
+    private var phase = Phase.head
     private var timer: Scheduled<Void>?
     private var context: ChannelHandlerContext?
 
@@ -118,11 +119,22 @@ final class ConnectionDeadlines: ChannelInboundHandler, RemovableChannelHandler 
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if phase != .serving {
-            phase = .reading
+        switch phase {
+        case .idle:
+            phase = .head
             arm(table.limits.headerTimeout)
+        case .body:
+            arm(table.limits.headerTimeout)
+        case .head, .serving:
+            break
         }
         context.fireChannelRead(data)
+    }
+
+    /// The head is complete: from now on the body must keep coming.
+    func headComplete() {
+        phase = .body
+        arm(table.limits.headerTimeout)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -165,7 +177,11 @@ final class RequestPhases: ChannelDuplexHandler, RemovableChannelHandler {
     init(deadlines: ConnectionDeadlines) { self.deadlines = deadlines }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .end = unwrapInboundIn(data) { deadlines.requestComplete() }
+        switch unwrapInboundIn(data) {
+        case .head: deadlines.headComplete()
+        case .end: deadlines.requestComplete()
+        case .body: break
+        }
         context.fireChannelRead(data)
     }
 

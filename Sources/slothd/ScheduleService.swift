@@ -52,7 +52,9 @@ actor ScheduleService {
         while !Task.isCancelled {
             tick()
             let now = clock.nowMillis()
-            let wake = writeFailure?.retryAtMillis ?? book.nextWakeMillis() ?? .max
+            // While writes fail, the rewound schedules are due at once: wait for the retry time instead.
+            let retry = writeFailure.map(\.retryAtMillis).flatMap { $0 > now ? $0 : nil }
+            let wake = retry ?? book.nextWakeMillis() ?? .max
             let delay = min(wake - now, Self.maxSleepMillis)
             guard delay > 0 else { continue }
             let clock = self.clock

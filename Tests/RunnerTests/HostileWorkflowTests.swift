@@ -36,6 +36,8 @@ struct HostileWorkflowTests {
         ("data.yaml_parse(string.rep('[', 201) .. string.rep(']', 201))", "nesting deeper than 200"),
         ("os.exit(7)", "os.exit is not allowed in a workflow"),
         ("os.setlocale('C')", "os.setlocale is not allowed in a workflow"),
+        ("setmetatable({}, {__gc = function() while true do end end})", "__gc metamethods are not allowed in a workflow"),
+        ("local t = {} for i = 1, 40 do t = {t, t} end json.encode(t)", "holds more than 1000000 values"),
     ])
     func refused(body: String, message: String) async throws {
         let report = try await Self.run(body)
@@ -104,6 +106,26 @@ struct HostileWorkflowTests {
         #expect(clock.now - start < .seconds(10))
         #expect(report.task("t")?.status != "success")
         #expect(processes(containing: "sleep 387").isEmpty)
+    }
+
+    @Test("an xpcall whose handler loops ends at the task's timeout: the handler runs with hooks on")
+    func xpcallHandlerTimesOut() async throws {
+        let clock = ContinuousClock(), start = clock.now
+        let report = try await Self.run("xpcall(function() while true do end end, function() while true do end end)", options: ":timeout('1s')")
+        #expect(report.task("t")?.status == "timed_out")
+        #expect(clock.now - start < .seconds(10))
+    }
+
+    @Test("a Lua module found on package.path loads as text with the globals in reach")
+    func requireLuaModule() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mods-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try "return { twice = function(x) return tostring(x * 2) end }\n".write(to: directory.appendingPathComponent("twice.lua"), atomically: true, encoding: .utf8)
+        let output = try await RunHarness().output(of: """
+            package.path = '\(directory.path)/?.lua;' .. package.path
+            return true, 'ok', {v = require('twice').twice(21), chunk = load('return x', 'c', 't', {x = 5})()}
+            """)
+        #expect(output == LuaTable.record(["v": .string("42"), "chunk": .integer(5)]))
     }
 
     @Test("a memory bomb fails with the memory limit; the next run in the same process succeeds")

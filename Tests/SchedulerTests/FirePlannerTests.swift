@@ -76,7 +76,7 @@ struct FirePlannerPolicyTests {
         .init(.skip, InFlight(running: 1), ["buffer", "buffer", "skip"]),
         .init(.bufferOne, InFlight(), ["start", "buffer", "skip"]),
         .init(.bufferAll, InFlight(), ["start", "buffer", "buffer"]),
-        .init(.cancelOther, InFlight(), ["start", "buffer", "cancel"]),
+        .init(.cancelOther, InFlight(), ["start", "buffer", "buffer"]),
         .init(.allowAll, InFlight(running: 1), ["start", "start", "start"]),
         .init(.bufferAll, InFlight(running: 1, buffered: 99), ["buffer", "buffer", "skip"]),
     ]

@@ -105,7 +105,9 @@ local function backoff_ms(attempt, strategy)
   return math.min(seconds, 60) * 1000
 end
 
-local function traceback(err)
+-- Converted after pcall returns, never in a message handler: handlers run with hooks off, where a
+-- workflow's __tostring could loop beyond any timeout.
+local function error_value(err)
   if type(err) == "table" then return err end
   return tostring(err)
 end
@@ -122,8 +124,8 @@ local function attempt(def, this, params, deps)
     return result.success, result.success and result.stdout or result.stderr, result
   end
   if def.command == nil then return true, nil, {} end
-  local values = table.pack(xpcall(call_style, traceback, def.command, this, params, deps))
-  if not values[1] then error(values[2], 0) end
+  local values = table.pack(pcall(call_style, def.command, this, params, deps))
+  if not values[1] then error(error_value(values[2]), 0) end
   return interpret(table.pack(table.unpack(values, 2, values.n)))
 end
 

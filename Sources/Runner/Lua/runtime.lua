@@ -52,8 +52,15 @@ setmetatable(secrets, { __index = function(_, name) return (rawget(secrets, "get
 
 -- Workflow code may load Lua text, never bytecode (malformed bytecode can crash the VM).
 local lua_load, lua_loadfile = load, loadfile
-load = function(chunk, name, _, env) return lua_load(chunk, name, "t", env) end
-loadfile = function(path, _, env) return lua_loadfile(path, "t", env) end
+-- An environment is passed on only when given: an explicit nil would become the chunk's _ENV.
+load = function(chunk, name, _, ...)
+  if select("#", ...) > 0 then return lua_load(chunk, name, "t", ...) end
+  return lua_load(chunk, name, "t")
+end
+loadfile = function(path, _, ...)
+  if select("#", ...) > 0 then return lua_loadfile(path, "t", ...) end
+  return lua_loadfile(path, "t")
+end
 dofile = function(path) return assert(loadfile(path))() end
 
 local modules_by_name = {
@@ -97,11 +104,25 @@ package.searchers = {
   function(name)
     local path, err = searchpath(name, package.path)
     if not path then return "\n\t" .. err end
-    local chunk, load_err = loadfile(path)
+    local chunk, load_err = lua_loadfile(path, "t")
     if not chunk then error(load_err, 0) end
     return chunk, path
   end,
 }
+-- Lua runs finalizers and xpcall's message handler with hooks off, where no cancel or timeout reaches:
+-- workflows get no __gc, and an xpcall whose handler runs after the error has unwound.
+local lua_setmetatable, lua_pcall, unpack, pack = setmetatable, pcall, table.unpack, table.pack
+setmetatable = function(value, metatable)
+  if type(metatable) == "table" and rawget(metatable, "__gc") ~= nil then
+    error("__gc metamethods are not allowed in a workflow", 2)
+  end
+  return lua_setmetatable(value, metatable)
+end
+xpcall = function(fn, handler, ...)
+  local results = pack(lua_pcall(fn, ...))
+  if results[1] then return unpack(results, 1, results.n) end
+  return false, handler(results[2])
+end
 debug = { traceback = debug.traceback, getinfo = debug.getinfo }
 package.loaded.debug = debug  -- require("debug") must not hand back the full library
 
