@@ -17,8 +17,8 @@ let package = Package(
     targets: [
         // JSONParser.swift and LuaValue.swift here are symlinks to ../Sources/Runner: the real code, no copy.
         .executableTarget(name: "FuzzJSON"),
-        // NIO's HTTP/1 server pipeline plus a copy of slothd's URI -> path/query mapping and Endpoint enum
-        // (Sources/FuzzControl/ControlMappingCopy.swift; scripts/fuzz checks it still matches the daemon).
+        // NIO's HTTP/1 server pipeline plus slothd's URI -> path/query mapping and endpoint matching
+        // (Sources/FuzzControl/ControlRequest.swift is a symlink to ../Sources/slothd/ControlRequest.swift).
         .executableTarget(name: "FuzzControl", dependencies: [
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),

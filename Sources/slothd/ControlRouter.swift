@@ -5,15 +5,6 @@ import Foundation
 import Runner
 import Scheduler
 
-/// One request on the control socket, already read in full.
-struct ControlRequest: Sendable {
-    var method: String
-    var path: [String]
-    var query: [String: String]
-    var body: [UInt8]
-    var peerUID: UInt32?
-}
-
 struct ControlResponse: Sendable {
     var status: Int
     var body: [UInt8]
@@ -66,51 +57,7 @@ struct ControlRouter: Sendable {
         var message: String
     }
 
-    /// The resources of the API, from the path after `/v1`.
-    enum Endpoint: Equatable {
-        case status, workflows, runs
-        case workflow(String), workflowHistory(String), workflowActivation(String, active: Bool)
-        case run(String), runLogs(String), runCancel(String)
-        case schedules, schedule(String), scheduleAction(String, action: String), schedulerSwitch(enabled: Bool)
-        case stacks, stack(String), stackValues(String), stackActivation(String), secrets, secret(String), secretsRekey
-        case events, event(String), eventsCleanup
-        case hooks, hook(String), hookAction(String, action: String)
-
-        init?(_ path: [String]) {
-            switch path.count {
-            case 1 where path[0] == "status": self = .status
-            case 1 where path[0] == "workflows": self = .workflows
-            case 1 where path[0] == "runs": self = .runs
-            case 2 where path[0] == "workflows": self = .workflow(path[1])
-            case 2 where path[0] == "runs": self = .run(path[1])
-            case 3 where path[0] == "workflows" && path[2] == "history": self = .workflowHistory(path[1])
-            case 3 where path[0] == "workflows" && (path[2] == "activate" || path[2] == "deactivate"):
-                self = .workflowActivation(path[1], active: path[2] == "activate")
-            case 3 where path[0] == "runs" && path[2] == "logs": self = .runLogs(path[1])
-            case 3 where path[0] == "runs" && path[2] == "cancel": self = .runCancel(path[1])
-            case 1 where path[0] == "schedules": self = .schedules
-            case 2 where path[0] == "schedules": self = .schedule(path[1])
-            case 3 where path[0] == "schedules" && ["enable", "disable", "trigger"].contains(path[2]):
-                self = .scheduleAction(path[1], action: path[2])
-            case 2 where path[0] == "scheduler" && (path[1] == "enable" || path[1] == "disable"):
-                self = .schedulerSwitch(enabled: path[1] == "enable")
-            case 1 where path[0] == "stacks": self = .stacks
-            case 2 where path[0] == "stacks": self = .stack(path[1])
-            case 3 where path[0] == "stacks" && path[2] == "values": self = .stackValues(path[1])
-            case 3 where path[0] == "stacks" && path[2] == "activate": self = .stackActivation(path[1])
-            case 1 where path[0] == "secrets": self = .secrets
-            case 2 where path[0] == "secrets-key" && path[1] == "rotate": self = .secretsRekey
-            case 1 where path[0] == "events": self = .events
-            case 2 where path[0] == "events" && path[1] == "cleanup": self = .eventsCleanup
-            case 2 where path[0] == "events": self = .event(path[1])
-            case 1 where path[0] == "hooks": self = .hooks
-            case 2 where path[0] == "hooks": self = .hook(path[1])
-            case 3 where path[0] == "hooks" && ["enable", "disable", "test"].contains(path[2]): self = .hookAction(path[1], action: path[2])
-            case 2 where path[0] == "secrets": self = .secret(path[1])
-            default: return nil
-            }
-        }
-    }
+    typealias Endpoint = ControlEndpoint
 
     private func route(_ request: ControlRequest) async throws -> ControlResponse {
         let notFound = ControlResponse.failure(404, "not_found", "no such endpoint: \(request.method) /v1/\(request.path.joined(separator: "/"))")

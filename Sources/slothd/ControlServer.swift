@@ -109,7 +109,7 @@ struct ControlServer: Sendable {
                     body += chunk.readableBytesView
                 case .end:
                     guard let requestHead = head else { continue }
-                    let response = await router.respond(Self.request(requestHead, body: body, peer: peer))
+                    let response = await router.respond(ControlRequest(requestHead, body: body, peer: peer))
                     connections.releaseBody(held)
                     (held, body) = (0, [])
                     try await Self.write(response, to: outbound, keepAlive: requestHead.isKeepAlive)
@@ -121,17 +121,6 @@ struct ControlServer: Sendable {
 
     private var tooLarge: ControlResponse {
         .failure(413, "too_large", "request body over \(connections.limits.maxBodyBytes) bytes")
-    }
-
-    static func request(_ head: HTTPRequestHead, body: [UInt8], peer: UInt32?) -> ControlRequest {
-        let components = URLComponents(string: head.uri)
-        // Split before decoding, so an encoded slash stays inside its segment (`runs/1%2Fcancel` is no cancel).
-        let encoded = components?.percentEncodedPath ?? head.uri
-        var path = encoded.split(separator: "/").map { String($0).removingPercentEncoding ?? String($0) }
-        if path.first == "v1" { path.removeFirst() } else { path = ["unversioned"] + path }
-        var query: [String: String] = [:]
-        for item in components?.queryItems ?? [] { query[item.name] = item.value ?? "" }
-        return ControlRequest(method: head.method.rawValue, path: path, query: query, body: body, peerUID: peer)
     }
 
     private static func write(_ response: ControlResponse, to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>,

@@ -15,14 +15,14 @@ struct ControlRequestTests {
 
     @Test("a URI becomes path segments and a query; an encoded slash stays inside its segment", arguments: rows)
     func mapping(_ row: (uri: String, path: [String], query: [String: String])) {
-        let request = ControlServer.request(HTTPRequestHead(version: .http1_1, method: .GET, uri: row.uri), body: [], peer: 0)
+        let request = ControlRequest(HTTPRequestHead(version: .http1_1, method: .GET, uri: row.uri), body: [], peer: 0)
         #expect(request.path == row.path)
         #expect(request.query == row.query)
     }
 
     @Test("an encoded slash does not reach another endpoint")
     func encodedSlash() {
-        let request = ControlServer.request(HTTPRequestHead(version: .http1_1, method: .POST, uri: "/v1/runs/1%2Fcancel"), body: [], peer: 0)
-        #expect(ControlRouter.Endpoint(request.path) == .run("1/cancel"))
+        let request = ControlRequest(HTTPRequestHead(version: .http1_1, method: .POST, uri: "/v1/runs/1%2Fcancel"), body: [], peer: 0)
+        #expect(ControlEndpoint(request.path) == .run("1/cancel"))
     }
 }

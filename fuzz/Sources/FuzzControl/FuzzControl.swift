@@ -2,12 +2,12 @@
 // (the same `configureHTTPServerPipeline()` slothd's ControlServer installs: HTTPRequestDecoder over
 // llhttp, HTTPServerPipelineHandler, HTTPServerProtocolErrorHandler, HTTPResponseEncoder) in an
 // EmbeddedChannel, then, for each complete request, slothd's URI -> path/query mapping and Endpoint
-// matching (ControlMappingCopy.swift, a generated verbatim copy). Like ControlServer.serve, it answers
+// matching (Sources/slothd/ControlRequest.swift, compiled in through a symlink). Like ControlServer.serve, it answers
 // every request so pipelined ones are released, and stops after a request that is not keep-alive.
 //
 // Checked, besides no crash / sanitizer report / hang:
 //   - NIO's part order: body and end only inside a request begun by a head;
-//   - the mapping: no empty path segment, none containing "/"; an Endpoint only for 1...3 segments;
+//   - the mapping: no empty path segment (an encoded %2F stays inside its segment); an Endpoint only for 1...3 segments;
 //   - chunking does not matter: the input fed whole and fed in three pieces yields the same transcript.
 // FUZZ_TRACE=1 prints each transcript (run the binary on corpus files to see how URIs are routed).
 import NIOCore
@@ -138,11 +138,11 @@ private func serve(_ bytes: [UInt8], chunks: [Int]) -> [String] {
 
 /// What ControlServer.serve and ControlRouter.route do with a complete request, up to choosing a handler.
 private func route(_ head: HTTPRequestHead, body: [UInt8], _ bytes: [UInt8]) -> String {
-    let request = ControlServer.request(head, body: body, peer: nil)
+    let request = ControlRequest(head, body: body, peer: nil)
     for segment in request.path {
-        expect(!segment.isEmpty && !segment.contains("/"), "path segment \(segment.debugDescription) from URI \(head.uri.debugDescription)", bytes)
+        expect(!segment.isEmpty, "path segment \(segment.debugDescription) from URI \(head.uri.debugDescription)", bytes)
     }
-    let endpoint = ControlRouter.Endpoint(request.path)
+    let endpoint = ControlEndpoint(request.path)
     if endpoint != nil {
         expect((1...3).contains(request.path.count), "endpoint \(endpoint!) for \(request.path.count) segments", bytes)
     }

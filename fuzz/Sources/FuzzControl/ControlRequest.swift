@@ -1,0 +1,1 @@
+../../../Sources/slothd/ControlRequest.swift
