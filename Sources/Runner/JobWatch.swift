@@ -107,7 +107,8 @@ struct JobWatch {
             let reaped = waitpid(pid, &status, blocking ? 0 : WNOHANG)
             if reaped == pid { return status }
             if reaped < 0 && errno == EINTR { continue }
-            return reaped < 0 ? 0 : nil
+            // No such child (reaped elsewhere): its status is unknown, so it is no success (exit 255).
+            return reaped < 0 ? 255 << 8 : nil
         }
     }
 
