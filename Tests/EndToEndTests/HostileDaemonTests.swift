@@ -14,12 +14,6 @@ struct HostileDaemonTests {
         var state: String
     }
 
-    static func add(_ daemon: DaemonProcess, _ name: String, _ source: String) async throws {
-        let file = daemon.directory.appendingPathComponent("\(name).sloth").path
-        try source.write(toFile: file, atomically: true, encoding: .utf8)
-        #expect(try await daemon.sloth(["workflow", "add", name, "--file", file]).status == 0)
-    }
-
     static func runs(_ daemon: DaemonProcess) async throws -> [Run] {
         let listed = try await daemon.sloth(["runs", "list", "--limit", "1000", "-o", "json"])
         return try JSONDecoder().decode([Run].self, from: Data(listed.stdout.utf8))
@@ -48,7 +42,7 @@ struct HostileDaemonTests {
     func hostileWorkflows() async throws {
         let daemon = try DaemonProcess()
         try #require(daemon.waitUntilReady() != nil)
-        try await Self.add(daemon, "ordinary", "task('t'):command(function() return true end)\n")
+        try await SchedulerDaemonTests.workflow(daemon, "ordinary", "task('t'):command(function() return true end)\n")
         #expect(try await daemon.sloth(["run", "ordinary", "-o", "json"]).status == 0)
         let before = Self.residentBytes(daemon.pid)
         let hostile = [
@@ -59,7 +53,7 @@ struct HostileDaemonTests {
             ("memory-bomb", "task('t'):command(function() local t = {} for i = 1, 1e9 do t[i] = string.rep('x', 64) .. i end end)\n"),
         ]
         for (name, source) in hostile {
-            try await Self.add(daemon, name, source)
+            try await SchedulerDaemonTests.workflow(daemon, name, source)
             let run = try await daemon.sloth(["run", name, "-o", "json"])
             #expect(run.status == 3, "\(name): \(run.stderr)")
             #expect(try await daemon.sloth(["status", "-o", "json"]).status == 0, "slothd answers after \(name)")
@@ -79,7 +73,7 @@ struct HostileDaemonTests {
     func cancelPcallLoop() async throws {
         let daemon = try DaemonProcess()
         try #require(daemon.waitUntilReady() != nil)
-        try await Self.add(daemon, "spin", "task('t'):command(function() while true do pcall(function() while true do end end) end end)\n")
+        try await SchedulerDaemonTests.workflow(daemon, "spin", "task('t'):command(function() while true do pcall(function() while true do end end) end end)\n")
         let started = try await daemon.sloth(["run", "spin", "--detach", "-o", "json"])
         let id = try JSONDecoder().decode(Run.self, from: Data(started.stdout.utf8)).id
         let running = try await Self.waitForState(daemon, id, seconds: 10) { $0 == "running" }
@@ -102,7 +96,7 @@ struct HostileDaemonTests {
             try #require(daemon.waitUntilReady() != nil, "round \(round)")
             #expect(try await waitUntilGone(leftovers, marker), "round \(round): the killed daemon's jobs are killed at start")
             if round == 0 {
-                try await Self.add(daemon, "jobs", "task('t'):command(function() exec.run('sleep \(seconds) & sleep \(seconds + 1) & wait') end)\n")
+                try await SchedulerDaemonTests.workflow(daemon, "jobs", "task('t'):command(function() exec.run('sleep \(seconds) & sleep \(seconds + 1) & wait') end)\n")
                 #expect(try await daemon.sloth(["scheduler", "add", "tick", "--workflow", "jobs", "--cron", "* * * * * *",
                                                 "--overlap", "allow-all"]).status == 0)
             }

@@ -5,12 +5,6 @@ import Testing
 /// What slothd and sloth do after damage: a full disk, a broken runtime cache, a full queue, a timeout.
 @Suite("recovery end to end", .serialized)
 struct RecoveryTests {
-    static func workflow(_ daemon: DaemonProcess, _ name: String, _ source: String) async throws {
-        let file = daemon.directory.appendingPathComponent("\(name).sloth").path
-        try source.write(toFile: file, atomically: true, encoding: .utf8)
-        #expect(try await daemon.sloth(["workflow", "add", name, "--file", file]).status == 0)
-    }
-
     static func json(_ text: String) -> Any? { try? JSONSerialization.jsonObject(with: Data(text.utf8)) }
 
     /// Polls `probe` until it returns a value, or gives nil after `seconds`.
@@ -35,7 +29,7 @@ struct RecoveryTests {
             "mount -t tmpfs -o size=4m tmpfs \"$0\" && exec \"$@\"", state,
         ])
         try #require(daemon.waitUntilReady() != nil)
-        try await Self.workflow(daemon, "tick", "task('t'):command(function() return true end):build()\n")
+        try await SchedulerDaemonTests.workflow(daemon, "tick", "task('t'):command(function() return true end):build()\n")
         #expect(try await daemon.sloth(["scheduler", "add", "every", "--workflow", "tick", "--cron", "* * * * * *"]).status == 0)
         _ = try await Self.eventually { try await SchedulerDaemonTests.runs(daemon, "every").count >= 2 ? true : nil }
 
@@ -96,7 +90,7 @@ struct RecoveryTests {
     func refusedRunLeavesNoRow() async throws {
         let daemon = try DaemonProcess(extraArguments: ["--workers", "1", "--queue", "1"])
         try #require(daemon.waitUntilReady() != nil)
-        try await Self.workflow(daemon, "slow", "task('t'):command('sleep 60'):build()\n")
+        try await SchedulerDaemonTests.workflow(daemon, "slow", "task('t'):command('sleep 60'):build()\n")
         #expect(try await daemon.sloth(["run", "slow", "--detach"]).status == 0)
         _ = try await Self.eventually { () -> Bool? in
             let runs = Self.json(try await daemon.sloth(["runs", "list", "-o", "json"]).stdout) as? [[String: Any]]
@@ -116,7 +110,7 @@ struct RecoveryTests {
     func timeoutAgrees() async throws {
         let daemon = try DaemonProcess()
         try #require(daemon.waitUntilReady() != nil)
-        try await Self.workflow(daemon, "hang", "task('t'):command(function() while true do end end):build()\n")
+        try await SchedulerDaemonTests.workflow(daemon, "hang", "task('t'):command(function() while true do end end):build()\n")
         #expect(try await daemon.sloth(["scheduler", "add", "hang", "--workflow", "hang", "--cron", "@yearly", "--timeout", "1s"]).status == 0)
         #expect(try await daemon.sloth(["scheduler", "trigger", "hang"]).status == 0)
         let run = try await Self.eventually { () -> SchedulerDaemonTests.Run? in

@@ -147,6 +147,16 @@ enum Oracle {
                 }
             }
         }
+        /// An object's `"key" :` with the space around it; the problem, if any.
+        func key() -> String? {
+            guard at(i) == 0x22 else { return "expected a key" }
+            if let problem = string() { return problem }
+            skip()
+            guard at(i) == UInt8(ascii: ":") else { return "expected :" }
+            i += 1
+            skip()
+            return nil
+        }
 
         skip()
         var wantValue = true
@@ -161,14 +171,7 @@ enum Oracle {
                     skip()
                     let close = c == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
                     if at(i) == close { stack.removeLast(); i += 1; wantValue = false; continue }
-                    if c == UInt8(ascii: "{") {
-                        guard at(i) == 0x22 else { return .invalid("expected a key", at: i) }
-                        if let problem = string() { return .invalid(problem, at: i) }
-                        skip()
-                        guard at(i) == UInt8(ascii: ":") else { return .invalid("expected :", at: i) }
-                        i += 1
-                        skip()
-                    }
+                    if c == UInt8(ascii: "{"), let problem = key() { return .invalid(problem, at: i) }
                     continue
                 case 0x22:
                     if let problem = string() { return .invalid(problem, at: i) }
@@ -205,14 +208,7 @@ enum Oracle {
             guard c == UInt8(ascii: ",") else { return .invalid("expected , or close", at: i) }
             i += 1
             skip()
-            if top == UInt8(ascii: "{") {
-                guard at(i) == 0x22 else { return .invalid("expected a key", at: i) }
-                if let problem = string() { return .invalid(problem, at: i) }
-                skip()
-                guard at(i) == UInt8(ascii: ":") else { return .invalid("expected :", at: i) }
-                i += 1
-                skip()
-            }
+            if top == UInt8(ascii: "{"), let problem = key() { return .invalid(problem, at: i) }
             wantValue = true
         }
     }
