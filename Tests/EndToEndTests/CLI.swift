@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// Runs the built `sloth` binary (it sits beside the test bundle) and captures what it prints.
 enum CLI {
@@ -37,16 +38,10 @@ enum CLI {
             try? FileManager.default.removeItem(at: errURL)
             try? FileManager.default.removeItem(at: inURL)
         }
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        process.standardOutput = try FileHandle(forWritingTo: outURL)
-        process.standardError = try FileHandle(forWritingTo: errURL)
-        process.standardInput = stdin == nil ? FileHandle.nullDevice : try FileHandle(forReadingFrom: inURL)
-        try process.run()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus,
+        let environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let pid = try spawnDetached([binary.path] + arguments, environment: environment.map { "\($0.key)=\($0.value)" },
+                                    stdin: stdin == nil ? nil : inURL.path, stdout: outURL.path, stderr: errURL.path)
+        return Result(status: exitCode(of: pid),
                       stdout: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
                       stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
     }
@@ -61,15 +56,12 @@ extension CLI {
     }
 
     private static func shellBlocking(_ command: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("sloth-shell-\(UUID().uuidString)").path
+        FileManager.default.createFile(atPath: output, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let environment = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
+        _ = exitCode(of: try spawnDetached(["/bin/sh", "-c", command], environment: environment, stdout: output))
+        return String(decoding: try Data(contentsOf: URL(fileURLWithPath: output)), as: UTF8.self)
     }
 }
 

@@ -45,9 +45,7 @@ final class DaemonProcess: @unchecked Sendable {
     func exitStatus() async -> Int32 {
         await withCheckedContinuation { continuation in
             Thread.detachNewThread { [self] in
-                var status: Int32 = 0
-                waitpid(pid, &status, 0)
-                let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+                let code = exitCode(of: pid)
                 exited = code
                 continuation.resume(returning: code)
             }

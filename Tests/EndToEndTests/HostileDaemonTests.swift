@@ -141,8 +141,7 @@ struct HostileDaemonTests {
     func connectionFlood() async throws {
         let daemon = try DaemonProcess()
         try #require(daemon.waitUntilReady() != nil)
-        // Enough for the flood, not the hard limit: Foundation's Process closes every possible descriptor
-        // when it spawns the CLI, and other tests spawn while this one runs.
+        // Enough for the flood; other tests spawn CLIs while this one holds its thousands of descriptors.
         let restoreLimit = raiseDescriptorLimit(to: 8192)
         defer { restoreLimit() }
         let path = daemon.socket

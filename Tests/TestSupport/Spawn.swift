@@ -1,15 +1,19 @@
 import Foundation
 
-/// Starts a program with stdin, stdout and stderr on /dev/null and returns its pid (the caller reaps it).
-/// posix_spawn, not Process: Foundation's spawn closes every possible descriptor first (slow with a high
-/// descriptor limit), and its Process would also reap the child, racing the caller's own waits.
-public func spawnDetached(_ arguments: [String], environment: [String]) throws -> pid_t {
+/// Starts a program and returns its pid (the caller reaps it). Its stdin, stdout and stderr are the given
+/// files (/dev/null when nil); no other descriptor of ours reaches it.
+/// posix_spawn, not Process: Foundation's spawn walks /proc/self/fd copying whole `dirent`s, which reads
+/// past the end of its buffer and crashes once a test holds a few thousand descriptors; its Process would
+/// also reap the child, racing the caller's own waits.
+public func spawnDetached(_ arguments: [String], environment: [String],
+                          stdin: String? = nil, stdout: String? = nil, stderr: String? = nil) throws -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 0, stdin ?? "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, stdout ?? "/dev/null", O_WRONLY | O_APPEND, 0)
+    posix_spawn_file_actions_addopen(&actions, 2, stderr ?? "/dev/null", O_WRONLY | O_APPEND, 0)
+    _ = addCloseFrom(&actions, 3)
     var argv = arguments.map { strdup($0) } + [nil]
     var envp = environment.map { strdup($0) } + [nil]
     defer {
@@ -17,6 +21,22 @@ public func spawnDetached(_ arguments: [String], environment: [String]) throws -
         envp.forEach { free($0) }
     }
     var pid: pid_t = 0
-    guard posix_spawn(&pid, arguments[0], &actions, nil, &argv, &envp) == 0 else { throw POSIXError(.ENOENT) }
+    let failure = posix_spawn(&pid, arguments[0], &actions, nil, &argv, &envp)
+    guard failure == 0 else { throw POSIXError(POSIXErrorCode(rawValue: failure) ?? .ENOENT) }
     return pid
 }
+
+/// Waits for `pid` and returns its exit status, or 128 + the signal that ended it.
+public func exitCode(of pid: pid_t) -> Int32 {
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+}
+
+/// glibc's `posix_spawn_file_actions_addclosefrom_np`, which its Swift module does not export.
+private let addCloseFrom: @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32 = {
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else {
+        return { _, _ in 0 }
+    }
+    return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+}()
