@@ -255,6 +255,18 @@ public final class CatalogDatabase: Sendable {
                 ALTER TABLE runs ADD COLUMN owner TEXT;
                 """)
         }
+        // A local run's version column held the workflow's own version string: it moves to
+        // declared_version, and workflow_version keeps only catalog version numbers.
+        migrator.registerMigration("v7 job output streams, declared versions, task times") { db in
+            try db.execute(sql: """
+                ALTER TABLE run_logs ADD COLUMN stream TEXT;
+                ALTER TABLE runs ADD COLUMN declared_version TEXT;
+                UPDATE runs SET declared_version = workflow_version, workflow_version = NULL WHERE trigger IN ('cli', 'hook');
+                ALTER TABLE run_tasks ADD COLUMN started_at INTEGER;
+                ALTER TABLE run_tasks ADD COLUMN ended_at INTEGER;
+                ALTER TABLE run_tasks ADD COLUMN exit_code INTEGER;
+                """)
+        }
         return migrator
     }
 

@@ -28,22 +28,36 @@ public struct EventStore: Sendable {
         }
     }
 
-    /// An event whose data are text fields.
+    /// An event whose data are text fields and counts (numbers in its JSON).
     @discardableResult
-    public func record(type: String, data: [String: String], runID: Int64? = nil, stack: String? = nil) throws -> Int64 {
-        try record(type: type, dataJSON: Self.json(data), runID: runID, stack: stack)
+    public func record(type: String, data: [String: String], numbers: [String: Int64] = [:], runID: Int64? = nil,
+                       stack: String? = nil) throws -> Int64 {
+        try record(type: type, dataJSON: Self.json(data, numbers), runID: runID, stack: stack)
     }
 
-    static func json(_ data: [String: String]) -> String {
+    private enum Field: Encodable {
+        case text(String), number(Int64)
+        func encode(to encoder: Encoder) throws {
+            var container = encoder.singleValueContainer()
+            switch self {
+            case .text(let text): try container.encode(text)
+            case .number(let number): try container.encode(number)
+            }
+        }
+    }
+
+    static func json(_ data: [String: String], _ numbers: [String: Int64] = [:]) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: (try? encoder.encode(data)) ?? Data("{}".utf8), as: UTF8.self)
+        let fields = data.mapValues(Field.text).merging(numbers.mapValues(Field.number)) { $1 }
+        return String(decoding: (try? encoder.encode(fields)) ?? Data("{}".utf8), as: UTF8.self)
     }
 
     /// An event written inside another store's transaction, so the change and its event land together.
-    static func insert(_ db: Database, type: String, data: [String: String], stack: String?, runID: Int64? = nil, at: Int64) throws {
+    static func insert(_ db: Database, type: String, data: [String: String], numbers: [String: Int64] = [:], stack: String?,
+                       runID: Int64? = nil, at: Int64) throws {
         try db.execute(cached: "INSERT INTO events(type, at, run_id, stack, data_json) VALUES (?, ?, ?, ?, ?)",
-                       [type, at, runID, stack, json(data)])
+                       [type, at, runID, stack, json(data, numbers)])
     }
 
     /// Newest first. `type` is an exact type or a `prefix.*` pattern.

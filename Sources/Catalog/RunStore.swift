@@ -4,12 +4,17 @@ import GRDB
 public struct RunStore: Sendable {
     public struct NewRun: Sendable {
         public var workflow: String
-        public var workflowVersion: String?
+        /// The catalog version the run uses; nil for a file run outside the catalog.
+        public var workflowVersion: Int?
+        /// The workflow's own `version` string.
+        public var declaredVersion: String?
         public var trigger: String
         public var stack: String?
         public var file: String?
-        public init(workflow: String, workflowVersion: String?, trigger: String, stack: String? = nil, file: String? = nil) {
-            (self.workflow, self.workflowVersion, self.trigger, self.stack, self.file) = (workflow, workflowVersion, trigger, stack, file)
+        public init(workflow: String, workflowVersion: Int?, declaredVersion: String? = nil, trigger: String, stack: String? = nil,
+                    file: String? = nil) {
+            (self.workflow, self.workflowVersion, self.declaredVersion, self.trigger, self.stack, self.file) =
+                (workflow, workflowVersion, declaredVersion, trigger, stack, file)
         }
     }
 
@@ -20,9 +25,16 @@ public struct RunStore: Sendable {
         public var durationMillis: Int64
         public var error: String?
         public var outputJSON: String?
-        public init(name: String, status: String, attempts: Int, durationMillis: Int64, error: String?, outputJSON: String?) {
+        /// Milliseconds since 1970; nil for a task that never started.
+        public var startedAt: Int64?
+        public var endedAt: Int64?
+        /// The exit status of the task's command, when it ran one.
+        public var exitCode: Int?
+        public init(name: String, status: String, attempts: Int, durationMillis: Int64, error: String?, outputJSON: String?,
+                    startedAt: Int64? = nil, endedAt: Int64? = nil, exitCode: Int? = nil) {
             (self.name, self.status, self.attempts, self.durationMillis, self.error, self.outputJSON) =
                 (name, status, attempts, durationMillis, error, outputJSON)
+            (self.startedAt, self.endedAt, self.exitCode) = (startedAt, endedAt, exitCode)
         }
     }
 
@@ -30,17 +42,25 @@ public struct RunStore: Sendable {
         public var at: Int64
         public var level: String
         public var task: String?
+        /// `stdout` or `stderr` for a line a job printed; nil for the run's own lines.
+        public var stream: String?
         public var message: String
         public var fieldsJSON: String?
-        public init(at: Int64, level: String, task: String?, message: String, fieldsJSON: String?) {
-            (self.at, self.level, self.task, self.message, self.fieldsJSON) = (at, level, task, message, fieldsJSON)
+        public init(at: Int64, level: String, task: String?, stream: String? = nil, message: String, fieldsJSON: String?) {
+            (self.at, self.level, self.task, self.stream, self.message, self.fieldsJSON) = (at, level, task, stream, message, fieldsJSON)
+        }
+
+        init(_ row: Row) {
+            self.init(at: row["at"], level: row["level"], task: row["task"], stream: row["stream"], message: row["message"],
+                      fieldsJSON: row["fields_json"])
         }
     }
 
     public struct Run: Sendable, Equatable, Codable {
         public var id: Int64
         public var workflow: String
-        public var workflowVersion: String?
+        public var workflowVersion: Int?
+        public var declaredVersion: String? = nil
         public var trigger: String
         public var state: String
         public var error: String? = nil
@@ -83,11 +103,11 @@ public struct RunStore: Sendable {
         }
     }
 
-    /// A queued run is taken by a worker; false if it is no longer queued (cancelled meanwhile).
-    public func markStarted(_ id: Int64) throws -> Bool {
+    /// A queued run is taken by a worker, its file loaded; false if it is no longer queued (cancelled meanwhile).
+    public func markStarted(_ id: Int64, declaredVersion: String?) throws -> Bool {
         try database.write { db in
-            try db.execute(cached: "UPDATE runs SET state = 'running', started_at = ? WHERE id = ? AND state = 'queued'",
-                           [database.now(), id])
+            try db.execute(cached: "UPDATE runs SET state = 'running', started_at = ?, declared_version = ? WHERE id = ? AND state = 'queued'",
+                           [database.now(), declaredVersion, id])
             return db.changesCount > 0
         }
     }
@@ -168,18 +188,20 @@ public struct RunStore: Sendable {
         }
     }
 
-    /// Log lines after the one with id `after`, with their ids.
-    public func logs(run id: Int64, after: Int64) throws -> [(id: Int64, line: LogLine)] {
+    /// Log lines after the one with id `after` (of one task, if given), with their ids.
+    public func logs(run id: Int64, after: Int64, task: String? = nil) throws -> [(id: Int64, line: LogLine)] {
         try database.readSingleStatement { db in
-            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM run_logs WHERE run_id = ? AND id > ? ORDER BY id LIMIT 1000"),
-                             arguments: [id, after]).map {
-                ($0["id"], LogLine(at: $0["at"], level: $0["level"], task: $0["task"], message: $0["message"], fieldsJSON: $0["fields_json"]))
-            }
+            try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT * FROM run_logs WHERE run_id = ?1 AND id > ?2 AND (?3 IS NULL OR task = ?3) ORDER BY id LIMIT 1000
+                """), arguments: [id, after, task]).map { ($0["id"], LogLine($0)) }
         }
     }
 
     private static func run(_ row: Row) -> Run {
-        Run(id: row["id"], workflow: row["workflow"], workflowVersion: row["workflow_version"], trigger: row["trigger"],
+        // The column has text affinity (it once held version strings): numbers come back as text.
+        Run(id: row["id"], workflow: row["workflow"], workflowVersion: (row["workflow_version"] as String?).flatMap { Int($0) },
+            declaredVersion: row["declared_version"],
+            trigger: row["trigger"],
             state: row["state"], error: row["error"], schedule: row["schedule"], stack: row["stack"], nominalAt: row["nominal_at"], queuedAt: row["queued_at"],
             startedAt: row["started_at"], endedAt: row["ended_at"], resultJSON: row["result_json"])
     }
@@ -189,9 +211,10 @@ public struct RunStore: Sendable {
         try database.write { db in
             let now = database.now()
             try db.execute(sql: """
-                INSERT INTO runs(workflow, workflow_version, trigger, stack, file, state, queued_at, started_at, owner)
-                VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?)
-                """, arguments: [run.workflow, run.workflowVersion, run.trigger, run.stack, run.file, now, now, ProcessIdentity.current])
+                INSERT INTO runs(workflow, workflow_version, declared_version, trigger, stack, file, state, queued_at, started_at, owner)
+                VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)
+                """, arguments: [run.workflow, run.workflowVersion, run.declaredVersion, run.trigger, run.stack, run.file, now, now,
+                                 ProcessIdentity.current])
             return db.lastInsertedRowID
         }
     }
@@ -215,9 +238,11 @@ public struct RunStore: Sendable {
             try db.execute(cached: "DELETE FROM run_process_groups WHERE run_id = ?", [id])
             for task in tasks {
                 try db.execute(cached: """
-                    INSERT OR REPLACE INTO run_tasks(run_id, name, status, attempts, duration_ms, error, output_json)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """, [id, task.name, task.status, task.attempts, task.durationMillis, task.error, task.outputJSON])
+                    INSERT OR REPLACE INTO run_tasks(run_id, name, status, attempts, duration_ms, error, output_json,
+                                                     started_at, ended_at, exit_code)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, [id, task.name, task.status, task.attempts, task.durationMillis, task.error, task.outputJSON,
+                          task.startedAt, task.endedAt, task.exitCode])
             }
         }
     }
@@ -235,8 +260,8 @@ public struct RunStore: Sendable {
     private static func insert(_ db: Database, logs lines: [LogLine], run id: Int64) throws {
         for line in lines {
             try db.execute(cached: """
-                INSERT INTO run_logs(run_id, at, level, task, message, fields_json) VALUES (?, ?, ?, ?, ?, ?)
-                """, [id, line.at, line.level, line.task, line.message, line.fieldsJSON])
+                INSERT INTO run_logs(run_id, at, level, task, stream, message, fields_json) VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, [id, line.at, line.level, line.task, line.stream, line.message, line.fieldsJSON])
         }
     }
 
@@ -246,18 +271,30 @@ public struct RunStore: Sendable {
 
     public func tasks(run id: Int64) throws -> [TaskResult] {
         try database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM run_tasks WHERE run_id = ? ORDER BY rowid", arguments: [id]).map {
-                TaskResult(name: $0["name"], status: $0["status"], attempts: $0["attempts"], durationMillis: $0["duration_ms"],
-                           error: $0["error"], outputJSON: $0["output_json"])
-            }
+            try Row.fetchAll(db, sql: "SELECT * FROM run_tasks WHERE run_id = ? ORDER BY rowid", arguments: [id]).map(Self.task)
         }
+    }
+
+    /// The task results of several runs (a page of `runs list`), by run.
+    public func tasks(runs ids: [Int64]) throws -> [Int64: [TaskResult]] {
+        guard !ids.isEmpty else { return [:] }
+        return try database.read { db in
+            let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
+            let rows = try Row.fetchAll(db, sql: "SELECT * FROM run_tasks WHERE run_id IN (\(marks)) ORDER BY rowid",
+                                        arguments: StatementArguments(ids))
+            return Dictionary(grouping: rows) { $0["run_id"] as Int64 }.mapValues { $0.map(Self.task) }
+        }
+    }
+
+    private static func task(_ row: Row) -> TaskResult {
+        TaskResult(name: row["name"], status: row["status"], attempts: row["attempts"], durationMillis: row["duration_ms"],
+                   error: row["error"], outputJSON: row["output_json"], startedAt: row["started_at"], endedAt: row["ended_at"],
+                   exitCode: row["exit_code"])
     }
 
     public func logs(run id: Int64) throws -> [LogLine] {
         try database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM run_logs WHERE run_id = ? ORDER BY id", arguments: [id]).map {
-                LogLine(at: $0["at"], level: $0["level"], task: $0["task"], message: $0["message"], fieldsJSON: $0["fields_json"])
-            }
+            try Row.fetchAll(db, sql: "SELECT * FROM run_logs WHERE run_id = ? ORDER BY id", arguments: [id]).map(LogLine.init)
         }
     }
 }

@@ -57,13 +57,13 @@ public struct ScheduleStore: Sendable {
     public struct Fire: Sendable {
         public var schedule: String
         public var workflow: String
-        public var workflowVersion: String?
+        public var workflowVersion: Int?
         /// Seconds since 1970; nil for a manual trigger.
         public var nominal: Int64?
         public var trigger: String
         public var skipReason: String?
         public var stack: String?
-        public init(schedule: String, workflow: String, workflowVersion: String?, nominal: Int64?, trigger: String, skipReason: String?,
+        public init(schedule: String, workflow: String, workflowVersion: Int?, nominal: Int64?, trigger: String, skipReason: String?,
                     stack: String? = nil) {
             self.stack = stack
             (self.schedule, self.workflow, self.workflowVersion, self.nominal, self.trigger, self.skipReason) =

@@ -149,8 +149,8 @@ public struct SecretStore: Sendable {
                                        arguments: [try Self.seal(value: plain, name: name, stack: stack, key: new), owner, name])
                     }
                     try db.execute(sql: "INSERT OR REPLACE INTO settings(key, value) VALUES ('secrets.key_id', ?)", arguments: [SecretKeyring.id(new)])
-                    try EventStore.insert(db, type: "secret.rekeyed", data: ["secrets": String(rows.count), "key_id": SecretKeyring.id(new),
-                                                                             "rekeyed_by": actor], stack: nil, at: database.now())
+                    try EventStore.insert(db, type: "secret.rekeyed", data: ["key_id": SecretKeyring.id(new), "rekeyed_by": actor],
+                                          numbers: ["secrets": Int64(rows.count)], stack: nil, at: database.now())
                     return rows.count
                 }
             }

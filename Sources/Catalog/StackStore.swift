@@ -103,8 +103,8 @@ public struct StackStore: Sendable {
                     try db.execute(sql: "DELETE FROM \(table)", arguments: [name])
                 }
                 try db.execute(sql: "DELETE FROM settings WHERE key = 'stack.active' AND value = ?", arguments: [name])
-                try EventStore.insert(db, type: "stack.deleted", data: ["stack_name": name, "secrets_deleted": String(secrets),
-                                                                        "state_keys_deleted": String(stateKeys)], stack: name, at: database.now())
+                try EventStore.insert(db, type: "stack.deleted", data: ["stack_name": name],
+                                      numbers: ["secrets_deleted": Int64(secrets), "state_keys_deleted": Int64(stateKeys)], stack: name, at: database.now())
             }
         }
     }

@@ -72,49 +72,6 @@ public enum ControlAPI {
         }
     }
 
-    public struct Run: Codable, Sendable, Equatable {
-        public var id: Int64
-        public var workflow: String
-        public var workflow_version: String?
-        public var trigger: String
-        public var state: String
-        public var queued_at: String
-        public var started_at: String?
-        public var ended_at: String?
-        public var error: String?
-        public var result: String?
-        public var schedule: String?
-        public var stack: String?
-        public var nominal_at: String?
-        public init(id: Int64, workflow: String, workflow_version: String?, trigger: String, state: String, queued_at: String,
-                    started_at: String?, ended_at: String?, error: String?, result: String?, schedule: String? = nil, stack: String? = nil,
-                    nominal_at: String? = nil) {
-            (self.id, self.workflow, self.workflow_version, self.trigger, self.state) = (id, workflow, workflow_version, trigger, state)
-            (self.queued_at, self.started_at, self.ended_at, self.error, self.result) = (queued_at, started_at, ended_at, error, result)
-            (self.schedule, self.stack, self.nominal_at) = (schedule, stack, nominal_at)
-        }
-
-        public var isFinished: Bool { !["queued", "running"].contains(state) }
-    }
-
-    public struct LogLine: Codable, Sendable, Equatable {
-        public var id: Int64
-        public var at: String
-        public var level: String
-        public var task: String?
-        public var message: String
-        public init(id: Int64, at: String, level: String, task: String?, message: String) {
-            (self.id, self.at, self.level, self.task, self.message) = (id, at, level, task, message)
-        }
-    }
-
-    public struct LogPage: Codable, Sendable {
-        public var lines: [LogLine]
-        public var next: Int64
-        public var finished: Bool
-        public init(lines: [LogLine], next: Int64, finished: Bool) { (self.lines, self.next, self.finished) = (lines, next, finished) }
-    }
-
     /// `POST /v1/schedules`. Durations are text (`90s`, `24h`, `1h30m`); omitted values take the defaults.
     public struct AddSchedule: Codable, Sendable {
         public var name: String

@@ -34,8 +34,9 @@ struct JobPipes {
     }
 }
 
-/// Feeds a started job its input, collects its output up to a limit and waits for it to end, stopping
-/// its whole process group on cancellation or timeout (SIGTERM, then SIGKILL after the grace period).
+/// Feeds a started job its input, hands what it prints to the run's log as it arrives, collects it for
+/// the result up to a limit and waits for the job to end, stopping its whole process group on
+/// cancellation or timeout (SIGTERM, then SIGKILL after the grace period).
 struct JobWatch {
     enum End: Equatable {
         case exited(Int32), signaled(Int32), timedOut(Int64), cancelled
@@ -54,6 +55,7 @@ struct JobWatch {
     let stop: StopSignal
     let timeoutMillis: Int64?
     let graceSeconds: Double
+    let output: JobOutput?
 
     func run() -> Outcome {
         let exitDescriptor = ProcessSpawner.pidDescriptor(pid)
@@ -67,7 +69,7 @@ struct JobWatch {
         while true {
             if status == nil { status = reap(blocking: false) }
             if status != nil {
-                for index in streams.indices { streams[index].drain(limit: limit) }
+                for index in streams.indices { streams[index].drain(limit: limit) { hand($0, index) } }
                 break
             }
             let now = LuaState.monotonicMillis()
@@ -86,8 +88,10 @@ struct JobWatch {
             var wait = exitDescriptor == nil ? 20 : -1
             if let deadline, stopping == nil { wait = Self.sooner(wait, deadline - now) }
             if let killAt = stopping?.killAt, killAt != .max { wait = Self.sooner(wait, killAt - now) }
+            if let flushAt = output?.flushDeadline { wait = Self.sooner(wait, flushAt - now) }
             _ = poll(&watched, nfds_t(watched.count), Int32(clamping: wait))
-            for index in streams.indices where streams[index].open { streams[index].read(limit: limit) }
+            for index in streams.indices where streams[index].open { streams[index].read(limit: limit) { hand($0, index) } }
+            output?.flushIfDue(now: LuaState.monotonicMillis())
             if inputDescriptor >= 0 { feed(&inputDescriptor, &inputOffset) }
             if stopping == nil && stop.fired {
                 stopping = (.cancelled, LuaState.monotonicMillis() + Int64(graceSeconds * 1000))
@@ -96,9 +100,15 @@ struct JobWatch {
         }
         if inputDescriptor >= 0 { close(inputDescriptor) }
         streams.forEach { close($0.descriptor) }
+        for index in streams.indices { output?.noteDropped(streams[index].dropped, stream: index, limit: limit) }
+        output?.finish()
         let code = status ?? 0
         let end: End = stopping?.reason ?? ((code & 0x7f) == 0 ? .exited((code >> 8) & 0xff) : .signaled(code & 0x7f))
         return Outcome(end: end, stdout: streams[0].bytes, stderr: streams[1].bytes)
+    }
+
+    private func hand(_ bytes: ArraySlice<UInt8>, _ stream: Int) {
+        output?.received(bytes, stream: stream, now: LuaState.monotonicMillis())
     }
 
     private func reap(blocking: Bool) -> Int32? {
@@ -126,30 +136,35 @@ struct JobWatch {
         return wait < 0 ? bounded : min(wait, bounded)
     }
 
-    /// One of the job's output pipes; what passes the limit is read and dropped.
+    /// One of the job's output pipes; what passes the limit is read, handed on and counted, not kept.
     struct Stream {
         let descriptor: Int32
         var open = true
         var bytes: [UInt8] = []
+        var dropped = 0
+        private var chunk = [UInt8](repeating: 0, count: 65536)
 
         init(descriptor: Int32) { self.descriptor = descriptor }
 
-        mutating func read(limit: Int) {
-            var chunk = [UInt8](repeating: 0, count: 65536)
+        /// One read; true if it got bytes.
+        @discardableResult
+        mutating func read(limit: Int, _ received: (ArraySlice<UInt8>) -> Void) -> Bool {
             let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
             if count > 0 {
-                if bytes.count < limit { bytes += chunk.prefix(min(count, limit - bytes.count)) }
-            } else if count == 0 || (errno != EAGAIN && errno != EINTR) {
-                open = false
+                let kept = max(0, min(count, limit - bytes.count))
+                bytes += chunk.prefix(kept)
+                dropped += count - kept
+                received(chunk.prefix(count))
+                return true
             }
+            if count == 0 || (errno != EAGAIN && errno != EINTR) { open = false }
+            return false
         }
 
         /// What is already in the pipe, without waiting for writers that outlive the leader.
-        mutating func drain(limit: Int) {
+        mutating func drain(limit: Int, _ received: (ArraySlice<UInt8>) -> Void) {
             for _ in 0..<256 where open {
-                let before = bytes.count
-                read(limit: limit)
-                if bytes.count == before && open { return }
+                if !read(limit: limit, received) { return }
             }
         }
     }

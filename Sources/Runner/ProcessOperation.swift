@@ -11,6 +11,8 @@ struct ProcessOperation: Sendable {
     var timeoutMillis: Int64?
     var user: String?
     var stdin: [UInt8]?
+    /// The task whose code started the command: its output lines are tagged with it.
+    var task: String?
 
     /// Variables that belong to slothd's own supervisor and must never reach a job.
     static let supervisorVariables: Set<String> = ["NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
@@ -18,7 +20,7 @@ struct ProcessOperation: Sendable {
     static let outputLimit = 16 << 20
     static let killGraceSeconds = 5.0
 
-    /// From `{command = "shell string"}` or `{argv = {...}}`, plus `env`, `workdir`, `timeout_ms`, `user`, `stdin`.
+    /// From `{command = "shell string"}` or `{argv = {...}}`, plus `env`, `workdir`, `timeout_ms`, `user`, `stdin`, `task`.
     init(spec: LuaValue) throws(LuaHostError) {
         if let command = spec["command"].string {
             argv = ["/bin/sh", "-c", command]
@@ -36,11 +38,12 @@ struct ProcessOperation: Sendable {
         timeoutMillis = spec["timeout_ms"].int
         user = spec["user"].string
         stdin = spec["stdin"].string.map { Array($0.utf8) }
+        task = spec["task"].string
     }
 
-    /// Starts the process on a thread of its own; `finish` gets `{success, stdout, stderr, exit_code[, signal][, timed_out]}`.
-    /// `groups` hears of the process group as it starts and ends.
-    func start(groups: ProcessLedger?, finish: @escaping @Sendable (LuaValue) -> Void) -> @Sendable () -> Void {
+    /// Starts the process on a thread of its own; `finish` gets `{success, stdout, stderr, exit_code[, signal][, error][, timed_out]}`.
+    /// `groups` hears of the process group as it starts and ends; `log` gets every line the command prints.
+    func start(groups: ProcessLedger?, log: RunLog?, finish: @escaping @Sendable (LuaValue) -> Void) -> @Sendable () -> Void {
         let stop = StopSignal()
         let operation = self
         let thread = Thread {
@@ -49,7 +52,7 @@ struct ProcessOperation: Sendable {
             sigemptyset(&pipeSignal)
             sigaddset(&pipeSignal, SIGPIPE)
             pthread_sigmask(SIG_BLOCK, &pipeSignal, nil)
-            finish(operation.run(stop: stop, groups: groups))
+            finish(operation.run(stop: stop, groups: groups, output: log.map { JobOutput(log: $0, task: operation.task) }))
         }
         thread.name = "slothd job"
         thread.stackSize = 256 << 10
@@ -57,7 +60,7 @@ struct ProcessOperation: Sendable {
         return { stop.fire() }
     }
 
-    private func run(stop: StopSignal, groups: ProcessLedger?) -> LuaValue {
+    private func run(stop: StopSignal, groups: ProcessLedger?, output: JobOutput?) -> LuaValue {
         let identity: (uid: uid_t, gid: gid_t, groups: [gid_t])?
         do throws(LuaHostError) {
             identity = try user.map { name throws(LuaHostError) in try Self.identity(of: name) }
@@ -81,7 +84,7 @@ struct ProcessOperation: Sendable {
         groups?.started(pid)
         defer { groups?.ended(pid) }
         let outcome = JobWatch(pid: pid, io: io, input: stdin ?? [], limit: Self.outputLimit, stop: stop,
-                               timeoutMillis: timeoutMillis, graceSeconds: Self.killGraceSeconds).run()
+                               timeoutMillis: timeoutMillis, graceSeconds: Self.killGraceSeconds, output: output).run()
         ProcessGroup.terminate(pid, grace: Self.killGraceSeconds)
         return Self.describe(outcome)
     }
@@ -114,11 +117,14 @@ struct ProcessOperation: Sendable {
         case .timedOut(let millis): return failure("timed out after \(Double(millis) / 1000)s", timedOut: true)
         case .cancelled: return failure("cancelled")
         case .exited(let code):
-            return LuaTable.record(["success": .boolean(code == 0), "exit_code": .integer(Int64(code)),
-                                    "stdout": .string(stdout), "stderr": .string(stderr)])
+            var fields: [String: LuaValue] = ["success": .boolean(code == 0), "exit_code": .integer(Int64(code)),
+                                              "stdout": .string(stdout), "stderr": .string(stderr)]
+            if code != 0 { fields["error"] = .string(CommandError.summary("exit status \(code)", stderr: stderr)) }
+            return .table(LuaTable(fields: fields))
         case .signaled(let signal):
             return LuaTable.record(["success": .boolean(false), "exit_code": .integer(128 + Int64(signal)),
-                                    "signal": .integer(Int64(signal)), "stdout": .string(stdout), "stderr": .string(stderr)])
+                                    "signal": .integer(Int64(signal)), "stdout": .string(stdout), "stderr": .string(stderr),
+                                    "error": .string(CommandError.summary("killed by \(CommandError.signalName(signal))", stderr: stderr))])
         }
     }
 

@@ -1,10 +1,13 @@
+import Foundation
+
 /// Masks the secret values a run has read as `***` in everything stored or printed for it (SPEC
 /// section 5): log lines, errors, outputs. Log lines are a stream, and a secret may be cut across
 /// consecutive lines (a multi-line key printed line by line, or a value logged in pieces): a line that
 /// ends with at least `minimumFragment` bytes of a secret's start is masked there, the lines that go
 /// on with that secret are masked as far as they do, and a line starting with at least
 /// `minimumFragment` bytes of a secret's end is masked there.
-final class Redactor {
+/// Job threads mask the lines their commands print while the run's thread reads secrets: one lock.
+final class Redactor: @unchecked Sendable {
     static let mask = "***"
     static let minimumFragment = 6
     private static let maskBytes = Array(mask.utf8)
@@ -15,10 +18,13 @@ final class Redactor {
     private var patterns: [[UInt8]] = []
     /// Per log stream: (secret, bytes of it seen so far) for each secret the last line ended inside.
     private var carries: [String: [(secret: Int, seen: Int)]] = [:]
+    private let lock = NSRecursiveLock()
 
-    var isEmpty: Bool { secrets.isEmpty }
+    var isEmpty: Bool { lock.withLock { secrets.isEmpty } }
 
-    func add(_ secret: String) {
+    func add(_ secret: String) { lock.withLock { adding(secret) } }
+
+    private func adding(_ secret: String) {
         let bytes = Array(secret.utf8)
         guard !bytes.isEmpty, !secrets.contains(bytes) else { return }
         secrets.append(bytes)
@@ -29,26 +35,32 @@ final class Redactor {
     }
 
     /// A value stored or printed whole.
-    func redact(_ text: String) -> String {
+    func redact(_ text: String) -> String { lock.withLock { masking(text) } }
+
+    private func masking(_ text: String) -> String {
         guard !patterns.isEmpty else { return text }
         return String(decoding: maskWhole(Array(text.utf8)[...]).masked, as: UTF8.self)
     }
 
     /// Every string in a value (keys included), and numbers that spell a secret.
-    func redact(_ value: LuaValue) -> LuaValue {
+    func redact(_ value: LuaValue) -> LuaValue { lock.withLock { masking(value) } }
+
+    private func masking(_ value: LuaValue) -> LuaValue {
         guard !patterns.isEmpty else { return value }
         switch value {
-        case .string(let text): return .string(redact(text))
+        case .string(let text): return .string(masking(text))
         case .integer, .number: return secretTexts.contains(value.string ?? "") ? .string(Self.mask) : value
         case .table(let table):
-            return .table(LuaTable(array: table.array.map(redact),
-                                   fields: Dictionary(table.fields.map { (redact($0.key), redact($0.value)) }) { first, _ in first }))
+            return .table(LuaTable(array: table.array.map(masking),
+                                   fields: Dictionary(table.fields.map { (masking($0.key), masking($0.value)) }) { first, _ in first }))
         default: return value
         }
     }
 
     /// One log line of `stream` (a task, or the run itself).
-    func redactLine(_ text: String, stream: String) -> String {
+    func redactLine(_ text: String, stream: String) -> String { lock.withLock { maskingLine(text, stream: stream) } }
+
+    private func maskingLine(_ text: String, stream: String) -> String {
         guard !secrets.isEmpty else { return text }
         var line = Array(text.utf8)[...]
         if line.isEmpty { return text }  // an empty line inside a multi-line value keeps it open

@@ -2,20 +2,30 @@ import Catalog
 import Foundation
 
 /// The log of one run: each line is echoed for people (time, level, task, message, fields) and kept
-/// for the run history.
-public final class RunLog {
+/// for the run history. The run's thread writes its own lines; job threads write what their commands
+/// print (tagged with the stream), so every change happens under one lock.
+public final class RunLog: @unchecked Sendable {
     public enum Level: String, CaseIterable, Comparable, Sendable {
         case debug, info, warn, error
         public static func < (a: Level, b: Level) -> Bool { allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)! }
     }
 
+    /// What the echo shows.
+    public struct Echo: Sendable {
+        public var level: Level
+        /// Lines the run's commands print (hidden by `--quiet`).
+        public var jobOutput: Bool
+        public init(level: Level = .info, jobOutput: Bool = true) { (self.level, self.jobOutput) = (level, jobOutput) }
+    }
+
     private let echo: (@Sendable (String) -> Void)?
-    private let echoLevel: Level
+    private let shown: Echo
     private let now: () -> Int64
-    private(set) var pending: [RunStore.LogLine] = []
-    /// Where the daemon stores lines while the run goes on. Lines are handed over in batches (one
-    /// transaction each): before the run blocks, and while it computes once enough lines or time piled up.
-    var sink: (([RunStore.LogLine]) -> Void)?
+    private let lock = NSLock()
+    /// Keeps batches in order when two threads hand theirs over at once.
+    private let flushLock = NSLock()
+    private var pending: [RunStore.LogLine] = []
+    private var sinkTarget: (([RunStore.LogLine]) -> Void)?
     private var oldestPendingAt: Int64 = 0
     /// Secrets the run has read are masked before a line is echoed or kept.
     let redactor = Redactor()
@@ -23,44 +33,69 @@ public final class RunLog {
     static let flushMillis: Int64 = 250
     /// Bytes of log a run keeps unless configured otherwise (SPEC section 5).
     public static let defaultCapBytes = 16 << 20
-    /// Past this many bytes of messages and fields, lines are dropped and counted.
-    var capBytes = RunLog.defaultCapBytes
+    private var cap = RunLog.defaultCapBytes
     private var keptBytes = 0
     private var dropped = (lines: 0, bytes: 0)
 
     /// - Parameters:
     ///   - echo: where human lines go (stderr for the CLI), or nil.
-    ///   - echoLevel: lines below it are stored but not echoed.
-    public init(echo: (@Sendable (String) -> Void)?, echoLevel: Level = .info,
+    ///   - shown: which lines are echoed (all are stored).
+    public init(echo: (@Sendable (String) -> Void)?, shown: Echo = Echo(),
                 now: @escaping () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
         self.echo = echo
-        self.echoLevel = echoLevel
+        self.shown = shown
         self.now = now
     }
 
-    func write(level: Level, task: String?, message unmasked: String, fields unmaskedFields: LuaTable?) {
-        let at = now()
-        let message = redactor.redactLine(unmasked, stream: task ?? "")
-        let fields = unmaskedFields.flatMap { redactor.redact(.table($0)).table }
-        let fieldsText = fields.map { LuaJSON.encode(.table($0)) }
-        let size = message.utf8.count + (fieldsText?.utf8.count ?? 0)
-        if keptBytes + size > capBytes {
-            if dropped.lines == 0 {
-                keep(RunStore.LogLine(at: at, level: "warn", task: nil,
-                                      message: "log cap of \(Self.mebibytes(capBytes)) reached: further lines are dropped and counted",
-                                      fieldsJSON: nil))
+    /// Past this many bytes of messages and fields, lines are dropped and counted.
+    var capBytes: Int {
+        get { lock.withLock { cap } }
+        set { lock.withLock { cap = newValue } }
+    }
+
+    /// Where the daemon stores lines while the run goes on. Lines are handed over in batches (one
+    /// transaction each): before the run blocks, while it computes once enough lines or time piled up,
+    /// and from a job's thread as its command prints.
+    var sink: (([RunStore.LogLine]) -> Void)? {
+        get { lock.withLock { sinkTarget } }
+        set { lock.withLock { sinkTarget = newValue } }
+    }
+
+    var hasPending: Bool { lock.withLock { !pending.isEmpty } }
+
+    func write(level: Level, task: String?, stream: String? = nil, message unmasked: String, fields unmaskedFields: LuaTable? = nil) {
+        let due = lock.withLock { () -> Bool in
+            let at = now()
+            let message = redactor.redactLine(unmasked, stream: [task ?? "", stream ?? ""].joined(separator: "/"))
+            let fields = unmaskedFields.flatMap { redactor.redact(.table($0)).table }
+            let fieldsText = fields.map { LuaJSON.encode(.table($0)) }
+            let size = message.utf8.count + (fieldsText?.utf8.count ?? 0)
+            var due = false
+            if keptBytes + size > cap {
+                if dropped.lines == 0 {
+                    due = keep(RunStore.LogLine(at: at, level: "warn", task: nil,
+                                                message: "log cap of \(Self.mebibytes(cap)) reached: further lines are dropped and counted",
+                                                fieldsJSON: nil))
+                }
+                dropped = (dropped.lines + 1, dropped.bytes + size)
+            } else {
+                keptBytes += size
+                due = keep(RunStore.LogLine(at: at, level: level.rawValue, task: task, stream: stream, message: message, fieldsJSON: fieldsText))
             }
-            dropped = (dropped.lines + 1, dropped.bytes + size)
-        } else {
-            keptBytes += size
-            keep(RunStore.LogLine(at: at, level: level.rawValue, task: task, message: message, fieldsJSON: fieldsText))
+            if let echo, level >= shown.level, stream == nil || shown.jobOutput {
+                echo(Self.text(at: at, level: level, task: task, stream: stream, message: message, fields: fields))
+            }
+            return due
         }
-        guard let echo, level >= echoLevel else { return }
-        let time = Self.clockText(millis: at)
-        let levelText = level.rawValue.uppercased().padding(toLength: 5, withPad: " ", startingAt: 0)
+        if due { flush() }
+    }
+
+    /// `12:00:01.123 INFO  [task] message k=v`; a job's lines show their stream (OUT, ERR) where the level goes.
+    static func text(at: Int64, level: Level, task: String?, stream: String?, message: String, fields: LuaTable?) -> String {
+        let tag = stream.map { $0 == "stderr" ? "ERR" : "OUT" } ?? level.rawValue.uppercased()
         let pairs = (fields?.fields ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\(LuaJSON.encode($0.value))" }
         let context = task.map { "[\($0)] " } ?? ""
-        echo(([time, levelText, context + message] + pairs).joined(separator: " "))
+        return ([clockText(millis: at), tag.padding(toLength: 5, withPad: " ", startingAt: 0), context + message] + pairs).joined(separator: " ")
     }
 
     /// `HH:MM:SS.mmm` in the host's zone, with libc: Foundation's formatters load ICU, which costs
@@ -72,10 +107,11 @@ public final class RunLog {
         return String(format: "%02d:%02d:%02d.%03d", parts.tm_hour, parts.tm_min, parts.tm_sec, Int32(millis % 1000))
     }
 
-    private func keep(_ line: RunStore.LogLine) {
+    /// Under the lock: true when the batch should go to the sink now.
+    private func keep(_ line: RunStore.LogLine) -> Bool {
         if pending.isEmpty { oldestPendingAt = line.at }
         pending.append(line)
-        if pending.count >= Self.flushLines || line.at - oldestPendingAt >= Self.flushMillis { flush() }
+        return pending.count >= Self.flushLines || line.at - oldestPendingAt >= Self.flushMillis
     }
 
     static func mebibytes(_ bytes: Int) -> String {
@@ -84,23 +120,31 @@ public final class RunLog {
 
     /// The last lines of the run, with what the cap dropped said at the end.
     func close() -> [RunStore.LogLine] {
-        if dropped.lines > 0 {
-            pending.append(RunStore.LogLine(at: now(), level: "warn", task: nil,
-                                            message: "log truncated: \(dropped.lines) line(s), \(dropped.bytes) bytes dropped past the \(Self.mebibytes(capBytes)) cap (run_log_limit)",
-                                            fieldsJSON: nil))
-            dropped = (0, 0)
+        flushLock.withLock {
+            lock.withLock {
+                if dropped.lines > 0 {
+                    pending.append(RunStore.LogLine(at: now(), level: "warn", task: nil,
+                                                    message: "log truncated: \(dropped.lines) line(s), \(dropped.bytes) bytes dropped past the \(Self.mebibytes(cap)) cap (run_log_limit)",
+                                                    fieldsJSON: nil))
+                    dropped = (0, 0)
+                }
+                return takePending()
+            }
         }
-        return drain()
     }
 
     /// Hands the pending lines to the sink, if there is one.
     func flush() {
-        guard let sink, !pending.isEmpty else { return }
-        sink(drain())
+        flushLock.withLock {
+            let (target, batch) = lock.withLock { (sinkTarget, sinkTarget == nil ? [] : takePending()) }
+            if let target, !batch.isEmpty { target(batch) }
+        }
     }
 
     /// Hands over the lines written since the last call.
-    func drain() -> [RunStore.LogLine] {
+    func drain() -> [RunStore.LogLine] { flushLock.withLock { lock.withLock { takePending() } } }
+
+    private func takePending() -> [RunStore.LogLine] {
         defer { pending.removeAll() }
         return pending
     }

@@ -70,8 +70,9 @@ public struct RunRequest: Sendable {
     /// For a hook's run: the event (`type`, `timestamp`, `data`, `stack`, `run_id`), merged into the
     /// global `event` table.
     public var hookEvent: LuaValue?
-    /// Store each log line as it is written (so `sloth runs logs --follow` sees it), not at the end.
-    public var streamLogs = false
+    /// When set, log lines are stored as they are written (so `sloth runs logs --follow` sees them), not
+    /// at the end, and this is called after each batch.
+    public var logsStored: (@Sendable () -> Void)?
 
     public init(file: String, source: String, workflow: String? = nil, tasks: [String] = [], params: [String: String] = [:],
                 values: LuaValue = .table(LuaTable()), trigger: String = "cli", stack: String? = nil) {
@@ -91,6 +92,10 @@ public struct RunReport: Sendable, Equatable {
         public var error: String?
         public var output: LuaValue
         public var artifacts: [String] = []
+        /// Milliseconds since 1970; nil for a task that never started.
+        public var startedAt: Int64? = nil
+        public var endedAt: Int64? = nil
+        public var exitCode: Int? = nil
     }
 
     public var runID: Int64

@@ -7,6 +7,7 @@ enum RuntimeHost {
                           lockOwner: String, chunkName: ChunkName) -> [String: LuaState.HostFunction] {
         [
             "now": { _ in [.integer(LuaState.monotonicMillis())] },
+            "wall_now": { _ in [.integer(Int64(Date().timeIntervalSince1970 * 1000))] },
             "set_deadline": { [unowned lua] args in
                 lua.setDeadline(monotonicMillis: args.at(0).int ?? 0)
                 return []
@@ -22,7 +23,7 @@ enum RuntimeHost {
             },
             "exec_start": { args throws(LuaHostError) in
                 let process = try ProcessOperation(spec: args.at(0))
-                return [.integer(operations.start { finish in process.start(groups: processes, finish: finish) })]
+                return [.integer(operations.start { finish in process.start(groups: processes, log: log, finish: finish) })]
             },
             "http_start": { args in
                 let spec = args.at(0)

@@ -17,18 +17,18 @@ public final class WorkflowRunner: Sendable {
     private let database: CatalogDatabase
     private let limits: Limits
     private let echo: (@Sendable (String) -> Void)?
-    private let echoLevel: RunLog.Level
+    private let shown: RunLog.Echo
     /// Where secrets.get finds the key; the daemon's control API seals with the same one.
     public let keyring: SecretKeyring
     /// `sloth.workflow` and `sloth.stack` capture only the database: boxed once, shared by every run.
     private let catalogModules: RunSession.CatalogModules
 
-    public init(database: CatalogDatabase, echo: (@Sendable (String) -> Void)?, echoLevel: RunLog.Level = .info,
+    public init(database: CatalogDatabase, echo: (@Sendable (String) -> Void)?, shown: RunLog.Echo = RunLog.Echo(),
                 limits: Limits = Limits(), environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.database = database
         self.limits = limits
         self.echo = echo
-        self.echoLevel = echoLevel
+        self.shown = shown
         keyring = SecretKeyring(stateDirectory: (database.path as NSString).deletingLastPathComponent, environment: environment)
         catalogModules = RunSession.CatalogModules(workflow: LuaState.SharedTable(SlothModule.workflowFunctions(database), name: "sloth.workflow"),
                                                    stack: LuaState.SharedTable(SlothModule.stackFunctions(database), name: "sloth.stack"))
@@ -53,10 +53,10 @@ public final class WorkflowRunner: Sendable {
     private func startRecord(_ request: RunRequest, plan: RunSession.Plan, runs: RunStore) throws(RunnerError) -> Int64 {
         do {
             if let queued = request.queuedRunID {
-                guard try runs.markStarted(queued) else { throw RunnerError.storage("run \(queued) is no longer queued") }
+                guard try runs.markStarted(queued, declaredVersion: plan.version) else { throw RunnerError.storage("run \(queued) is no longer queued") }
                 return queued
             }
-            return try runs.start(.init(workflow: plan.workflow, workflowVersion: plan.version, trigger: request.trigger,
+            return try runs.start(.init(workflow: plan.workflow, workflowVersion: nil, declaredVersion: plan.version, trigger: request.trigger,
                                         stack: request.stack, file: request.file))
         } catch let error as RunnerError {
             throw error
@@ -67,7 +67,7 @@ public final class WorkflowRunner: Sendable {
 
     /// Runs on the calling thread, which blocks until the run ends: never call it from a Swift task.
     public func runOnCurrentThread(_ request: RunRequest, cancellation: RunCancellation = RunCancellation()) throws(RunnerError) -> RunReport {
-        let log = RunLog(echo: echo, echoLevel: echoLevel)
+        let log = RunLog(echo: echo, shown: shown)
         log.capBytes = limits.logBytes
         let session = try RunSession(request: request, database: database, keyring: keyring, modules: catalogModules,
                                      log: log, memoryLimit: limits.memoryBytes)
@@ -96,8 +96,11 @@ public final class WorkflowRunner: Sendable {
         let runID = try startRecord(request, plan: plan, runs: runs)
         session.runID = runID
         session.processes.attach(runID: runID)
-        if request.streamLogs {
-            session.log.sink = { try? runs.appendLogs(run: runID, $0) }
+        if let stored = request.logsStored {
+            session.log.sink = { lines in
+                try? runs.appendLogs(run: runID, lines)
+                stored()
+            }
         }
         var report = session.log.redactor.redact(session.execute(runID: runID, workflow: plan.workflow, params: request.params))
         report.stack = request.stack
@@ -112,7 +115,8 @@ public final class WorkflowRunner: Sendable {
                             tasks: report.tasks.map {
                                 RunStore.TaskResult(name: $0.name, status: $0.status, attempts: $0.attempts,
                                                     durationMillis: $0.durationMillis, error: $0.error,
-                                                    outputJSON: LuaJSON.encode($0.output))
+                                                    outputJSON: LuaJSON.encode($0.output), startedAt: $0.startedAt,
+                                                    endedAt: $0.endedAt, exitCode: $0.exitCode)
                             },
                             resultJSON: RunDocument(report).json,
                             outputsJSON: request.stack == nil ? nil : LuaJSON.encode(RunDocument.outputs(report)),
@@ -260,7 +264,8 @@ extension RunReport {
                            durationMillis: task["duration_ms"].int ?? 0, attempts: Int(task["attempts"].int ?? 0),
                            message: task["message"].string, error: task["error"].string.map(chunkName.expand).map(Self.naming),
                            output: task["output"] == .nil_ ? .table(LuaTable()) : task["output"],
-                           artifacts: (task["artifacts"].table?.array ?? []).compactMap(\.string))
+                           artifacts: (task["artifacts"].table?.array ?? []).compactMap(\.string),
+                           startedAt: task["started_at"].int, endedAt: task["ended_at"].int, exitCode: task["exit_code"].int.map(Int.init))
                   })
     }
 

@@ -26,6 +26,21 @@ public enum RFC3339 {
         format(instant, offset: zone.offset(at: instant))
     }
 
+    /// `2026-03-08T03:00:00.250-04:00`: with milliseconds, for log lines and run times.
+    public static func format(millis: Int64, in zone: ZoneRules) -> String {
+        let seconds = millis >= 0 ? millis / 1000 : (millis - 999) / 1000
+        let whole = format(seconds, in: zone)
+        return whole.prefix(19) + "." + pad(Int(millis - seconds * 1000), 3) + whole.dropFirst(19)
+    }
+
+    /// Milliseconds since 1970 of an RFC 3339 instant, its fraction included; nil for anything else.
+    public static func millis(_ text: String) -> Int64? {
+        guard case .instant(let seconds)? = try? parse(text) else { return nil }
+        guard let dot = text.firstIndex(of: ".") else { return seconds * 1000 }
+        let digits = text[text.index(after: dot)...].prefix(while: \.isNumber)
+        return seconds * 1000 + (Int64((digits + "000").prefix(3)) ?? 0)
+    }
+
     /// Reads a timestamp; fractions of a second are dropped.
     public static func parse(_ text: String) throws(Error) -> Parsed {
         let chars = Array(text.utf8)

@@ -39,6 +39,9 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .customLong("verbose"), help: "Also show debug log lines.")
     var verbose = false
 
+    @Flag(name: [.short, .customLong("quiet")], help: "Do not show what the run's commands print (it is still in the run's log).")
+    var quiet = false
+
     @Option(name: [.short, .customLong("output")], help: "Output format: text or json.")
     var output: OutputFormat = .text
 
@@ -49,7 +52,7 @@ struct RunCommand: ParsableCommand {
         request.stack = try LocalDatabase.stack(stack, in: database)
         let runner = WorkflowRunner(database: database, echo: { line in
             FileHandle.standardError.write(Data((line + "\n").utf8))
-        }, echoLevel: verbose ? .debug : .info)
+        }, shown: RunLog.Echo(level: verbose ? .debug : .info, jobOutput: !quiet))
         let cancellation = RunCancellation()
         let signalSources = Self.cancelOnSignals(cancellation)
         defer { signalSources.forEach { $0.cancel() } }
@@ -92,10 +95,12 @@ struct RunCommand: ParsableCommand {
             print(output == .json ? try JSONOutput.encode(started) : "run \(started.id) queued")
             return
         }
-        let finished = try RunFollower(client: client, runID: started.id).follow { line in
+        let follower = RunFollower(client: client, runID: started.id)
+        let finished = try follower.follow { line in
+            if quiet && line.stream != nil { return }
             FileHandle.standardError.write(Data((RunFollower.text(line) + "\n").utf8))
         }
-        try RunFollower.printResult(finished, output: output)
+        try follower.printResult(finished, output: output)
     }
 
     private func makeRequest(file: String) throws -> RunRequest {

@@ -1,17 +1,13 @@
 import Runner
 
-/// Human output of `sloth run`: the workflow's outcome, then one row per task.
+/// Human output of `sloth run -f`: the workflow's outcome, then the task table.
 struct RunSummary {
     let report: RunReport
 
     func render() -> String {
-        var rows = [["TASK", "STATUS", "DURATION", "DETAIL"]]
-        for task in report.tasks {
-            rows.append([task.name, task.status, RunDocument.duration(task.durationMillis), task.error ?? task.message ?? ""])
-        }
         let headline = "workflow \(report.workflow): \(report.succeeded ? "success" : "failed") in "
             + "\(RunDocument.duration(report.durationMillis)) (run \(report.runID))"
-            + (report.error.map { ": \($0)" } ?? "")
-        return headline + "\n" + TextTable.render(rows)
+            + (report.error.map { ": \(TaskTable.oneLine($0))" } ?? "")
+        return headline + "\n" + TaskTable(report).render()
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Control
 import Foundation
+import Runner
 
 /// `sloth runs …`: the run history slothd keeps.
 struct RunsCommand: ParsableCommand {
@@ -31,8 +32,9 @@ struct RunsCommand: ParsableCommand {
             switch connection.output {
             case .json: print(try JSONOutput.encode(runs))
             case .text:
-                let rows = [["ID", "WORKFLOW", "STACK", "STATE", "TRIGGER", "QUEUED", "ENDED", "ERROR"]] + runs.map {
-                    [String($0.id), $0.workflow, $0.stack ?? "-", $0.state, $0.trigger, $0.queued_at, $0.ended_at ?? "", $0.error ?? ""]
+                let rows = [["ID", "WORKFLOW", "STACK", "STATE", "TRIGGER", "QUEUED", "DURATION", "ERROR"]] + runs.map {
+                    [String($0.id), $0.workflow, $0.stack ?? "-", $0.state, $0.trigger, String($0.queued_at.prefix(19)),
+                     RunView(run: $0).duration.map(RunDocument.duration) ?? "-", $0.error.map(TaskTable.oneLine) ?? ""]
                 }
                 print(TextTable.render(rows), terminator: "")
             }
@@ -48,36 +50,29 @@ struct RunsCommand: ParsableCommand {
             let run: ControlAPI.Run = try daemonCall { () throws(ControlClient.Error) in try connection.client.get("/runs/\(id)") }
             switch connection.output {
             case .json: print(try JSONOutput.encode(run))
-            case .text:
-                let rows = [["ID", String(run.id)], ["WORKFLOW", "\(run.workflow) (version \(run.workflow_version ?? "?"))"],
-                            ["STACK", run.stack ?? "-"], ["SCHEDULE", run.schedule ?? "-"],
-                            ["STATE", run.state], ["TRIGGER", run.trigger], ["QUEUED", run.queued_at], ["STARTED", run.started_at ?? ""],
-                            ["ENDED", run.ended_at ?? ""], ["ERROR", run.error ?? ""]]
-                print(TextTable.render(rows), terminator: "")
+            case .text: print(RunView(run: run).render(), terminator: "")
             }
         }
     }
 
     struct Logs: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "A run's log; --follow waits for new lines until the run ends.")
-        @Argument var id: Int64
-        @Flag var follow = false
+        static let configuration = CommandConfiguration(
+            abstract: "A run's log: its own lines and what its commands printed (OUT, ERR), each as it was written.")
+        @Argument(help: "The run's id (sloth runs list).") var id: Int64
+        @Flag(name: [.short, .long], help: "Keep printing new lines as they are written, until the run ends.")
+        var follow = false
+        @Option(help: ArgumentHelp("Only this task's lines.", valueName: "T")) var task: String?
         @OptionGroup var connection: WorkflowCommand.Connection
 
         func run() throws {
-            let follower = RunFollower(client: connection.client, runID: id)
-            if follow {
-                _ = try follower.follow { print(RunFollower.text($0)) }
-                return
+            let follower = RunFollower(client: connection.client, runID: id, task: task)
+            let show: (ControlAPI.LogLine) -> Void = { line in
+                Console.line(connection.output == .json ? (try? JSONOutput.encode(line)) ?? "{}" : RunFollower.text(line))
             }
-            var after: Int64 = 0
-            while true {
-                let page: ControlAPI.LogPage = try daemonCall { () throws(ControlClient.Error) in
-                    try connection.client.get("/runs/\(id)/logs?after=\(after)")
-                }
-                page.lines.forEach { print(RunFollower.text($0)) }
-                if page.lines.isEmpty { return }
-                after = page.next
+            if follow {
+                _ = try follower.follow(show)
+            } else {
+                try follower.stored(show)
             }
         }
     }

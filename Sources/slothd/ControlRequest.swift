@@ -30,7 +30,7 @@ extension ControlRequest {
 enum ControlEndpoint: Equatable {
     case status, workflows, runs
     case workflow(String), workflowHistory(String), workflowActivation(String, active: Bool)
-    case run(String), runLogs(String), runCancel(String)
+    case run(String), runLogs(String), runResult(String), runCancel(String)
     case schedules, schedule(String), scheduleAction(String, action: String), schedulerSwitch(enabled: Bool)
     case stacks, stack(String), stackValues(String), stackActivation(String), secrets, secret(String), secretsRekey
     case events, event(String), eventsCleanup
@@ -47,6 +47,7 @@ enum ControlEndpoint: Equatable {
         case 3 where path[0] == "workflows" && (path[2] == "activate" || path[2] == "deactivate"):
             self = .workflowActivation(path[1], active: path[2] == "activate")
         case 3 where path[0] == "runs" && path[2] == "logs": self = .runLogs(path[1])
+        case 3 where path[0] == "runs" && path[2] == "result": self = .runResult(path[1])
         case 3 where path[0] == "runs" && path[2] == "cancel": self = .runCancel(path[1])
         case 1 where path[0] == "schedules": self = .schedules
         case 2 where path[0] == "schedules": self = .schedule(path[1])

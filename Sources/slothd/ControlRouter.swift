@@ -86,16 +86,17 @@ struct ControlRouter: Sendable {
             let limit = Int(request.query["limit"] ?? "20") ?? 20
             let filter = RunStore.Filter(workflow: request.query["workflow"], state: request.query["state"], schedule: request.query["schedule"],
                                          stack: request.query["stack"], limit: max(1, min(limit, 100_000)))
-            return .json(try runs.list(filter).map(wire))
-        case ("GET", .run(let id)): return .json(wire(try run(id)))
+            return .json(try wire(runs.list(filter)))
+        case ("GET", .run(let id)): return .json(try wire(run(id)))
         case ("GET", .runLogs(let id)): return try await logs(id, request)
+        case ("GET", .runResult(let id)): return try result(id)
         case ("POST", .runCancel(let id)):
             let found = try run(id)
             guard pool.cancel(found.id) else {
                 throw BadRequest(status: 409, code: "finished", message: "run \(found.id) is already \(found.state)")
             }
             try audit(request, "run.cancel", String(found.id))
-            return .json(wire(try run(id)))
+            return .json(try wire(run(id)))
         case ("GET", .schedules): return .json(try await listSchedules())
         case ("POST", .schedules): return try await addSchedule(request)
         case ("GET", .schedule(let name)): return .json(try await showSchedule(name, next: Int(request.query["next"] ?? "5") ?? 5))
@@ -160,13 +161,13 @@ struct ControlRouter: Sendable {
         } catch {
             // A refused run is no run: only the event says it was asked for.
             _ = try? EventStore(database: database).record(type: "run.rejected", data: [
-                "workflow": workflow.name, "reason": error.description, "uid": request.peerUID.map { String($0) } ?? "",
-            ], stack: stack)
+                "workflow": workflow.name, "reason": error.description,
+            ], numbers: request.peerUID.map { ["uid": Int64($0)] } ?? [:], stack: stack)
             throw BadRequest(status: 503, code: "queue_full", message: error.description)
         }
         let queued: RunStore.Run
         do {
-            queued = try runs.queue(.init(workflow: workflow.name, workflowVersion: String(workflow.version), trigger: "manual", stack: stack),
+            queued = try runs.queue(.init(workflow: workflow.name, workflowVersion: workflow.version, trigger: "manual", stack: stack),
                                     requester: .init(uid: request.peerUID))
         } catch {
             pool.release(place)
@@ -175,25 +176,8 @@ struct ControlRouter: Sendable {
         var job = RunRequest(file: workflow.filePath ?? "\(workflow.name).sloth", source: workflow.content ?? "", tasks: body.tasks,
                              params: body.params, trigger: "manual", stack: stack)
         job.queuedRunID = queued.id
-        job.streamLogs = true
         pool.submit(.init(runID: queued.id, workflow: workflow.name, request: job), using: place)
-        return .json(wire(queued), status: 202)
-    }
-
-    /// Log lines after `after`; with `wait=MS`, waits up to that long for a line or the run's end.
-    private func logs(_ id: String, _ request: ControlRequest) async throws -> ControlResponse {
-        var found = try run(id)
-        let after = Int64(request.query["after"] ?? "0") ?? 0
-        let deadline = ContinuousClock.now + .milliseconds(min(Int(request.query["wait"] ?? "0") ?? 0, 30_000))
-        while true {
-            let lines = try runs.logs(run: found.id, after: after)
-            let page = ControlAPI.LogPage(
-                lines: lines.map { ControlAPI.LogLine(id: $0.id, at: time($0.line.at), level: $0.line.level, task: $0.line.task, message: $0.line.message) },
-                next: lines.last?.id ?? after, finished: !["queued", "running"].contains(found.state))
-            if !lines.isEmpty || page.finished || ContinuousClock.now >= deadline { return .json(page) }
-            try await Task.sleep(for: .milliseconds(10))
-            found = try run(id)
-        }
+        return .json(try wire(queued), status: 202)
     }
 
     func status() async -> ControlAPI.Status {
@@ -208,7 +192,7 @@ struct ControlRouter: Sendable {
 
     // MARK: pieces
 
-    private func run(_ id: String) throws -> RunStore.Run {
+    func run(_ id: String) throws -> RunStore.Run {
         guard let number = Int64(id) else { throw BadRequest(message: "invalid run id \"\(id)\"") }
         guard let found = try runs.run(number) else { throw BadRequest(status: 404, code: "not_found", message: "no run \(number)") }
         return found
@@ -233,13 +217,6 @@ struct ControlRouter: Sendable {
                             version: workflow.version, sha256: workflow.sha256, file: workflow.filePath,
                             created_at: time(workflow.createdAt), updated_at: time(workflow.updatedAt),
                             last_used_at: workflow.lastUsedAt.map(time), usage_count: workflow.usageCount, content: workflow.content)
-    }
-
-    func wire(_ run: RunStore.Run) -> ControlAPI.Run {
-        ControlAPI.Run(id: run.id, workflow: run.workflow, workflow_version: run.workflowVersion, trigger: run.trigger, state: run.state,
-                       queued_at: time(run.queuedAt), started_at: run.startedAt.map(time), ended_at: run.endedAt.map(time),
-                       error: run.error, result: run.resultJSON, schedule: run.schedule, stack: run.stack,
-                       nominal_at: run.nominalAt.map { time($0 * 1000) })
     }
 
     static func validName(_ name: String) -> Bool {

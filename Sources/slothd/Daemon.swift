@@ -48,7 +48,8 @@ struct Daemon {
         try await scheduler.start()
         let started = Date()
         let events = EventStore(database: database)
-        _ = try? events.record(type: "system.startup", data: ["version": SlothVersionText.current, "pid": String(getpid())])
+        _ = try? events.record(type: "system.startup", data: ["version": SlothVersionText.current],
+                               numbers: ["pid": Int64(getpid())])
         let access = AccessPolicy(groupName: configuration.group)
         let router = ControlRouter(database: database, pool: pool, metrics: metrics, zone: ZoneRules.host(), startedAt: Date(),
                                    access: access, scheduler: scheduler, keyring: runner.keyring,
@@ -74,8 +75,8 @@ struct Daemon {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()
-        _ = try? events.record(type: "system.shutdown", data: ["reason": "stop requested",
-                                                               "uptime_s": String(Int(Date().timeIntervalSince(started)))])
+        _ = try? events.record(type: "system.shutdown", data: ["reason": "stop requested"],
+                               numbers: ["uptime_s": Int64(Date().timeIntervalSince(started))])
         if activated.isEmpty { try? FileManager.default.removeItem(atPath: configuration.socketPath) }
         log.info("stopped")
     }

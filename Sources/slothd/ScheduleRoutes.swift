@@ -60,7 +60,7 @@ extension ControlRouter {
             shown.next = rules.schedule.nextFires(after: from, in: rules.zone, count: max(0, min(count, 1000)))
                 .map { RFC3339.format($0, in: rules.zone) }
         }
-        shown.recent_runs = try runs.list(.init(schedule: name, limit: 10)).map(wire)
+        shown.recent_runs = try wire(runs.list(.init(schedule: name, limit: 10)))
         return shown
     }
 
@@ -77,7 +77,7 @@ extension ControlRouter {
             let id = try await scheduler.trigger(name)
             try audit(request, "schedule.trigger", name, detail: "run \(id)")
             guard let run = try runs.run(id) else { throw BadRequest(status: 500, code: "internal", message: "run \(id) vanished") }
-            return .json(wire(run), status: 202)
+            return .json(try wire(run), status: 202)
         }
         let body = request.body.isEmpty ? ControlAPI.SetEnabled(note: nil) : try decode(ControlAPI.SetEnabled.self, request)
         let changed = try schedules.setEnabled(name, action == "enable", note: body.note, cursor: Int64(Date().timeIntervalSince1970))

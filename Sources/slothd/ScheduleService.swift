@@ -80,7 +80,7 @@ actor ScheduleService {
         var advances: [ScheduleStore.Advance] = []
         for (rules, plan, _) in plans {
             guard let target = book.entry(rules.name)?.payload else { continue }
-            let version = (try? workflow(target.workflow)).map { String($0.version) }
+            let version = (try? workflow(target.workflow)).map(\.version)
             for planned in plan.fires {
                 var reason: String?
                 if case .skip(let why) = planned.action { reason = why }
@@ -162,7 +162,6 @@ actor ScheduleService {
             var request = RunRequest(file: workflow.filePath ?? "\(workflow.name).sloth", source: workflow.content ?? "",
                                      tasks: target.tasks, params: target.params, trigger: trigger, stack: target.stack)
             request.queuedRunID = runID
-            request.streamLogs = true
             inFlight[schedule, default: []].insert(runID)
             try pool.submit(.init(runID: runID, workflow: workflow.name, request: request, schedule: schedule, nominal: nominal,
                                   timeoutSeconds: target.timeoutSeconds))
@@ -177,7 +176,7 @@ actor ScheduleService {
 
     private func noteMissed(_ schedule: String, count: Int) {
         metrics.scheduleMissed(schedule, count: count)
-        _ = try? events.record(type: "schedule.missed", data: ["schedule": schedule, "count": String(count)])
+        _ = try? events.record(type: "schedule.missed", data: ["schedule": schedule], numbers: ["count": Int64(count)])
     }
 
     // MARK: runs in flight (told by the pool)
@@ -220,7 +219,7 @@ actor ScheduleService {
                                                                           buffered: buffered[name]?.count ?? 0))
         var reason: String?
         if case .skip(let why) = action { reason = why }
-        let version = (try? workflows.get(target.workflow, content: false)).map { String($0.version) }
+        let version = (try? workflows.get(target.workflow, content: false)).map(\.version)
         guard let id = try store.record([.init(schedule: name, workflow: target.workflow, workflowVersion: version, nominal: nil,
                                                trigger: FireTrigger.manual.rawValue, skipReason: reason, stack: target.stack)],
                                       advances: []).first ?? nil else {

@@ -35,6 +35,8 @@ final class WorkerPool: @unchecked Sendable {
 
     /// Told when runs start and end (the scheduler keeps its runs in flight with it).
     var observer: (any WorkerPoolObserver)?
+    /// Rung whenever a run's log lines are stored and when it ends.
+    let logBell = LogBell()
 
     private let runner: WorkflowRunner
     private let runs: RunStore
@@ -109,7 +111,10 @@ final class WorkerPool: @unchecked Sendable {
             }
             return (false, running[runID])
         }
-        if wasQueued { try? runs.close(runID, state: "cancelled", error: "cancelled before it started") }
+        if wasQueued {
+            try? runs.close(runID, state: "cancelled", error: "cancelled before it started")
+            ended(runID)
+        }
         cancellation?.cancel()
         return wasQueued || cancellation != nil
     }
@@ -122,7 +127,10 @@ final class WorkerPool: @unchecked Sendable {
             defer { queue.removeAll() }
             return queue
         }
-        for job in dropped { try? runs.close(job.runID, state: "interrupted", error: "slothd stopped before the run started") }
+        for job in dropped {
+            try? runs.close(job.runID, state: "interrupted", error: "slothd stopped before the run started")
+            ended(job.runID)
+        }
         let deadline = ContinuousClock.now + grace
         while busy > 0 && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
         let cut = locked { Array(running.values) }
@@ -174,16 +182,27 @@ final class WorkerPool: @unchecked Sendable {
     private func execute(_ job: Job, _ cancellation: RunCancellation) {
         observer?.runStarted(job)
         let timer = job.timeoutSeconds.map { Timeout(seconds: $0, cancellation: cancellation) }
-        defer { timer?.stop() }
+        defer {
+            timer?.stop()
+            ended(job.runID)
+        }
+        var request = job.request
+        request.logsStored = { [logBell] in logBell.ring(job.runID) }
         var state: String
         do {
-            state = try runner.runOnCurrentThread(job.request, cancellation: cancellation).state
+            state = try runner.runOnCurrentThread(request, cancellation: cancellation).state
         } catch {
             state = cancellation.reason?.state ?? "failed"
             try? runs.close(job.runID, state: state, error: cancellation.reason?.message ?? error.description)
         }
         metrics.runEnded(workflow: job.workflow, state: state, duration: ContinuousClock.now - job.queuedAt)
         observer?.runEnded(job, state: state)
+    }
+
+    /// Followers of the run's log learn that it ended.
+    private func ended(_ runID: Int64) {
+        logBell.ring(runID)
+        logBell.forget(runID)
     }
 
     private func locked<T>(_ body: () throws -> T) rethrows -> T {

@@ -78,15 +78,36 @@ struct RunStoreTests {
     @Test("finishing a run records its state and task results together")
     func finish() throws {
         let runs = RunStore(database: try temporaryDatabase())
-        let id = try runs.start(.init(workflow: "w", workflowVersion: "1.0", trigger: "cli"))
+        let id = try runs.start(.init(workflow: "w", workflowVersion: nil, declaredVersion: "1.0", trigger: "cli"))
         #expect(try runs.run(id)?.state == "running")
-        try runs.finish(run: id, state: "failed", error: "b: no", tasks: [
-            .init(name: "a", status: "success", attempts: 1, durationMillis: 3, error: nil, outputJSON: "{}"),
-            .init(name: "b", status: "failed", attempts: 2, durationMillis: 4, error: "no", outputJSON: nil),
-        ], resultJSON: "{}")
+        let tasks: [RunStore.TaskResult] = [
+            .init(name: "a", status: "success", attempts: 1, durationMillis: 3, error: nil, outputJSON: "{}", startedAt: 1000, endedAt: 1003),
+            .init(name: "b", status: "failed", attempts: 2, durationMillis: 4, error: "exit status 4", outputJSON: nil, startedAt: 1003,
+                  endedAt: 1007, exitCode: 4),
+        ]
+        try runs.finish(run: id, state: "failed", error: "b: exit status 4", tasks: tasks, resultJSON: "{}")
         #expect(try runs.run(id)?.state == "failed")
-        #expect(try runs.run(id)?.error == "b: no")
-        #expect(try runs.tasks(run: id).map(\.name) == ["a", "b"])
+        #expect(try runs.run(id)?.error == "b: exit status 4")
+        #expect(try runs.run(id)?.workflowVersion == nil)
+        #expect(try runs.run(id)?.declaredVersion == "1.0")
+        #expect(try runs.tasks(run: id) == tasks)
+        #expect(try runs.tasks(runs: [id, 999]) == [id: tasks])
+    }
+
+    @Test("a catalog run keeps its version number; a job's log lines keep their stream and are found by task")
+    func versionsAndStreams() throws {
+        let runs = RunStore(database: try temporaryDatabase())
+        let queued = try runs.queue(.init(workflow: "w", workflowVersion: 3, trigger: "manual"))
+        #expect(try runs.markStarted(queued.id, declaredVersion: "2.0.0"))
+        #expect(try runs.run(queued.id)?.workflowVersion == 3)
+        #expect(try runs.run(queued.id)?.declaredVersion == "2.0.0")
+        try runs.appendLogs(run: queued.id, [
+            .init(at: 1, level: "info", task: "build", stream: "stdout", message: "hi", fieldsJSON: nil),
+            .init(at: 2, level: "info", task: "test", stream: "stderr", message: "err", fieldsJSON: nil),
+            .init(at: 3, level: "warn", task: nil, message: "run line", fieldsJSON: nil),
+        ])
+        #expect(try runs.logs(run: queued.id, after: 0, task: "test").map(\.line.stream) == ["stderr"])
+        #expect(try runs.logs(run: queued.id, after: 0).map(\.line.message) == ["hi", "err", "run line"])
     }
 
     @Test("an unwritable database location is a clear error")

@@ -35,7 +35,7 @@ struct RunCLITests {
         let path = try Self.file("ok.sloth", "task('build'):command(function() log.info('building') return true, 'built' end)\n")
         let result = try await Workspace().sloth(["run", "-f", path])
         #expect(result.status == 0)
-        #expect(result.stdout.contains("TASK   STATUS   DURATION  DETAIL\nbuild  success  "))
+        #expect(result.stdout.contains("TASK   STATUS   DURATION  ERROR\nbuild  success  "))
         #expect(result.stderr.contains("INFO  [build] building"))
     }
 

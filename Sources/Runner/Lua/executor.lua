@@ -72,6 +72,13 @@ local function make_this(def, workdir, params)
   }
 end
 
+-- A failed command's one-line error (exec's `error`: its exit status and last stderr line).
+local function failure_text(result)
+  if type(result.error) == "string" and result.error ~= "" then return result.error end
+  if type(result.stderr) == "string" and result.stderr ~= "" then return result.stderr end
+  return "command failed"
+end
+
 -- The command's return values as (ok, message, outputs); anything unexpected is an error.
 local function interpret(values)
   if values.n == 0 then return true, nil, {} end
@@ -82,7 +89,7 @@ local function interpret(values)
     return first, values[2] ~= nil and tostring(values[2]) or nil, outputs or {}
   end
   if type(first) == "table" and type(first.success) == "boolean" then
-    local message = first.success and first.stdout or (first.stderr ~= "" and first.stderr or first.error)
+    local message = first.success and first.stdout or failure_text(first)
     return first.success, message, first
   end
   if first == nil then
@@ -121,7 +128,7 @@ end
 local function attempt(def, this, params, deps)
   if type(def.command) == "string" then
     local result = exec.run(def.command, { workdir = this.workdir.get() })
-    return result.success, result.success and result.stdout or result.stderr, result
+    return result.success, result.success and result.stdout or failure_text(result), result
   end
   if def.command == nil then return true, nil, {} end
   local values = table.pack(pcall(call_style, def.command, this, params, deps))
@@ -131,7 +138,7 @@ end
 
 -- Runs a task to its end (all attempts); returns its record.
 local function run_task(def, ctx)
-  local record = { name = def.name, status = "running", attempts = 0, started = S.now() }
+  local record = { name = def.name, status = "running", attempts = 0, started = S.now(), started_at = S.wall_now() }
   local workdir = def.workdir or ctx.cwd
   local params = {}
   for k, v in pairs(def.params or {}) do params[k] = v end
@@ -169,6 +176,8 @@ local function run_task(def, ctx)
     local deadline = def.timeout_ms and (S.now() + def.timeout_ms) or nil
     local fiber = sched.spawn(attempt, { deadline = deadline, task = def.name, name = def.name }, def, this, params, deps)
     local ok, values, reason = sched.join(fiber)
+    local result = ok and values[3]
+    if type(result) == "table" and math.type(rawget(result, "exit_code")) == "integer" then record.exit_code = result.exit_code end
     if ok and values[1] then
       record.status, record.message, record.output, record.error = "success", values[2], values[3] or {}, nil
       break
@@ -265,6 +274,7 @@ function executor.run(wf, order, ctx)
             record.error = stop_reason or fiber.reason
           end
           record.duration_ms = S.now() - (record.started or started)
+          if record.started_at then record.ended_at = S.wall_now() end
           ctx.records[name] = record
           if record.aborted then
             stop_all("aborted by task '" .. name .. "'")

@@ -27,7 +27,8 @@ M.exec = {}
 
 local function exec_spec(command, opts)
   opts = opts or {}
-  local spec = { env = opts.env, user = opts.user, stdin = opts.stdin, workdir = opts.workdir or opts.cwd or workdir() }
+  local spec = { env = opts.env, user = opts.user, stdin = opts.stdin, workdir = opts.workdir or opts.cwd or workdir(),
+                 task = task_name() }
   if type(command) == "table" then spec.argv = command else spec.command = tostring(command) end
   if opts.timeout then spec.timeout_ms = util.duration_ms(opts.timeout, "exec timeout") end
   for k, v in pairs(ctx.env_overlay) do
@@ -51,13 +52,11 @@ function M.exec.script(path, opts)
   return M.exec.run(argv, opts)
 end
 
--- os.execute keeps Lua's contract (true|nil, "exit"|"signal", code) but yields; output goes to the log.
+-- os.execute keeps Lua's contract (true|nil, "exit"|"signal", code) but yields; what the command
+-- prints goes to the run's log as every command's does.
 function M.os_execute(command)
   if command == nil then return true end
   local result = M.exec.run(command)
-  for _, stream in ipairs({ result.stdout, result.stderr }) do
-    for line in tostring(stream or ""):gmatch("[^\n]+") do S.log("info", task_name(), line, nil) end
-  end
   if result.signal then return nil, "signal", result.signal end
   if result.exit_code == 0 then return true, "exit", 0 end
   return nil, "exit", result.exit_code
@@ -65,11 +64,8 @@ end
 
 -- io.popen runs its command the way exec.run does (yielding, in its own process group, ended with its
 -- run): in "r" mode the command runs to its end at once and the handle reads what it printed; in "w"
--- mode what is written goes to the command's standard input when the handle is closed.
-local function log_lines(text)
-  for line in tostring(text or ""):gmatch("[^\n]+") do S.log("info", task_name(), line, nil) end
-end
-
+-- mode what is written goes to the command's standard input when the handle is closed. What the
+-- command prints is in the run's log either way.
 local function exit_triple(result)
   if result.signal then return nil, "signal", result.signal end
   if result.exit_code == 0 then return true, "exit", 0 end
@@ -135,8 +131,6 @@ function PopenFile:close()
   self.closed = true
   if self.mode == "w" then
     local result = sched.await_op(S.exec_start(exec_spec(self.command, { stdin = table.concat(self.input) })))
-    log_lines(result.stdout)
-    log_lines(result.stderr)
     self.result = result
   end
   return exit_triple(self.result)
@@ -156,7 +150,6 @@ function M.popen(command, mode)
   if mode == "r" then
     file.result = M.exec.run(command)
     file.data = tostring(file.result.stdout or "")
-    log_lines(file.result.stderr)
   end
   return file
 end
