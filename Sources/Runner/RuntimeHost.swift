@@ -1,10 +1,10 @@
 import Foundation
 
 /// The host primitives the Lua runtime is written against (`__sloth`, hidden from workflow code):
-/// the monotonic clock, the hook deadline, operations and their completions, and the log.
+/// the clocks, the hook deadline, operations and their completions, the log and the task board.
 enum RuntimeHost {
     static func functions(lua: LuaState, operations: RunOperations, processes: ProcessLedger, log: RunLog, cwd: String,
-                          lockOwner: String, chunkName: ChunkName) -> [String: LuaState.HostFunction] {
+                          lockOwner: String, chunkName: ChunkName, tasks: TaskBoard) -> [String: LuaState.HostFunction] {
         [
             "now": { _ in [.integer(LuaState.monotonicMillis())] },
             "wall_now": { _ in [.integer(Int64(Date().timeIntervalSince1970 * 1000))] },
@@ -48,6 +48,14 @@ enum RuntimeHost {
                 return [.table(LuaTable(fields: visible.mapValues(LuaValue.string)))]
             },
             "cwd": { _ in [.string(cwd)] },
+            "tasks_planned": { args in
+                tasks.planned((args.at(0).table?.array ?? []).compactMap(\.string))
+                return []
+            },
+            "task_update": { args in
+                tasks.update(args.at(0), chunkName: chunkName)
+                return []
+            },
             "lock_owner": { _ in [.string(lockOwner)] },
         ]
     }

@@ -102,7 +102,8 @@ public final class WorkflowRunner: Sendable {
                 stored()
             }
         }
-        var report = session.log.redactor.redact(session.execute(runID: runID, workflow: plan.workflow, params: request.params))
+        var report = session.log.redactor.redact(session.execute(runID: runID, workflow: plan.workflow, params: request.params,
+                                                                          cancellation: cancellation))
         report.stack = request.stack
         if let reason = cancellation.reason, !report.succeeded {
             report.stopped = reason
@@ -114,7 +115,8 @@ public final class WorkflowRunner: Sendable {
                             error: report.error,
                             tasks: report.tasks.map {
                                 RunStore.TaskResult(name: $0.name, status: $0.status, attempts: $0.attempts,
-                                                    durationMillis: $0.durationMillis, error: $0.error,
+                                                    durationMillis: $0.durationMillis,
+                                                    error: $0.error ?? ($0.status == "success" ? nil : $0.message),
                                                     outputJSON: LuaJSON.encode($0.output), startedAt: $0.startedAt,
                                                     endedAt: $0.endedAt, exitCode: $0.exitCode)
                             },
@@ -138,6 +140,7 @@ final class RunSession {
     let log: RunLog
     let request: RunRequest
     let chunkName: ChunkName
+    let taskBoard = TaskBoard()
     var runID: Int64?
 
     struct Plan {
@@ -165,7 +168,7 @@ final class RunSession {
         let owner = "\(Self.processTag):\(Self.sessionCounter.add(1, ordering: .relaxed).newValue)"
         processes = ProcessLedger(runs: RunStore(database: database))
         lua.register(table: "__sloth", RuntimeHost.functions(lua: lua, operations: operations, processes: processes, log: log, cwd: cwd,
-                                                             lockOwner: owner, chunkName: chunkName))
+                                                             lockOwner: owner, chunkName: chunkName, tasks: taskBoard))
         lua.register(table: "data", Self.data)
         lua.register(table: "crypto", Self.crypto)
         lua.register(table: "fs", Self.files)
@@ -239,7 +242,7 @@ final class RunSession {
         }
     }
 
-    func execute(runID: Int64, workflow: String, params: [String: String]) -> RunReport {
+    func execute(runID: Int64, workflow: String, params: [String: String], cancellation: RunCancellation) -> RunReport {
         let started = LuaState.monotonicMillis()
         do {
             let result = try lua.callRuntime("execute", [.table(LuaTable(fields: params.mapValues(LuaValue.string)))])
@@ -247,9 +250,10 @@ final class RunSession {
         } catch {
             let message = chunkName.expand("\(error)")
             log.write(level: .error, task: nil, message: message, fields: nil)
+            let tasks = taskBoard.stopped(reason: cancellation.reason?.message ?? message, at: Int64(Date().timeIntervalSince1970 * 1000))
             return RunReport(runID: runID, workflow: workflow, version: nil, succeeded: false,
                              stopped: error == .cancelled ? .requested : nil, durationMillis: LuaState.monotonicMillis() - started,
-                             error: message, tasks: [])
+                             error: message, tasks: tasks)
         }
     }
 }
@@ -259,14 +263,8 @@ extension RunReport {
     init(runID: Int64, lua result: LuaValue, chunkName: ChunkName) {
         self.init(runID: runID, workflow: result["workflow"].string ?? "", version: result["version"].string,
                   succeeded: result["status"].string == "success", durationMillis: result["duration_ms"].int ?? 0,
-                  error: result["error"].string.map(chunkName.expand).map(Self.naming), tasks: (result["tasks"].table?.array ?? []).map { task in
-                      Task(name: task["name"].string ?? "", status: task["status"].string ?? "failed",
-                           durationMillis: task["duration_ms"].int ?? 0, attempts: Int(task["attempts"].int ?? 0),
-                           message: task["message"].string, error: task["error"].string.map(chunkName.expand).map(Self.naming),
-                           output: task["output"] == .nil_ ? .table(LuaTable()) : task["output"],
-                           artifacts: (task["artifacts"].table?.array ?? []).compactMap(\.string),
-                           startedAt: task["started_at"].int, endedAt: task["ended_at"].int, exitCode: task["exit_code"].int.map(Int.init))
-                  })
+                  error: result["error"].string.map(chunkName.expand).map(Self.naming),
+                  tasks: (result["tasks"].table?.array ?? []).map { Task(lua: $0, chunkName: chunkName) })
     }
 
     /// Lua says "not enough memory" when the run's allocator refuses: say which limit that is.

@@ -149,4 +149,24 @@ struct CancellationTests {
         #expect(processes(containing: "sleep 375").isEmpty)
         #expect(try RunStore(database: harness.database).run(result.runID)?.state == "cancelled")
     }
+
+    @Test("a cancelled run records each task in its real state: done, cancelled while running, skipped before starting")
+    func cancelledTasksKeepTheirStates() async throws {
+        let harness = try RunHarness()
+        let cancellation = RunCancellation()
+        async let report = harness.run("""
+            task('first'):command(function() return true end):build()
+            task('long'):depends_on('first'):command(function() state.set('running', true) exec.run('sleep 376') end):build()
+            task('later'):depends_on('long'):command(function() return true end):build()
+            """, cancellation: cancellation)
+        while try harness.state.get("running") == nil { try await Task.sleep(for: .milliseconds(20)) }
+        cancellation.cancel()
+        let result = try await report
+        #expect(result.tasks.map(\.name) == ["first", "long", "later"])
+        #expect(result.tasks.map(\.status) == ["success", "cancelled", "skipped"])
+        #expect(result.task("long")?.error == "run cancelled")
+        let stored = try RunStore(database: harness.database).tasks(run: result.runID)
+        #expect(stored.map(\.status) == ["success", "cancelled", "skipped"])
+        #expect(stored[1].startedAt != nil && stored[1].endedAt != nil)
+    }
 }

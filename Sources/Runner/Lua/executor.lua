@@ -139,6 +139,7 @@ end
 -- Runs a task to its end (all attempts); returns its record.
 local function run_task(def, ctx)
   local record = { name = def.name, status = "running", attempts = 0, started = S.now(), started_at = S.wall_now() }
+  S.task_update(record)
   local workdir = def.workdir or ctx.cwd
   local params = {}
   for k, v in pairs(def.params or {}) do params[k] = v end
@@ -216,7 +217,12 @@ function executor.run(wf, order, ctx)
   local stop_reason, workflow_error
   local running = {}   -- name -> fiber
 
-  for _, def in ipairs(order) do ctx.records[def.name] = { name = def.name, status = "pending", attempts = 0 } end
+  local names = {}
+  for _, def in ipairs(order) do
+    ctx.records[def.name] = { name = def.name, status = "pending", attempts = 0 }
+    names[#names + 1] = def.name
+  end
+  S.tasks_planned(names)
 
   local function stop_all(reason)
     stop_reason = stop_reason or reason
@@ -243,12 +249,15 @@ function executor.run(wf, order, ctx)
             end
             if stop_reason then
               record.status, record.error = "cancelled", stop_reason
+              S.task_update(record)
               progressed = true
             elseif failed_dep then
               record.status, record.error = "skipped", "dependency '" .. failed_dep .. "' did not succeed"
+              S.task_update(record)
               progressed = true
             elseif skipped_dep and not blocked then
               record.status, record.message = "skipped", "dependency '" .. skipped_dep .. "' was skipped"
+              S.task_update(record)
               progressed = true
             elseif not blocked and count < max_parallel then
               record.status = "running"
@@ -275,6 +284,7 @@ function executor.run(wf, order, ctx)
           end
           record.duration_ms = S.now() - (record.started or started)
           if record.started_at then record.ended_at = S.wall_now() end
+          S.task_update(record)
           ctx.records[name] = record
           if record.aborted then
             stop_all("aborted by task '" .. name .. "'")
