@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+import TestSupport
+
+@Suite("Runs that tell the truth: live job output and the run contract, through slothd")
+struct RunOutputDaemonTests {
+    @Test("a scheduled job's stdout and stderr lines reach `sloth runs logs --follow | cat` within 0.5 s of being printed")
+    func liveFollow() async throws {
+        let daemon = try DaemonProcess()
+        try #require(daemon.waitUntilReady() != nil)
+        try await SchedulerDaemonTests.workflow(daemon, "ticker", """
+            task('tick'):command("for i in 1 2 3; do echo out $(date +%s%3N); echo err $(date +%s%3N) >&2; sleep 1; done"):build()
+            """)
+        #expect(try await daemon.sloth(["scheduler", "add", "ticks", "--workflow", "ticker", "--cron", "0 0 1 1 *", "--tz", "UTC"]).status == 0)
+        let triggered = try await daemon.sloth(["scheduler", "trigger", "ticks", "-o", "json"])
+        let run = try JSONDecoder().decode(SchedulerDaemonTests.Run.self, from: Data(triggered.stdout.utf8))
+        let output = daemon.directory.appendingPathComponent("follow.out").path
+        FileManager.default.createFile(atPath: output, contents: nil)
+        let follower = try spawnDetached(
+            ["/bin/sh", "-c", "'\(CLI.binary.path)' runs logs \(run.id) --follow | cat"],
+            environment: ["SLOTH_SOCKET=\(daemon.socket)", "PATH=/usr/bin:/bin"], stdout: output)
+        var arrivals: [(line: String, lateMillis: Int64)] = []
+        let deadline = Date().addingTimeInterval(20)
+        while arrivals.count < 6 && Date() < deadline {
+            let lines = (try? String(contentsOfFile: output, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            for line in lines.dropFirst(arrivals.count) {
+                arrivals.append((line, now - (Int64(line.split(separator: " ").last ?? "") ?? now)))
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(exitCode(of: follower) == 0, "the follower ends with the run")
+        #expect(arrivals.map { $0.line.contains("[tick] out ") || $0.line.contains("[tick] err ") } == Array(repeating: true, count: 6),
+                "\(arrivals.map(\.line))")
+        #expect(arrivals.filter { $0.line.contains(" ERR ") }.count == 3, "stderr lines are tagged ERR")
+        for arrival in arrivals { #expect(arrival.lateMillis < 500, "\(arrival.line) arrived \(arrival.lateMillis) ms after it was printed") }
+    }
+
+    @Test("golden: run, runs list, runs show, status and events list, in text and JSON")
+    func golden() async throws {
+        let daemon = try DaemonProcess()
+        try #require(daemon.waitUntilReady() != nil)
+        try await SchedulerDaemonTests.workflow(daemon, "release", """
+            local build = task('build'):command(function() return true, 'built', {artifact = 'app.tar'} end):build()
+            local test = task('test'):depends_on('build'):command("echo running tests; echo '2 tests failed' >&2; exit 3"):build()
+            local deploy = task('deploy'):depends_on('test'):command("echo never"):build()
+            workflow.define('release', {version = '1.4.0', tasks = {build, test, deploy}})
+            """)
+        let text = try await daemon.sloth(["run", "release"])
+        #expect(text.status == 3)
+        let json = try await daemon.sloth(["run", "release", "-o", "json"])
+        let outputs: [(name: String, arguments: [String])] = [
+            ("runs-list.txt", ["runs", "list"]), ("runs-list.json", ["runs", "list", "-o", "json"]),
+            ("runs-show.txt", ["runs", "show", "1"]), ("runs-show.json", ["runs", "show", "1", "-o", "json"]),
+            ("runs-logs.txt", ["runs", "logs", "1"]), ("runs-logs.json", ["runs", "logs", "1", "-o", "json"]),
+            ("status.txt", ["status"]), ("status.json", ["status", "-o", "json"]),
+            ("events-list.txt", ["events", "list", "--type", "task.*"]), ("events-list.json", ["events", "list", "--type", "task.*", "-o", "json"]),
+        ]
+        try check("run.txt", text.stdout, daemon)
+        try check("run-stderr.txt", text.stderr, daemon)
+        try check("run.json", json.stdout, daemon)
+        for (name, arguments) in outputs {
+            let result = try await daemon.sloth(arguments)
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+            try check(name, result.stdout, daemon)
+        }
+    }
+
+    /// Compares with Golden/NAME once what changes from run to run (times, durations, pids, paths) is
+    /// replaced by placeholders; JSON is compared pretty-printed, keys sorted.
+    private func check(_ name: String, _ output: String, _ daemon: DaemonProcess) throws {
+        var normalised = output.replacingOccurrences(of: daemon.directory.path, with: "<dir>")
+        let rules: [(String, String)] = [
+            (#"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:\d\d|Z)?"#, "<time>"),
+            (#"(?m)^\d\d:\d\d:\d\d(\.\d{3})?"#, "<clock>"),
+            (#"\d+\.\d{3}s"#, "<duration>"),
+            (#""(duration_ms|pid|uptime_seconds|workers)":\d+"#, #""$1":0"#),
+            (#"(?m)^(PID|UPTIME|VERSION|WORKERS)( +).*$"#, "$1$2<value>"),
+        ]
+        for (pattern, template) in rules {
+            normalised = normalised.replacingOccurrences(of: pattern, with: template, options: .regularExpression)
+        }
+        if name.hasSuffix(".json") { normalised = try Self.pretty(normalised) }
+        #expect(normalised == (try Golden.text(name, actual: normalised)), "\(name)")
+    }
+
+    /// One JSON document, or one per line (`runs logs -o json`), pretty-printed with sorted keys.
+    private static func pretty(_ text: String) throws -> String {
+        try text.split(separator: "\n").map { line in
+            let value = try JSONSerialization.jsonObject(with: Data(line.utf8), options: [.fragmentsAllowed])
+            let data = try JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+            return String(decoding: data, as: UTF8.self)
+        }.joined(separator: "\n") + "\n"
+    }
+}
