@@ -257,12 +257,27 @@ public struct RunStore: Sendable {
     }
 
     /// The runner caps what a run logs (in bytes, RunLog.capBytes), so every line handed over is kept.
+    /// Many rows per statement: a command that prints a thousand lines is a handful of statements.
     private static func insert(_ db: Database, logs lines: [LogLine], run id: Int64) throws {
-        for line in lines {
-            try db.execute(cached: """
-                INSERT INTO run_logs(run_id, at, level, task, stream, message, fields_json) VALUES (?, ?, ?, ?, ?, ?, ?)
-                """, [id, line.at, line.level, line.task, line.stream, line.message, line.fieldsJSON])
+        for start in stride(from: 0, to: lines.count, by: logRowsPerStatement) {
+            let batch = lines[start..<min(start + logRowsPerStatement, lines.count)]
+            var arguments: [(any DatabaseValueConvertible)?] = []
+            arguments.reserveCapacity(batch.count * 7)
+            for line in batch { arguments += [id, line.at, line.level, line.task, line.stream, line.message, line.fieldsJSON] }
+            if batch.count == logRowsPerStatement {
+                try db.execute(cached: fullLogInsert, StatementArguments(arguments))
+            } else {
+                try db.execute(sql: logInsert(rows: batch.count), arguments: StatementArguments(arguments))
+            }
         }
+    }
+
+    private static let logRowsPerStatement = 64
+    private static let fullLogInsert = logInsert(rows: logRowsPerStatement)
+
+    private static func logInsert(rows: Int) -> String {
+        "INSERT INTO run_logs(run_id, at, level, task, stream, message, fields_json) VALUES "
+            + Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", ")
     }
 
     public func run(_ id: Int64) throws -> Run? {

@@ -20,18 +20,19 @@ final class JobOutput {
 
     /// Bytes read from stream 0 (stdout) or 1 (stderr).
     func received(_ bytes: ArraySlice<UInt8>, stream: Int, now: Int64) {
+        var lines: [String] = []
         var rest = bytes
         while let newline = rest.firstIndex(of: UInt8(ascii: "\n")) {
-            partial[stream] += rest[..<newline]
-            emit(stream)
+            lines.append(line(ending: rest[..<newline], stream: stream))
             rest = rest[(newline + 1)...]
         }
         partial[stream] += rest
         while partial[stream].count >= Self.maxLineBytes {
-            let piece = partial[stream].prefix(Self.maxLineBytes)
+            lines.append(String(decoding: partial[stream].prefix(Self.maxLineBytes), as: UTF8.self))
             partial[stream].removeFirst(Self.maxLineBytes)
-            write(piece, stream: stream)
         }
+        guard !lines.isEmpty else { return }
+        log.write(jobLines: lines, task: task, stream: Self.streams[stream])
         if flushDeadline == nil, log.hasPending { flushDeadline = now + Self.flushMillis }
     }
 
@@ -44,7 +45,9 @@ final class JobOutput {
 
     /// The command ended: its unfinished last lines are logged, and everything goes to the sink.
     func finish() {
-        for stream in partial.indices where !partial[stream].isEmpty { emit(stream) }
+        for stream in partial.indices where !partial[stream].isEmpty {
+            log.write(jobLines: [line(ending: [][...], stream: stream)], task: task, stream: Self.streams[stream])
+        }
         log.flush()
         flushDeadline = nil
     }
@@ -56,14 +59,11 @@ final class JobOutput {
                   message: "\(Self.streams[stream]) past \(RunLog.mebibytes(limit)): \(bytes) bytes are in the log but not in the command's result")
     }
 
-    private func emit(_ stream: Int) {
-        var line = partial[stream][...]
-        if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
-        write(line, stream: stream)
-        partial[stream].removeAll(keepingCapacity: true)
-    }
-
-    private func write(_ bytes: ArraySlice<UInt8>, stream: Int) {
-        log.write(level: .info, task: task, stream: Self.streams[stream], message: String(decoding: bytes, as: UTF8.self))
+    /// The stream's pending bytes and `end` as one line, without its CR; the pending bytes are used up.
+    private func line(ending end: ArraySlice<UInt8>, stream: Int) -> String {
+        defer { partial[stream].removeAll(keepingCapacity: true) }
+        var whole = partial[stream].isEmpty ? end : (partial[stream] + end)[...]
+        if whole.last == UInt8(ascii: "\r") { whole = whole.dropLast() }
+        return String(decoding: whole, as: UTF8.self)
     }
 }

@@ -63,31 +63,43 @@ public final class RunLog: @unchecked Sendable {
 
     var hasPending: Bool { lock.withLock { !pending.isEmpty } }
 
-    func write(level: Level, task: String?, stream: String? = nil, message unmasked: String, fields unmaskedFields: LuaTable? = nil) {
-        let due = lock.withLock { () -> Bool in
+    func write(level: Level, task: String?, message: String, fields: LuaTable? = nil) {
+        let due = lock.withLock { append(level: level, task: task, stream: nil, message: message, fields: fields, at: now()) }
+        if due { flush() }
+    }
+
+    /// Lines one of a job's streams printed, under one lock (a command may print thousands at once).
+    func write(jobLines lines: [String], task: String?, stream: String) {
+        let due = lock.withLock {
             let at = now()
-            let message = redactor.redactLine(unmasked, stream: [task ?? "", stream ?? ""].joined(separator: "/"))
-            let fields = unmaskedFields.flatMap { redactor.redact(.table($0)).table }
-            let fieldsText = fields.map { LuaJSON.encode(.table($0)) }
-            let size = message.utf8.count + (fieldsText?.utf8.count ?? 0)
-            var due = false
-            if keptBytes + size > cap {
-                if dropped.lines == 0 {
-                    due = keep(RunStore.LogLine(at: at, level: "warn", task: nil,
-                                                message: "log cap of \(Self.mebibytes(cap)) reached: further lines are dropped and counted",
-                                                fieldsJSON: nil))
-                }
-                dropped = (dropped.lines + 1, dropped.bytes + size)
-            } else {
-                keptBytes += size
-                due = keep(RunStore.LogLine(at: at, level: level.rawValue, task: task, stream: stream, message: message, fieldsJSON: fieldsText))
-            }
-            if let echo, level >= shown.level, stream == nil || shown.jobOutput {
-                echo(Self.text(at: at, level: level, task: task, stream: stream, message: message, fields: fields))
-            }
-            return due
+            return lines.reduce(false) { due, line in append(level: .info, task: task, stream: stream, message: line, fields: nil, at: at) || due }
         }
         if due { flush() }
+    }
+
+    /// Under the lock: masks, keeps or counts past the cap, echoes; true when the batch should go to the sink.
+    private func append(level: Level, task: String?, stream: String?, message unmasked: String, fields unmaskedFields: LuaTable?,
+                        at: Int64) -> Bool {
+        let message = redactor.redactLine(unmasked, stream: stream.map { "\(task ?? "")/\($0)" } ?? task ?? "")
+        let fields = unmaskedFields.flatMap { redactor.redact(.table($0)).table }
+        let fieldsText = fields.map { LuaJSON.encode(.table($0)) }
+        let size = message.utf8.count + (fieldsText?.utf8.count ?? 0)
+        var due = false
+        if keptBytes + size > cap {
+            if dropped.lines == 0 {
+                due = keep(RunStore.LogLine(at: at, level: "warn", task: nil,
+                                            message: "log cap of \(Self.mebibytes(cap)) reached: further lines are dropped and counted",
+                                            fieldsJSON: nil))
+            }
+            dropped = (dropped.lines + 1, dropped.bytes + size)
+        } else {
+            keptBytes += size
+            due = keep(RunStore.LogLine(at: at, level: level.rawValue, task: task, stream: stream, message: message, fieldsJSON: fieldsText))
+        }
+        if let echo, level >= shown.level, stream == nil || shown.jobOutput {
+            echo(Self.text(at: at, level: level, task: task, stream: stream, message: message, fields: fields))
+        }
+        return due
     }
 
     /// `12:00:01.123 INFO  [task] message k=v`; a job's lines show their stream (OUT, ERR) where the level goes.

@@ -4,7 +4,8 @@ import Foundation
 import Runner
 
 /// The runner's figures: whole runs per second in-process, the cost of a yielding `exec.run("true")`
-/// next to a bare posix_spawn of /bin/true, and `sloth run -f hello-world.sloth` from exec to exit.
+/// next to a bare posix_spawn of /bin/true, what capturing a command's output into the stored log
+/// costs, and `sloth run -f hello-world.sloth` from exec to exit.
 struct RunnerBench: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "runner", abstract: "Workflow runner figures.")
 
@@ -16,6 +17,9 @@ struct RunnerBench: ParsableCommand {
 
     @Option(help: "Commands to spawn for the exec comparison.")
     var spawns = 300
+
+    @Option(help: "Runs of each output-capture case (1,000 lines of 80 bytes, or the same sent to /dev/null).")
+    var outputRuns = 40
 
     @Option(help: "`sloth run` invocations to time (0: skip).")
     var cliRuns = 30
@@ -38,19 +42,41 @@ struct RunnerBench: ParsableCommand {
         let loop = RunRequest(file: "exec.sloth", source: "task('t'):command(function() for i = 1, \(spawns) do exec.run('true') end end)")
         let execPerCall = try seconds { _ = try runner.runOnCurrentThread(loop) } / Double(spawns)
         let spawnPerCall = try seconds { for _ in 0..<spawns { try Self.spawnAndWait(["/bin/true"]) } } / Double(spawns)
+        let capture = try outputCapture(runner)
         let cli = cliRuns > 0 ? try cliMedian(stateDirectory: directory.path) : nil
 
         let report = RunnerBenchReport(
             suite: "runner", trivial_runs_per_sec: (1 / perRun).rounded(),
             exec_true_ms: Self.millis(execPerCall), posix_spawn_true_ms: Self.millis(spawnPerCall),
-            exec_overhead_ms: Self.millis(execPerCall - spawnPerCall), cli_hello_world_median_ms: cli.map(Self.millis))
+            exec_overhead_ms: Self.millis(execPerCall - spawnPerCall),
+            output_1000_lines_median_ms: Self.millis(capture.printing), output_none_median_ms: Self.millis(capture.silent),
+            output_capture_cost_ms: Self.millis(capture.printing - capture.silent), cli_hello_world_median_ms: cli.map(Self.millis))
         if json {
             try printJSON(report)
         } else {
             print("trivial runs in-process: \(Int(report.trivial_runs_per_sec))/s")
             print("exec.run('true'): \(report.exec_true_ms) ms; posix_spawn /bin/true: \(report.posix_spawn_true_ms) ms; overhead \(report.exec_overhead_ms) ms")
+            print("1,000 lines of 80 bytes: \(report.output_1000_lines_median_ms) ms; none: \(report.output_none_median_ms) ms; capture costs \(report.output_capture_cost_ms) ms")
             if let cli = report.cli_hello_world_median_ms { print("sloth run -f \(example): median \(cli) ms") }
         }
+    }
+
+    /// Median run times of a task whose command prints 1,000 lines of 80 bytes, and of the same command
+    /// with its output sent to /dev/null; both store their log as the daemon does (batches to SQLite).
+    private func outputCapture(_ runner: WorkflowRunner) throws -> (printing: Double, silent: Double) {
+        let pipeline = "yes \(String(repeating: "x", count: 79)) | head -n 1000"
+        func request(_ command: String) -> RunRequest {
+            var request = RunRequest(file: "output.sloth", source: "task('t'):command('\(command)')")
+            request.logsStored = {}
+            return request
+        }
+        let (printing, silent) = (request(pipeline), request(pipeline + " >/dev/null"))
+        var samples: ([Double], [Double]) = ([], [])
+        for _ in 0..<outputRuns {
+            samples.0.append(try seconds { _ = try runner.runOnCurrentThread(printing) })
+            samples.1.append(try seconds { _ = try runner.runOnCurrentThread(silent) })
+        }
+        return (samples.0.sorted()[outputRuns / 2], samples.1.sorted()[outputRuns / 2])
     }
 
     private func cliMedian(stateDirectory: String) throws -> Double {
@@ -103,5 +129,8 @@ struct RunnerBenchReport: Codable {
     let exec_true_ms: Double
     let posix_spawn_true_ms: Double
     let exec_overhead_ms: Double
+    let output_1000_lines_median_ms: Double
+    let output_none_median_ms: Double
+    let output_capture_cost_ms: Double
     let cli_hello_world_median_ms: Double?
 }
