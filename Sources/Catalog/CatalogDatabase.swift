@@ -255,6 +255,12 @@ public final class CatalogDatabase: Sendable {
                 ALTER TABLE runs ADD COLUMN owner TEXT;
                 """)
         }
+        migrator.registerMigration("v7 workflow entry") { db in
+            // entry: which of the file's workflows the catalog workflow runs, when the file defines several.
+            try db.execute(sql: """
+                ALTER TABLE workflow_versions ADD COLUMN entry TEXT;
+                """)
+        }
         return migrator
     }
 

@@ -72,6 +72,8 @@ public struct RunRequest: Sendable {
     public var hookEvent: LuaValue?
     /// Store each log line as it is written (so `sloth runs logs --follow` sees it), not at the end.
     public var streamLogs = false
+    /// `--delegate-to`: the agents for every task without its own `delegate_to` (empty: none).
+    public var delegateTo: [String] = []
 
     public init(file: String, source: String, workflow: String? = nil, tasks: [String] = [], params: [String: String] = [:],
                 values: LuaValue = .table(LuaTable()), trigger: String = "cli", stack: String? = nil) {

@@ -75,6 +75,14 @@ public enum FirePlanner {
         return plan
     }
 
+    /// `@reboot` (SPEC section 6): one fire at each start of the daemon. Its nominal time is the start
+    /// instant, so the (schedule, nominal time) identity holds: a start is never fired twice.
+    public static func atStart(_ rules: ScheduleRules, startSeconds: Int64, inFlight: InFlight, paused: Bool = false) -> PlannedFire? {
+        guard rules.schedule == .reboot, rules.enabled, !paused else { return nil }
+        var state = inFlight
+        return PlannedFire(nominal: startSeconds, trigger: .schedule, action: decide(rules.overlap, &state))
+    }
+
     /// A manual trigger follows the schedule's overlap policy.
     public static func manual(_ overlap: OverlapPolicy, inFlight: InFlight) -> FireAction {
         var state = inFlight

@@ -24,7 +24,7 @@ struct RunsCommand: ParsableCommand {
             if let workflow { query.append("workflow=\(workflow.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? workflow)") }
             if let schedule { query.append("schedule=\(schedule.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? schedule)") }
             if let stack { query.append("stack=\(stack.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? stack)") }
-            if let state { query.append("state=\(state)") }
+            if let state { query.append("state=\(state.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? state)") }
             let runs: [ControlAPI.Run] = try daemonCall { () throws(ControlClient.Error) in
                 try connection.client.get("/runs?\(query.joined(separator: "&"))")
             }

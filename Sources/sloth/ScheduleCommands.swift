@@ -25,13 +25,16 @@ struct ScheduleAdd: ParsableCommand {
     @Option var description: String?
     @Option(help: ArgumentHelp("The stack its runs use (default: the active stack, if any; \"\" for none).", valueName: "S"))
     var stack: String?
+    @Option(name: .customLong("delegate-to"), help: ArgumentHelp("Run every task without its own delegate_to on this agent.", valueName: "A"))
+    var delegateTo: String?
     @Flag(help: "Add it disabled.") var disabled = false
     @OptionGroup var connection: WorkflowCommand.Connection
 
     func run() throws {
         let body = ControlAPI.AddSchedule(name: name, workflow: workflow, cron: cron, tz: tz, tasks: tasks, params: try Parameters.parse(params),
                                           overlap: overlap, catchup: catchup, catchup_window: catchupWindow, jitter: jitter,
-                                          timeout: timeout, description: description, disabled: disabled, stack: stack)
+                                          timeout: timeout, description: description, disabled: disabled, stack: stack,
+                                          delegate_to: delegateTo)
         let added: ControlAPI.Schedule = try daemonCall { () throws(ControlClient.Error) in try connection.client.post("/schedules", body) }
         try ScheduleView.show(added, connection.output)
     }
