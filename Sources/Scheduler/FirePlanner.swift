@@ -76,11 +76,13 @@ public enum FirePlanner {
     }
 
     /// `@reboot` (SPEC section 6): one fire at each start of the daemon. Its nominal time is the start
-    /// instant, so the (schedule, nominal time) identity holds: a start is never fired twice.
-    public static func atStart(_ rules: ScheduleRules, startSeconds: Int64, inFlight: InFlight, paused: Bool = false) -> PlannedFire? {
+    /// instant, and the fire's identity with the schedule: a start never fires twice. A restart within the
+    /// same second as the last fire (`cursor`) is a start too: its nominal time is the second after.
+    public static func atStart(_ rules: ScheduleRules, cursor: Int64, startSeconds: Int64, inFlight: InFlight,
+                               paused: Bool = false) -> PlannedFire? {
         guard rules.schedule == .reboot, rules.enabled, !paused else { return nil }
         var state = inFlight
-        return PlannedFire(nominal: startSeconds, trigger: .schedule, action: decide(rules.overlap, &state))
+        return PlannedFire(nominal: max(startSeconds, cursor + 1), trigger: .schedule, action: decide(rules.overlap, &state))
     }
 
     /// A manual trigger follows the schedule's overlap policy.

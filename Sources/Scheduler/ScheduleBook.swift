@@ -105,7 +105,8 @@ public struct ScheduleBook<Payload: Sendable>: Sendable {
     /// The `@reboot` fires of a daemon that starts at `startSeconds` (they never enter the timer).
     public func startFires(startSeconds: Int64, inFlight: (String) -> InFlight) -> [(rules: ScheduleRules, fire: PlannedFire)] {
         entries.compactMap { entry in
-            FirePlanner.atStart(entry.rules, startSeconds: startSeconds, inFlight: inFlight(entry.rules.name), paused: paused)
+            FirePlanner.atStart(entry.rules, cursor: entry.cursor, startSeconds: startSeconds, inFlight: inFlight(entry.rules.name),
+                                paused: paused)
                 .map { (entry.rules, $0) }
         }
     }

@@ -108,10 +108,16 @@ struct StatusCommand: ParsableCommand {
         case .text:
             let rows = [["VERSION", status.version], ["PID", String(status.pid)], ["UPTIME", "\(status.uptime_seconds)s"],
                         ["WORKERS", "\(status.busy_workers)/\(status.workers) busy"], ["QUEUED", "\(status.queued)/\(status.queue_capacity)"],
-                        ["SCHEDULER", status.scheduler], ["SCHEDULES", status.schedules.map(String.init) ?? "-"],
+                        ["SCHEDULER", status.scheduler + (status.scheduler_note.map { " (\($0))" } ?? "")],
+                        ["SCHEDULES", status.schedules.map(String.init) ?? "-"],
                         ["NEXT FIRE", status.next_fire ?? "-"],
                         ["DATABASE", status.database + (status.database_problem.map { " — NOT WRITABLE: \($0)" } ?? "")]]
             print(TextTable.render(rows), terminator: "")
+            if let running = status.running, !running.isEmpty {
+                print("\nRunning:")
+                let table = [["ID", "WORKFLOW", "SCHEDULE", "SINCE"]] + running.map { [String($0.id), $0.workflow, $0.schedule ?? "-", $0.started_at] }
+                print(TextTable.render(table), terminator: "")
+            }
         }
     }
 }

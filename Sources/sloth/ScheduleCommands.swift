@@ -41,14 +41,18 @@ struct ScheduleAdd: ParsableCommand {
 }
 
 struct ScheduleList: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "Schedules by name, with their next and last fire.")
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "Schedules by next fire (as systemctl list-timers), with their last fire.",
+        discussion: "Disabled schedules come last. Times are in $TZ (else the host's zone), or UTC with --utc; the footer names the zone.")
+    @Flag(help: "Show times in UTC.") var utc = false
     @OptionGroup var connection: WorkflowCommand.Connection
 
     func run() throws {
         let schedules: [ControlAPI.Schedule] = try daemonCall { () throws(ControlClient.Error) in try connection.client.get("/schedules") }
         switch connection.output {
-        case .json: print(try JSONOutput.encode(schedules.map(ScheduleView.listed)))
-        case .text: print(ScheduleView.table(schedules, now: Int64(Date().timeIntervalSince1970)), terminator: "")
+        case .json: print(try JSONOutput.encode(ScheduleView.ordered(schedules).map(ScheduleView.listed)))
+        case .text:
+            print(ScheduleView.table(schedules, now: Int64(Date().timeIntervalSince1970), zone: utc ? .utc : .host()), terminator: "")
         }
     }
 }

@@ -52,7 +52,9 @@ actor ScheduleService {
         let planned = book.startFires(startSeconds: clock.nowMillis() / 1000) { [inFlight, buffered] name in
             InFlight(running: inFlight[name]?.count ?? 0, buffered: buffered[name]?.count ?? 0)
         }
-        if !planned.isEmpty && !fire(planned.map { ($0.rules.name, $0.fire) }, advances: []) {
+        // The cursor keeps the last start fired, so the next start gets a later nominal time.
+        let advances = planned.map { ScheduleStore.Advance(schedule: $0.rules.name, cursor: $0.fire.nominal, missed: 0) }
+        if !planned.isEmpty && !fire(planned.map { ($0.rules.name, $0.fire) }, advances: advances) {
             log.error("the @reboot schedules did not fire: the database refused to record their runs")
         }
     }
