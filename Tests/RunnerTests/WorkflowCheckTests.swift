@@ -1,3 +1,4 @@
+import Catalog
 import Foundation
 import Runner
 import Testing
@@ -81,5 +82,31 @@ struct WorkflowCheckTests {
             try WorkflowCheck.check("while true do end", file: "spin.sloth", deadlineSeconds: 0.5)
         }
         #expect(Date().timeIntervalSince(started) < 5)
+    }
+}
+
+/// `sloth.workflow.add` from a workflow stores only what the door would: the same check, the same entry.
+@Suite("sloth.workflow.add checks what it adds")
+struct CatalogAddCheckTests {
+    @Test("a bad file is refused with the check's message; several workflows need `workflow`; the entry is stored")
+    func add() async throws {
+        let harness = try RunHarness()
+        let dir = harness.directory.path
+        let report = try await harness.run("""
+            fs.write('\(dir)/bad.sloth', "task('a'):depends_on('ghost')\\n")
+            fs.write('\(dir)/pair.sloth', "workflow('one'):task('a', 'true')\\nworkflow('two'):task('b', 'true')\\n")
+            task('t'):command(function()
+              local _, bad = sloth.workflow.add({name = 'bad', file = '\(dir)/bad.sloth'})
+              local _, ambiguous = sloth.workflow.add({name = 'pair', file = '\(dir)/pair.sloth'})
+              local added = sloth.workflow.add({name = 'pair', file = '\(dir)/pair.sloth', workflow = 'two'})
+              return true, nil, {bad = bad, ambiguous = ambiguous, changed = added.changed, listed = #sloth.workflow.list()}
+            end)
+            """)
+        let output = try #require(report.task("t")?.output)
+        #expect(output["bad"] == .string("sloth.workflow.add: \(dir)/bad.sloth:1: task 'a' depends on unknown task 'ghost'"))
+        #expect(output["ambiguous"] == .string("sloth.workflow.add: \(dir)/pair.sloth defines 2 workflows; name one of: one, two"))
+        #expect(output["changed"] == .boolean(true))
+        #expect(output["listed"] == .integer(1))
+        #expect(try WorkflowStore(database: harness.database).get("pair", content: false).entry == "two")
     }
 }
