@@ -267,6 +267,12 @@ public final class CatalogDatabase: Sendable {
                 ALTER TABLE run_tasks ADD COLUMN exit_code INTEGER;
                 """)
         }
+        migrator.registerMigration("v8 workflow entry") { db in
+            // entry: which of the file's workflows the catalog workflow runs, when the file defines several.
+            try db.execute(sql: """
+                ALTER TABLE workflow_versions ADD COLUMN entry TEXT;
+                """)
+        }
         return migrator
     }
 

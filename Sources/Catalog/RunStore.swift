@@ -178,6 +178,19 @@ public struct RunStore: Sendable {
         }
     }
 
+    /// Every state a run can be in (SPEC section 4).
+    public static let states = ["queued", "running", "succeeded", "failed", "timed_out", "cancelled", "skipped", "interrupted"]
+
+    /// Whether a run in the history was of this workflow (which may since have left the catalog).
+    public func mentions(workflow: String) throws -> Bool {
+        try database.read { db in try db.exists("SELECT 1 FROM runs WHERE workflow = ?", [workflow]) }
+    }
+
+    /// Whether a run in the history was fired by this schedule.
+    public func mentions(schedule: String) throws -> Bool {
+        try database.read { db in try db.exists("SELECT 1 FROM runs WHERE schedule = ?", [schedule]) }
+    }
+
     /// Newest first.
     public func list(_ filter: Filter) throws -> [Run] {
         try database.read { db in

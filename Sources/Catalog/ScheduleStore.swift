@@ -27,6 +27,8 @@ public struct ScheduleStore: Sendable {
         public var tasks: [String] = []
         public var params: [String: String] = [:]
         public var stack: String?
+        /// The agent for every task without its own `delegate_to`.
+        public var delegateTo: String?
         public var overlap: String
         public var catchup: String
         public var catchupWindowSeconds: Int64
@@ -45,8 +47,8 @@ public struct ScheduleStore: Sendable {
 
         public init(name: String, workflow: String, cron: String, zone: String, tasks: [String], params: [String: String],
                     overlap: String, catchup: String, catchupWindowSeconds: Int64, jitterSeconds: Int64, timeoutSeconds: Int64?,
-                    description: String?, enabled: Bool, cursor: Int64, stack: String? = nil) {
-            self.stack = stack
+                    description: String?, enabled: Bool, cursor: Int64, stack: String? = nil, delegateTo: String? = nil) {
+            (self.stack, self.delegateTo) = (stack, delegateTo)
             (self.name, self.workflow, self.cron, self.zone, self.tasks, self.params) = (name, workflow, cron, zone, tasks, params)
             (self.overlap, self.catchup, self.catchupWindowSeconds, self.jitterSeconds) = (overlap, catchup, catchupWindowSeconds, jitterSeconds)
             (self.timeoutSeconds, self.description, self.enabled, self.cursor) = (timeoutSeconds, description, enabled, cursor)
@@ -112,11 +114,11 @@ public struct ScheduleStore: Sendable {
             throw Error.unknownWorkflow(schedule.workflow)
         }
         try db.execute(cached: """
-            INSERT INTO schedules(name, workflow, cron, zone, tasks_json, params_json, stack, overlap, catchup, catchup_window_s,
+            INSERT INTO schedules(name, workflow, cron, zone, tasks_json, params_json, stack, delegate_to, overlap, catchup, catchup_window_s,
                                   jitter_s, timeout_s, description, enabled, cursor, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, [schedule.name, schedule.workflow, schedule.cron, schedule.zone, Self.json(schedule.tasks),
-                  Self.json(schedule.params), schedule.stack, schedule.overlap, schedule.catchup, schedule.catchupWindowSeconds,
+                  Self.json(schedule.params), schedule.stack, schedule.delegateTo, schedule.overlap, schedule.catchup, schedule.catchupWindowSeconds,
                   schedule.jitterSeconds, schedule.timeoutSeconds, schedule.description, schedule.enabled,
                   schedule.cursor, now, now])
         try EventStore.insert(db, type: "schedule.created", data: ["schedule": schedule.name, "workflow": schedule.workflow,
@@ -178,11 +180,23 @@ public struct ScheduleStore: Sendable {
         }
     }
 
-    /// Pausing keeps the cursors; resuming moves every cursor to `cursor` (now), so the pause is not caught up.
-    public func setPaused(_ paused: Bool, cursor: Int64) throws(Error) {
+    /// Why the scheduler was paused (`scheduler disable --note`), kept while it is.
+    public func pauseNote() throws(Error) -> String? {
+        try Error.guarding {
+            try database.read { db in try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'scheduler.paused_note'") }
+        }
+    }
+
+    /// Pausing keeps the cursors (and the note, if any); resuming moves every cursor to `cursor` (now), so
+    /// the pause is not caught up.
+    public func setPaused(_ paused: Bool, note: String? = nil, cursor: Int64) throws(Error) {
         try Error.guarding {
             try database.write { db in
                 try db.execute(sql: "INSERT OR REPLACE INTO settings(key, value) VALUES ('scheduler.paused', ?)", arguments: [paused ? "1" : "0"])
+                try db.execute(sql: "DELETE FROM settings WHERE key = 'scheduler.paused_note'")
+                if paused, let note {
+                    try db.execute(sql: "INSERT INTO settings(key, value) VALUES ('scheduler.paused_note', ?)", arguments: [note])
+                }
                 if !paused { try db.execute(sql: "UPDATE schedules SET cursor = max(cursor, ?)", arguments: [cursor]) }
             }
         }
@@ -239,7 +253,7 @@ public struct ScheduleStore: Sendable {
             tasks: decode([String].self, row["tasks_json"]) ?? [], params: decode([String: String].self, row["params_json"]) ?? [:],
             overlap: row["overlap"], catchup: row["catchup"], catchupWindowSeconds: row["catchup_window_s"], jitterSeconds: row["jitter_s"],
             timeoutSeconds: row["timeout_s"], description: row["description"], enabled: row["enabled"], cursor: row["cursor"],
-            stack: row["stack"])
+            stack: row["stack"], delegateTo: row["delegate_to"])
         (schedule.note, schedule.fired, schedule.skipped, schedule.missed) = (row["note"], row["fired"], row["skipped"], row["missed"])
         (schedule.createdAt, schedule.updatedAt) = (row["created_at"], row["updated_at"])
         return schedule

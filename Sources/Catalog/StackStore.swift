@@ -9,6 +9,7 @@ public struct StackStore: Sendable {
         case unknown(String)
         case usedBySchedules(String, schedules: [String])
         case notEmpty(String, secrets: Int, stateKeys: Int)
+        case unknownKeys(String, keys: [String])
         case storage(String)
         public var description: String {
             switch self {
@@ -18,6 +19,8 @@ public struct StackStore: Sendable {
                 "stack \"\(name)\" is used by schedule\(schedules.count == 1 ? "" : "s") \(schedules.joined(separator: ", ")) (remove them first)"
             case .notEmpty(let name, let secrets, let stateKeys):
                 "stack \"\(name)\" holds \(secrets) secret\(secrets == 1 ? "" : "s") and \(stateKeys) state key\(stateKeys == 1 ? "" : "s"); --force deletes them with it"
+            case .unknownKeys(let name, let keys):
+                "stack \"\(name)\" has no value\(keys.count == 1 ? "" : "s") \(keys.map { "\"\($0)\"" }.joined(separator: ", ")) (nothing was removed)"
             case .storage(let message): "stack storage: \(message)"
             }
         }
@@ -70,11 +73,14 @@ public struct StackStore: Sendable {
         try Error.guarding { try database.read { db in try fetch(db, name) } }
     }
 
-    /// Sets values (key → JSON text) and removes keys, in one transaction; unknown keys to unset are ignored.
+    /// Sets values (key → JSON text) and removes keys, in one transaction; a key to unset that the stack
+    /// does not hold refuses the whole change.
     public func update(_ name: String, set: [String: String], unset: [String]) throws(Error) -> Stack {
         try Error.guarding {
             try database.write { db in
-                _ = try fetch(db, name)
+                let current = try fetch(db, name)
+                let missing = unset.filter { current.values[$0] == nil }
+                guard missing.isEmpty else { throw Error.unknownKeys(name, keys: missing) }
                 for (key, json) in set {
                     try db.execute(sql: "INSERT OR REPLACE INTO stack_values(stack, key, value_json) VALUES (?, ?, ?)", arguments: [name, key, json])
                 }

@@ -29,6 +29,8 @@ public struct WorkflowStore: Sendable {
         public var lastUsedAt: Int64?
         public var usageCount: Int
         public var content: String?
+        /// Which of the file's workflows runs, when the file defines several (`--workflow`).
+        public var entry: String?
     }
 
     public struct Version: Sendable, Equatable, Codable {
@@ -41,9 +43,11 @@ public struct WorkflowStore: Sendable {
     public struct NewWorkflow: Sendable {
         public var name: String, content: String, sha256: String, filePath: String?
         public var description: String?, tags: [String], active: Bool
-        public init(name: String, content: String, sha256: String, filePath: String?, description: String?, tags: [String], active: Bool) {
-            (self.name, self.content, self.sha256, self.filePath, self.description, self.tags, self.active) =
-                (name, content, sha256, filePath, description, tags, active)
+        public var entry: String?
+        public init(name: String, content: String, sha256: String, filePath: String?, description: String?, tags: [String], active: Bool,
+                    entry: String? = nil) {
+            (self.name, self.content, self.sha256, self.filePath, self.description, self.tags, self.active, self.entry) =
+                (name, content, sha256, filePath, description, tags, active, entry)
         }
     }
 
@@ -63,22 +67,23 @@ public struct WorkflowStore: Sendable {
                     VALUES (?, ?, ?, ?, 1, ?, ?)
                     """, arguments: [new.name, new.description, Self.json(new.tags), new.active, now, now])
                 try insertVersion(db, workflowID: db.lastInsertedRowID, version: 1, content: new.content, sha256: new.sha256,
-                                  filePath: new.filePath, at: now)
+                                  filePath: new.filePath, entry: new.entry, at: now)
                 return try fetch(db, new.name, content: false)
             }
         }
     }
 
-    /// Stores `content` as the next version; the same content as the current version changes nothing.
-    public func update(name: String, content: String, sha256: String, filePath: String?) throws(Error) -> (Workflow, changed: Bool) {
+    /// Stores `content` as the next version; the same content and entry as the current version change nothing.
+    public func update(name: String, content: String, sha256: String, filePath: String?, entry: String? = nil) throws(Error)
+        -> (Workflow, changed: Bool) {
         try Error.guarding {
             try database.write { db in
                 let current = try fetch(db, name, content: false)
-                guard current.sha256 != sha256 else { return (current, false) }
+                guard current.sha256 != sha256 || current.entry != entry else { return (current, false) }
                 let id = try Int64.fetchOne(db, sql: "SELECT id FROM workflows WHERE name = ?", arguments: [name])!
                 let now = database.now()
                 try insertVersion(db, workflowID: id, version: current.version + 1, content: content, sha256: sha256,
-                                  filePath: filePath, at: now)
+                                  filePath: filePath, entry: entry, at: now)
                 try db.execute(sql: "UPDATE workflows SET current_version = ?, updated_at = ? WHERE id = ?",
                                arguments: [current.version + 1, now, id])
                 return (try fetch(db, name, content: false), true)
@@ -136,21 +141,21 @@ public struct WorkflowStore: Sendable {
 
     private func fetch(_ db: Database, _ name: String, content: Bool) throws -> Workflow {
         guard let row = try Row.fetchOne(db.cachedStatement(sql: """
-            SELECT w.*, v.sha256, v.file_path, v.content FROM workflows w
+            SELECT w.*, v.sha256, v.file_path, v.content, v.entry FROM workflows w
             JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.current_version WHERE w.name = ?
             """), arguments: [name]) else { throw Error.unknown(name) }
         let tags = (try? JSONDecoder().decode([String].self, from: Data((row["tags_json"] as String).utf8))) ?? []
         return Workflow(name: row["name"], description: row["description"], tags: tags, active: row["active"],
                         version: row["current_version"], sha256: row["sha256"], filePath: row["file_path"],
                         createdAt: row["created_at"], updatedAt: row["updated_at"], lastUsedAt: row["last_used_at"],
-                        usageCount: row["usage_count"], content: content ? row["content"] : nil)
+                        usageCount: row["usage_count"], content: content ? row["content"] : nil, entry: row["entry"])
     }
 
     private func insertVersion(_ db: Database, workflowID: Int64, version: Int, content: String, sha256: String,
-                               filePath: String?, at: Int64) throws {
+                               filePath: String?, entry: String?, at: Int64) throws {
         try db.execute(sql: """
-            INSERT INTO workflow_versions(workflow_id, version, content, sha256, file_path, created_at) VALUES (?, ?, ?, ?, ?, ?)
-            """, arguments: [workflowID, version, content, sha256, filePath, at])
+            INSERT INTO workflow_versions(workflow_id, version, content, sha256, file_path, entry, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [workflowID, version, content, sha256, filePath, entry, at])
     }
 
     private static func json(_ tags: [String]) -> String {

@@ -17,15 +17,20 @@ public enum ControlAPI {
         public var description: String?
         public var tags: [String]
         public var active: Bool
-        public init(name: String, content: String, file: String?, description: String?, tags: [String], active: Bool) {
+        /// The workflow of the file the catalog workflow runs, when the file defines several.
+        public var workflow: String?
+        public init(name: String, content: String, file: String?, description: String?, tags: [String], active: Bool, workflow: String? = nil) {
             (self.name, self.content, self.file, self.description, self.tags, self.active) = (name, content, file, description, tags, active)
+            self.workflow = workflow
         }
     }
 
     public struct UpdateWorkflow: Codable, Sendable {
         public var content: String
         public var file: String?
-        public init(content: String, file: String?) { (self.content, self.file) = (content, file) }
+        /// As in `AddWorkflow`; omitted: the one the current version runs, if the file still defines it.
+        public var workflow: String?
+        public init(content: String, file: String?, workflow: String? = nil) { (self.content, self.file, self.workflow) = (content, file, workflow) }
     }
 
     public struct Workflow: Codable, Sendable, Equatable {
@@ -42,6 +47,8 @@ public enum ControlAPI {
         public var usage_count: Int
         public var content: String?
         public var changed: Bool?
+        /// Which of the file's workflows runs (set when the file defines several).
+        public var entry: String?
         public init(name: String, description: String?, tags: [String], active: Bool, version: Int, sha256: String, file: String?,
                     created_at: String, updated_at: String, last_used_at: String?, usage_count: Int, content: String?, changed: Bool? = nil) {
             (self.name, self.description, self.tags, self.active, self.version, self.sha256, self.file) =
@@ -67,8 +74,10 @@ public enum ControlAPI {
         public var tasks: [String]
         /// Omitted: the active stack; empty: none.
         public var stack: String?
-        public init(workflow: String, params: [String: String], tasks: [String], stack: String? = nil) {
-            (self.workflow, self.params, self.tasks, self.stack) = (workflow, params, tasks, stack)
+        /// `--delegate-to`: the agents for every task without its own.
+        public var delegate_to: [String]?
+        public init(workflow: String, params: [String: String], tasks: [String], stack: String? = nil, delegate_to: [String]? = nil) {
+            (self.workflow, self.params, self.tasks, self.stack, self.delegate_to) = (workflow, params, tasks, stack, delegate_to)
         }
     }
 
@@ -89,10 +98,12 @@ public enum ControlAPI {
         public var disabled: Bool
         /// Omitted: the active stack; empty: none.
         public var stack: String?
+        /// The agent for every task without its own `delegate_to`.
+        public var delegate_to: String?
         public init(name: String, workflow: String, cron: String, tz: String?, tasks: [String], params: [String: String],
                     overlap: String?, catchup: String?, catchup_window: String?, jitter: String?, timeout: String?,
-                    description: String?, disabled: Bool, stack: String? = nil) {
-            self.stack = stack
+                    description: String?, disabled: Bool, stack: String? = nil, delegate_to: String? = nil) {
+            (self.stack, self.delegate_to) = (stack, delegate_to)
             (self.name, self.workflow, self.cron, self.tz, self.tasks, self.params) = (name, workflow, cron, tz, tasks, params)
             (self.overlap, self.catchup, self.catchup_window, self.jitter) = (overlap, catchup, catchup_window, jitter)
             (self.timeout, self.description, self.disabled) = (timeout, description, disabled)
@@ -117,6 +128,7 @@ public enum ControlAPI {
         public var tasks: [String]
         public var params: [String: String]
         public var stack: String?
+        public var delegate_to: String?
         public var description: String?
         public var note: String?
         public var fired: Int
@@ -137,6 +149,17 @@ public enum ControlAPI {
         public init(note: String?) { self.note = note }
     }
 
+    /// A run in `Status`: what a worker is busy with, since when.
+    public struct RunningRun: Codable, Sendable, Equatable {
+        public var id: Int64
+        public var workflow: String
+        public var schedule: String?
+        public var started_at: String
+        public init(id: Int64, workflow: String, schedule: String?, started_at: String) {
+            (self.id, self.workflow, self.schedule, self.started_at) = (id, workflow, schedule, started_at)
+        }
+    }
+
     public struct Status: Codable, Sendable {
         public var version: String
         public var pid: Int32
@@ -151,6 +174,10 @@ public enum ControlAPI {
         public var database: String
         /// Set while the database refuses writes (a full disk): fires wait until it takes them again.
         public var database_problem: String? = nil
+        /// Why the scheduler is paused (`scheduler disable --note`), while it is.
+        public var scheduler_note: String? = nil
+        /// The runs the workers are running, oldest first.
+        public var running: [RunningRun]? = nil
         public init(version: String, pid: Int32, uptime_seconds: Int64, workers: Int, busy_workers: Int, queued: Int,
                     queue_capacity: Int, scheduler: String, schedules: Int?, next_fire: String?, database: String) {
             (self.version, self.pid, self.uptime_seconds, self.workers, self.busy_workers) = (version, pid, uptime_seconds, workers, busy_workers)

@@ -73,6 +73,8 @@ public struct RunRequest: Sendable {
     /// When set, log lines are stored as they are written (so `sloth runs logs --follow` sees them), not
     /// at the end, and this is called after each batch.
     public var logsStored: (@Sendable () -> Void)?
+    /// `--delegate-to`: the agents for every task without its own `delegate_to` (empty: none).
+    public var delegateTo: [String] = []
 
     public init(file: String, source: String, workflow: String? = nil, tasks: [String] = [], params: [String: String] = [:],
                 values: LuaValue = .table(LuaTable()), trigger: String = "cli", stack: String? = nil) {

@@ -3,9 +3,32 @@ import Foundation
 /// The host primitives the Lua runtime is written against (`__sloth`, hidden from workflow code):
 /// the clocks, the hook deadline, operations and their completions, the log and the task board.
 enum RuntimeHost {
+    /// What a sandboxed state's command or HTTP request gets instead of running (`WorkflowCheck`).
+    static let notRunWhileChecking = "not run: slothd is checking the file (its top level runs, its commands and requests do not)"
+
     static func functions(lua: LuaState, operations: RunOperations, processes: ProcessLedger, log: RunLog, cwd: String,
-                          lockOwner: String, chunkName: ChunkName, tasks: TaskBoard) -> [String: LuaState.HostFunction] {
-        [
+                          lockOwner: String, chunkName: ChunkName, tasks: TaskBoard,
+                          sandboxed: Bool = false) -> [String: LuaState.HostFunction] {
+        if sandboxed {
+            var functions = functions(lua: lua, operations: operations, processes: processes, log: log, cwd: cwd,
+                                      lockOwner: lockOwner, chunkName: chunkName, tasks: tasks)
+            // The failure results a command or a request may give anyway, so top-level code that checks them still loads.
+            functions["exec_start"] = { _ in
+                [.integer(operations.start { finish in
+                    finish(LuaTable.record(["success": .boolean(false), "stdout": .string(""), "stderr": .string(notRunWhileChecking),
+                                            "exit_code": .integer(-1), "error": .string(notRunWhileChecking)]))
+                    return nil
+                })]
+            }
+            functions["http_start"] = { _ in
+                [.integer(operations.start { finish in
+                    finish(LuaTable.record(["error": .string(notRunWhileChecking)]))
+                    return nil
+                })]
+            }
+            return functions
+        }
+        return [
             "now": { _ in [.integer(LuaState.monotonicMillis())] },
             "wall_now": { _ in [.integer(Int64(Date().timeIntervalSince1970 * 1000))] },
             "set_deadline": { [unowned lua] args in

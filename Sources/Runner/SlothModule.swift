@@ -5,7 +5,9 @@ import Foundation
 /// `sloth.workflow.*`: the catalog from inside a workflow (the same database slothd serves).
 /// `add` is idempotent: it reports `{changed, message}`.
 enum SlothModule {
-    static func workflowFunctions(_ database: CatalogDatabase) -> [String: LuaState.HostFunction] {
+    /// - Parameter sandboxed: for `WorkflowCheck`'s state: `add` adds nothing (checking what it names would
+    ///   check again, without end for a file that adds itself).
+    static func workflowFunctions(_ database: CatalogDatabase, sandboxed: Bool = false) -> [String: LuaState.HostFunction] {
         let store = WorkflowStore(database: database)
         let audit = AuditStore(database: database)
         func name(_ args: [LuaValue]) -> String? { args.at(0).string ?? args.at(0)["name"].string }
@@ -32,6 +34,7 @@ enum SlothModule {
         }
         return [
             "add": { args in
+                if sandboxed { return [LuaTable.record(["changed": .boolean(false), "message": .string(RuntimeHost.notRunWhileChecking)])] }
                 let spec = args.at(0)
                 guard let target = spec["name"].string else { return HostResult.failure("sloth.workflow.add: a name is required") }
                 let file = spec["file"].string
@@ -39,18 +42,26 @@ enum SlothModule {
                     .map({ String(decoding: $0, as: UTF8.self) }) else {
                     return HostResult.failure("sloth.workflow.add: cannot read \(file ?? "the workflow file")")
                 }
-                if let problem = WorkflowCheck.syntaxError(in: content, file: file ?? target) { return HostResult.failure(problem) }
+                let current = try? store.get(target, content: false)
+                let checked: WorkflowCheck.Checked
+                do {
+                    checked = try WorkflowCheck.check(content, file: file ?? target, workflow: spec["workflow"].string, storedEntry: current?.entry,
+                                                      cacheDirectory: WorkflowCheck.cacheDirectory(of: database))
+                } catch {
+                    return HostResult.failure("sloth.workflow.add: \(error)")
+                }
                 let digest = SHA256.hash(data: Array(content.utf8)).map { String(format: "%02x", $0) }.joined()
                 do {
                     let message: String, changed: Bool
-                    if (try? store.get(target, content: false)) == nil {
+                    if current == nil {
                         _ = try store.add(.init(name: target, content: content, sha256: digest, filePath: file,
                                                 description: spec["description"].string,
                                                 tags: (spec["tags"].table?.array ?? []).compactMap(\.string),
-                                                active: spec["active"].bool ?? true))
+                                                active: spec["active"].bool ?? true, entry: checked.entry))
                         (message, changed) = ("added workflow \(target)", true)
                     } else {
-                        let (updated, didChange) = try store.update(name: target, content: content, sha256: digest, filePath: file)
+                        let (updated, didChange) = try store.update(name: target, content: content, sha256: digest, filePath: file,
+                                                                    entry: checked.entry)
                         (message, changed) = didChange ? ("updated \(target) to version \(updated.version)", true)
                                                        : ("\(target) is up to date", false)
                     }

@@ -146,6 +146,10 @@ final class RunSession {
     struct Plan {
         var workflow: String
         var version: String?
+        /// The tasks that run, in plan order.
+        var tasks: [String]
+        /// Every workflow the file defines.
+        var workflows: [String]
     }
 
     struct CatalogModules {
@@ -153,8 +157,9 @@ final class RunSession {
         let stack: LuaState.SharedTable
     }
 
+    /// - Parameter sandboxed: for `WorkflowCheck`: the file's commands and HTTP requests are not run.
     init(request: RunRequest, database: CatalogDatabase, keyring: SecretKeyring, modules: CatalogModules, log: RunLog,
-         memoryLimit: Int) throws(RunnerError) {
+         memoryLimit: Int, sandboxed: Bool = false, cacheDirectory: String? = nil) throws(RunnerError) {
         self.request = request
         self.log = log
         let chunkName = ChunkName(path: request.file)
@@ -168,7 +173,8 @@ final class RunSession {
         let owner = "\(Self.processTag):\(Self.sessionCounter.add(1, ordering: .relaxed).newValue)"
         processes = ProcessLedger(runs: RunStore(database: database))
         lua.register(table: "__sloth", RuntimeHost.functions(lua: lua, operations: operations, processes: processes, log: log, cwd: cwd,
-                                                             lockOwner: owner, chunkName: chunkName, tasks: taskBoard))
+                                                             lockOwner: owner, chunkName: chunkName, tasks: taskBoard,
+                                                             sandboxed: sandboxed))
         lua.register(table: "data", Self.data)
         lua.register(table: "crypto", Self.crypto)
         lua.register(table: "fs", Self.files)
@@ -183,7 +189,7 @@ final class RunSession {
             try lua.setGlobal("values", values)
             try lua.setGlobal("stack", LuaTable.record(request.stack.map { ["name": .string($0)] } ?? [:]))
             if let hookEvent = request.hookEvent { try lua.setGlobal("__sloth_hook_event", hookEvent) }
-            try RuntimeSources.install(in: lua, cacheDirectory: (database.path as NSString).deletingLastPathComponent + "/cache")
+            try RuntimeSources.install(in: lua, cacheDirectory: cacheDirectory ?? Self.cacheDirectory(of: database))
             try lua.load(request.source, chunkName: request.file, asGlobal: "__sloth_chunk")
         } catch {
             throw .invalidFile(chunkName.expand("\(error)"))
@@ -211,6 +217,11 @@ final class RunSession {
         return .table(merged)
     }
 
+    /// Where the runtime's compiled bytecode is kept, beside the database.
+    static func cacheDirectory(of database: CatalogDatabase) -> String {
+        (database.path as NSString).deletingLastPathComponent + "/cache"
+    }
+
     /// Lock owners: unique per process (a pid alone is reused) and per session within it.
     private static let processTag = "\(getpid()):\(UUID().uuidString)"
     private static let sessionCounter = Atomic<Int>(0)
@@ -230,8 +241,12 @@ final class RunSession {
             case "unknown_workflow": throw RunnerError.unknownWorkflow(request.workflow ?? "", available: names)
             case "no_workflow": throw RunnerError.noWorkflow(file: request.file)
             case "ambiguous": throw RunnerError.ambiguousWorkflow(file: request.file, names: names)
-            case "invalid": throw RunnerError.invalidWorkflow("\(request.file): \(chunkName.expand(plan["error"].string ?? "invalid workflow"))")
-            default: return Plan(workflow: plan["workflow"].string ?? "", version: plan["version"].string)
+            case "invalid":
+                let place = plan["line"].int.map { "\(request.file):\($0)" } ?? request.file
+                throw RunnerError.invalidWorkflow("\(place): \(chunkName.expand(plan["error"].string ?? "invalid workflow"))")
+            default:
+                return Plan(workflow: plan["workflow"].string ?? "", version: plan["version"].string,
+                            tasks: (plan["tasks"].table?.array ?? []).compactMap(\.string), workflows: names)
             }
         } catch let error as RunnerError {
             throw error
@@ -245,7 +260,8 @@ final class RunSession {
     func execute(runID: Int64, workflow: String, params: [String: String], cancellation: RunCancellation) -> RunReport {
         let started = LuaState.monotonicMillis()
         do {
-            let result = try lua.callRuntime("execute", [.table(LuaTable(fields: params.mapValues(LuaValue.string)))])
+            let delegate: LuaValue = request.delegateTo.isEmpty ? .nil_ : .table(LuaTable(array: request.delegateTo.map(LuaValue.string)))
+            let result = try lua.callRuntime("execute", [.table(LuaTable(fields: params.mapValues(LuaValue.string))), delegate])
             return RunReport(runID: runID, lua: result.first ?? .nil_, chunkName: chunkName)
         } catch {
             let message = chunkName.expand("\(error)")

@@ -75,6 +75,16 @@ public enum FirePlanner {
         return plan
     }
 
+    /// `@reboot` (SPEC section 6): one fire at each start of the daemon. Its nominal time is the start
+    /// instant, and the fire's identity with the schedule: a start never fires twice. A restart within the
+    /// same second as the last fire (`cursor`) is a start too: its nominal time is the second after.
+    public static func atStart(_ rules: ScheduleRules, cursor: Int64, startSeconds: Int64, inFlight: InFlight,
+                               paused: Bool = false) -> PlannedFire? {
+        guard rules.schedule == .reboot, rules.enabled, !paused else { return nil }
+        var state = inFlight
+        return PlannedFire(nominal: max(startSeconds, cursor + 1), trigger: .schedule, action: decide(rules.overlap, &state))
+    }
+
     /// A manual trigger follows the schedule's overlap policy.
     public static func manual(_ overlap: OverlapPolicy, inFlight: InFlight) -> FireAction {
         var state = inFlight

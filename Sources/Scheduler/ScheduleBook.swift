@@ -102,6 +102,15 @@ public struct ScheduleBook<Payload: Sendable>: Sendable {
         return plans
     }
 
+    /// The `@reboot` fires of a daemon that starts at `startSeconds` (they never enter the timer).
+    public func startFires(startSeconds: Int64, inFlight: (String) -> InFlight) -> [(rules: ScheduleRules, fire: PlannedFire)] {
+        entries.compactMap { entry in
+            FirePlanner.atStart(entry.rules, cursor: entry.cursor, startSeconds: startSeconds, inFlight: inFlight(entry.rules.name),
+                                paused: paused)
+                .map { (entry.rules, $0) }
+        }
+    }
+
     private mutating func schedule(_ slot: Int32) {
         let entry = entries[Int(slot)]
         guard entry.rules.enabled, let next = entry.rules.schedule.nextFire(after: entry.cursor, in: entry.rules.zone) else { return }

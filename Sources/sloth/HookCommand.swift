@@ -35,7 +35,7 @@ struct HookCommand: ParsableCommand {
         @OptionGroup var connection: Connection
 
         func run() throws {
-            let body = ControlAPI.AddHook(name: name, event: event, script: try WorkflowCommand.read(script),
+            let body = ControlAPI.AddHook(name: name, event: event, script: try TextInput.read(script, what: "hook script"),
                                           file: URL(fileURLWithPath: script).standardizedFileURL.path, description: description)
             let added: ControlAPI.Hook = try daemonCall { () throws(ControlClient.Error) in try connection.client.post("/hooks", body) }
             try HookCommand.show(added, connection.output)

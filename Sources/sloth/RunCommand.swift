@@ -36,6 +36,11 @@ struct RunCommand: ParsableCommand {
                                valueName: "S"))
     var stack: String?
 
+    @Option(name: .customLong("delegate-to"),
+            help: ArgumentHelp("Run every task without its own delegate_to on this agent (repeatable: the first one connected).",
+                               valueName: "AGENT"))
+    var delegateTo: [String] = []
+
     @Flag(name: .customLong("verbose"), help: "Also show debug log lines.")
     var verbose = false
 
@@ -50,6 +55,7 @@ struct RunCommand: ParsableCommand {
         let database = try LocalDatabase.open()
         var request = try makeRequest(file: file)
         request.stack = try LocalDatabase.stack(stack, in: database)
+        request.delegateTo = delegateTo
         let runner = WorkflowRunner(database: database, echo: { line in
             FileHandle.standardError.write(Data((line + "\n").utf8))
         }, shown: RunLog.Echo(level: verbose ? .debug : .info, jobOutput: !quiet))
@@ -89,7 +95,8 @@ struct RunCommand: ParsableCommand {
         guard let workflow else { throw InvalidInput(message: "name a catalog workflow, or give a file with -f") }
         if values != nil { throw InvalidInput(message: "--values goes with -f (catalog runs take their values from stacks)") }
         let client = DaemonOptions.client(socket: socket)
-        let start = ControlAPI.StartRun(workflow: workflow, params: try parameters(), tasks: tasks, stack: stack)
+        let start = ControlAPI.StartRun(workflow: workflow, params: try parameters(), tasks: tasks, stack: stack,
+                                        delegate_to: delegateTo.isEmpty ? nil : delegateTo)
         let started: ControlAPI.Run = try daemonCall { () throws(ControlClient.Error) in try client.post("/runs", start) }
         if detach {
             print(output == .json ? try JSONOutput.encode(started) : "run \(started.id) queued")
@@ -104,23 +111,16 @@ struct RunCommand: ParsableCommand {
     }
 
     private func makeRequest(file: String) throws -> RunRequest {
-        guard let data = FileManager.default.contents(atPath: file) else {
-            throw InvalidInput(message: "cannot read workflow file \(file)")
-        }
-        guard let source = String(data: data, encoding: .utf8) else {
-            throw InvalidInput(message: "\(file) is not valid UTF-8")
-        }
+        let source = try TextInput.read(file, what: "workflow file")
         return RunRequest(file: file, source: source, workflow: workflow, tasks: tasks, params: try parameters(),
                           values: try loadValues())
     }
 
     private func loadValues() throws -> LuaValue {
         guard let values else { return .table(LuaTable()) }
-        guard let data = FileManager.default.contents(atPath: values) else {
-            throw InvalidInput(message: "cannot read values file \(values)")
-        }
+        let text = try TextInput.read(values, what: "values file")
         do {
-            let parsed = try ValuesFile.parse(String(decoding: data, as: UTF8.self))
+            let parsed = try ValuesFile.parse(text)
             return parsed
         } catch {
             throw InvalidInput(message: "\(values): \(error)")

@@ -25,7 +25,7 @@ struct RunsCommand: ParsableCommand {
             if let workflow { query.append("workflow=\(workflow.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? workflow)") }
             if let schedule { query.append("schedule=\(schedule.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? schedule)") }
             if let stack { query.append("stack=\(stack.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? stack)") }
-            if let state { query.append("state=\(state)") }
+            if let state { query.append("state=\(state.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? state)") }
             let runs: [ControlAPI.Run] = try daemonCall { () throws(ControlClient.Error) in
                 try connection.client.get("/runs?\(query.joined(separator: "&"))")
             }
@@ -103,10 +103,16 @@ struct StatusCommand: ParsableCommand {
         case .text:
             let rows = [["VERSION", status.version], ["PID", String(status.pid)], ["UPTIME", "\(status.uptime_seconds)s"],
                         ["WORKERS", "\(status.busy_workers)/\(status.workers) busy"], ["QUEUED", "\(status.queued)/\(status.queue_capacity)"],
-                        ["SCHEDULER", status.scheduler], ["SCHEDULES", status.schedules.map(String.init) ?? "-"],
+                        ["SCHEDULER", status.scheduler + (status.scheduler_note.map { " (\($0))" } ?? "")],
+                        ["SCHEDULES", status.schedules.map(String.init) ?? "-"],
                         ["NEXT FIRE", status.next_fire ?? "-"],
                         ["DATABASE", status.database + (status.database_problem.map { " — NOT WRITABLE: \($0)" } ?? "")]]
             print(TextTable.render(rows), terminator: "")
+            if let running = status.running, !running.isEmpty {
+                print("\nRunning:")
+                let table = [["ID", "WORKFLOW", "SCHEDULE", "SINCE"]] + running.map { [String($0.id), $0.workflow, $0.schedule ?? "-", $0.started_at] }
+                print(TextTable.render(table), terminator: "")
+            }
         }
     }
 }

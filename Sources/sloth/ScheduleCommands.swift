@@ -25,27 +25,34 @@ struct ScheduleAdd: ParsableCommand {
     @Option var description: String?
     @Option(help: ArgumentHelp("The stack its runs use (default: the active stack, if any; \"\" for none).", valueName: "S"))
     var stack: String?
+    @Option(name: .customLong("delegate-to"), help: ArgumentHelp("Run every task without its own delegate_to on this agent.", valueName: "A"))
+    var delegateTo: String?
     @Flag(help: "Add it disabled.") var disabled = false
     @OptionGroup var connection: WorkflowCommand.Connection
 
     func run() throws {
         let body = ControlAPI.AddSchedule(name: name, workflow: workflow, cron: cron, tz: tz, tasks: tasks, params: try Parameters.parse(params),
                                           overlap: overlap, catchup: catchup, catchup_window: catchupWindow, jitter: jitter,
-                                          timeout: timeout, description: description, disabled: disabled, stack: stack)
+                                          timeout: timeout, description: description, disabled: disabled, stack: stack,
+                                          delegate_to: delegateTo)
         let added: ControlAPI.Schedule = try daemonCall { () throws(ControlClient.Error) in try connection.client.post("/schedules", body) }
         try ScheduleView.show(added, connection.output)
     }
 }
 
 struct ScheduleList: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "Schedules by name, with their next and last fire.")
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "Schedules by next fire (as systemctl list-timers), with their last fire.",
+        discussion: "Disabled schedules come last. Times are in $TZ (else the host's zone), or UTC with --utc; the footer names the zone.")
+    @Flag(help: "Show times in UTC.") var utc = false
     @OptionGroup var connection: WorkflowCommand.Connection
 
     func run() throws {
         let schedules: [ControlAPI.Schedule] = try daemonCall { () throws(ControlClient.Error) in try connection.client.get("/schedules") }
         switch connection.output {
-        case .json: print(try JSONOutput.encode(schedules.map(ScheduleView.listed)))
-        case .text: print(ScheduleView.table(schedules, now: Int64(Date().timeIntervalSince1970)), terminator: "")
+        case .json: print(try JSONOutput.encode(ScheduleView.ordered(schedules).map(ScheduleView.listed)))
+        case .text:
+            print(ScheduleView.table(schedules, now: Int64(Date().timeIntervalSince1970), zone: utc ? .utc : .host()), terminator: "")
         }
     }
 }

@@ -18,14 +18,43 @@ enum ScheduleView {
                last_state: schedule.last_state)
     }
 
-    static func table(_ schedules: [ControlAPI.Schedule], now: Int64) -> String {
+    /// As `systemctl list-timers` sorts: by next fire, soonest first; then `@reboot` ones (next at the
+    /// daemon's start), then enabled ones that never fire again, then disabled ones; by name within each.
+    static func ordered(_ schedules: [ControlAPI.Schedule]) -> [ControlAPI.Schedule] {
+        func key(_ schedule: ControlAPI.Schedule) -> (Int, Int64, String) {
+            if !schedule.enabled { return (3, 0, schedule.name) }
+            if let next = instant(schedule.next_at) { return (0, next, schedule.name) }
+            return (atStart(schedule) ? 1 : 2, 0, schedule.name)
+        }
+        return schedules.sorted { key($0) < key($1) }
+    }
+
+    /// The list with every time in one zone (`--utc`, else `$TZ` or the host's), which the footer names.
+    static func table(_ schedules: [ControlAPI.Schedule], now: Int64, zone: ZoneRules) -> String {
         let header = ["NEXT", "LEFT", "LAST", "PASSED", "SCHEDULE", "WORKFLOW", "RESULT", "STATE"]
-        let rows = schedules.map { schedule in
-            [schedule.next_at ?? "-", relative(schedule.next_at, now: now, future: true), schedule.last_at ?? "-",
+        let rows = ordered(schedules).map { schedule in
+            [atStart(schedule) && schedule.enabled ? "at slothd start" : wall(schedule.next_at, in: zone),
+             relative(schedule.next_at, now: now, future: true), wall(schedule.last_at, in: zone),
              relative(schedule.last_at, now: now, future: false), schedule.name, schedule.workflow, schedule.last_state ?? "-",
              state(schedule)]
         }
-        return TextTable.render([header] + rows) + "\n\(schedules.count) schedule(s) listed.\n"
+        return TextTable.render([header] + rows) + "\n\(schedules.count) schedule(s) listed; times in \(zone.identifier).\n"
+    }
+
+    /// `2026-03-08 03:00:00`: an RFC 3339 time from slothd as a wall reading in `zone`.
+    static func wall(_ time: String?, in zone: ZoneRules) -> String {
+        guard let instant = instant(time) else { return "-" }
+        return String(RFC3339.format(instant, in: zone).prefix(19)).replacingOccurrences(of: "T", with: " ")
+    }
+
+    private static func instant(_ time: String?) -> Int64? {
+        guard let time, case .instant(let instant)? = try? RFC3339.parse(time) else { return nil }
+        return instant
+    }
+
+    /// `@reboot`: fires at each start of slothd, never from the calendar.
+    static func atStart(_ schedule: ControlAPI.Schedule) -> Bool {
+        (try? CronExpression(parsing: schedule.cron))?.schedule == .reboot
     }
 
     static func show(_ schedule: ControlAPI.Schedule, _ output: OutputFormat) throws {
@@ -39,7 +68,8 @@ enum ScheduleView {
             ["JITTER", schedule.jitter ?? "none"], ["TIMEOUT", schedule.timeout ?? "none"],
             ["TASKS", schedule.tasks.isEmpty ? "all" : schedule.tasks.joined(separator: ", ")],
             ["PARAMS", schedule.params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")],
-            ["DESCRIPTION", schedule.description ?? ""], ["NEXT", schedule.next_at ?? "-"], ["LAST", schedule.last_at ?? "-"],
+            ["DESCRIPTION", schedule.description ?? ""], ["DELEGATE TO", schedule.delegate_to ?? "-"],
+            ["NEXT", atStart(schedule) ? "at each start of slothd" : schedule.next_at ?? "-"], ["LAST", schedule.last_at ?? "-"],
             ["COUNTS", "\(schedule.fired) fired, \(schedule.skipped) skipped, \(schedule.missed) missed"],
         ]
         print(TextTable.render(rows), terminator: "")
@@ -77,7 +107,7 @@ enum ScheduleView {
 
     /// `4min 12s left` style, as systemd prints it: the two largest units.
     static func relative(_ time: String?, now: Int64, future: Bool) -> String {
-        guard let time, case .instant(let instant)? = try? RFC3339.parse(time) else { return "-" }
+        guard let instant = instant(time) else { return "-" }
         var seconds = max(0, future ? instant - now : now - instant)
         var parts: [String] = []
         for (unit, size) in [("d", Int64(86_400)), ("h", 3600), ("min", 60), ("s", 1)] where seconds >= size || (unit == "s" && parts.isEmpty) {

@@ -132,9 +132,7 @@ enum SecretInput {
             if data.last == UInt8(ascii: "\r") { data.removeLast() }
             bytes = data
         }
-        guard let value = String(data: bytes, encoding: .utf8) else {
-            throw InvalidInput(message: "the secret value is not valid UTF-8 text")
-        }
+        let value = try TextInput.decode(bytes, what: "the secret value")
         guard !value.isEmpty else { throw InvalidInput(message: "the secret value is empty") }
         return value
     }

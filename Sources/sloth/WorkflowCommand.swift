@@ -19,11 +19,7 @@ struct WorkflowCommand: ParsableCommand {
         var client: ControlClient { DaemonOptions.client(socket: socket) }
     }
 
-    static func read(_ file: String) throws -> String {
-        guard let data = FileManager.default.contents(atPath: file) else { throw InvalidInput(message: "cannot read workflow file \(file)") }
-        guard let text = String(data: data, encoding: .utf8) else { throw InvalidInput(message: "\(file) is not valid UTF-8") }
-        return text
-    }
+    static func read(_ file: String) throws -> String { try TextInput.read(file, what: "workflow file") }
 
     static func show(_ workflow: ControlAPI.Workflow, _ output: OutputFormat) throws {
         switch output {
@@ -31,7 +27,8 @@ struct WorkflowCommand: ParsableCommand {
         case .text:
             var rows = [["NAME", workflow.name], ["VERSION", String(workflow.version)], ["ACTIVE", workflow.active ? "yes" : "no"],
                         ["DESCRIPTION", workflow.description ?? ""], ["TAGS", workflow.tags.joined(separator: ", ")],
-                        ["FILE", workflow.file ?? ""], ["SHA256", workflow.sha256], ["CREATED", workflow.created_at],
+                        ["FILE", workflow.file ?? ""]] + (workflow.entry.map { [["ENTRY", $0]] } ?? []) + [
+                        ["SHA256", workflow.sha256], ["CREATED", workflow.created_at],
                         ["UPDATED", workflow.updated_at], ["LAST USED", workflow.last_used_at ?? "never"],
                         ["RUNS", String(workflow.usage_count)]]
             if let changed = workflow.changed, !changed { rows.append(["NOTE", "content unchanged; no new version"]) }
@@ -47,12 +44,15 @@ struct WorkflowCommand: ParsableCommand {
         @Option var description: String?
         @Option(name: .customLong("tag"), help: "A tag (repeatable).") var tags: [String] = []
         @Flag(help: "Add it inactive (not runnable until activated).") var inactive = false
+        @Option(name: .customLong("workflow"), help: ArgumentHelp("The workflow of the file that NAME runs, when the file defines several.",
+                                                                  valueName: "W"))
+        var entry: String?
         @OptionGroup var connection: Connection
 
         func run() throws {
             let body = ControlAPI.AddWorkflow(name: name, content: try WorkflowCommand.read(file),
                                               file: URL(fileURLWithPath: file).standardizedFileURL.path,
-                                              description: description, tags: tags, active: !inactive)
+                                              description: description, tags: tags, active: !inactive, workflow: entry)
             let added: ControlAPI.Workflow = try daemonCall { () throws(ControlClient.Error) in try connection.client.post("/workflows", body) }
             try WorkflowCommand.show(added, connection.output)
         }
@@ -62,10 +62,15 @@ struct WorkflowCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Store a new version of NAME from a file (old versions are kept).")
         @Argument var name: String
         @Option(name: [.customLong("file")], help: ArgumentHelp("The workflow file.", valueName: "F")) var file: String
+        @Option(name: .customLong("workflow"),
+                help: ArgumentHelp("The workflow of the file that NAME runs, when the file defines several (default: the one it ran so far).",
+                                   valueName: "W"))
+        var entry: String?
         @OptionGroup var connection: Connection
 
         func run() throws {
-            let body = ControlAPI.UpdateWorkflow(content: try WorkflowCommand.read(file), file: URL(fileURLWithPath: file).standardizedFileURL.path)
+            let body = ControlAPI.UpdateWorkflow(content: try WorkflowCommand.read(file), file: URL(fileURLWithPath: file).standardizedFileURL.path,
+                                                 workflow: entry)
             let updated: ControlAPI.Workflow = try daemonCall { () throws(ControlClient.Error) in
                 try connection.client.put("/workflows/\(name)", body)
             }

@@ -3,6 +3,7 @@ import Foundation
 
 /// Exit codes of SPEC section 4: argument-parser's usage failures become 2, as do our invalid-input errors.
 do {
+    if let problem = TextInput.invalidArgument(TextInput.rawArguments()) { throw InvalidInput(message: problem) }
     var command = try Sloth.parseAsRoot()
     try command.run()
 } catch let error as InvalidInput {

@@ -23,6 +23,7 @@ extension ControlResponse {
             case .duplicate: .failure(409, "duplicate", error.description)
             case .unknown: .failure(404, "not_found", error.description)
             case .usedBySchedules, .notEmpty: .failure(409, "in_use", error.description)
+            case .unknownKeys: .failure(404, "not_found", error.description)
             case .storage: .failure(500, "storage", error.description)
             }
         case let error as SecretStore.Error:

@@ -33,6 +33,7 @@ struct ControlRouter: Sendable {
     let scheduler: ScheduleService
     let keyring: SecretKeyring
     let hookService: HookService
+    let log: DaemonLog
 
     var workflows: WorkflowStore { WorkflowStore(database: database) }
     var runs: RunStore { RunStore(database: database) }
@@ -40,6 +41,10 @@ struct ControlRouter: Sendable {
     func respond(_ request: ControlRequest) async -> ControlResponse {
         if let uid = request.peerUID, !access.allows(uid) {
             return .failure(403, "forbidden", "uid \(uid) may not use slothd (allowed: root, the daemon's user and its configured group)")
+        }
+        // JSON decoding would put U+FFFD in place of bad bytes and store the result (SPEC section 10).
+        if let offset = UTF8Validation.firstInvalidByte(in: request.body) {
+            return .failure(400, "invalid", "invalid UTF-8 in the request body at byte \(offset)")
         }
         if request.method == "GET" && request.path == ["unversioned", "metrics"] {
             return ControlResponse(status: 200, body: metrics.text(), contentType: "text/plain; version=0.0.4")
@@ -65,9 +70,9 @@ struct ControlRouter: Sendable {
         switch (request.method, endpoint) {
         case ("GET", .status): return .json(await status())
         case ("GET", .workflows): return .json(try workflows.list().map { wire($0) })
-        case ("POST", .workflows): return try addWorkflow(request)
+        case ("POST", .workflows): return try await addWorkflow(request)
         case ("GET", .workflow(let name)): return .json(wire(try workflows.get(name, content: request.query["content"] == "1")))
-        case ("PUT", .workflow(let name)): return try updateWorkflow(name, request)
+        case ("PUT", .workflow(let name)): return try await updateWorkflow(name, request)
         case ("DELETE", .workflow(let name)):
             try workflows.remove(name)
             try audit(request, "workflow.remove", name)
@@ -82,10 +87,7 @@ struct ControlRouter: Sendable {
             return .json(wire(workflow))
         case ("POST", .runs): return try await startRun(request)
         case ("GET", .runs):
-            if let stack = request.query["stack"], !stack.isEmpty { try stacks.require(stack) }
-            let limit = Int(request.query["limit"] ?? "20") ?? 20
-            let filter = RunStore.Filter(workflow: request.query["workflow"], state: request.query["state"], schedule: request.query["schedule"],
-                                         stack: request.query["stack"], limit: max(1, min(limit, 100_000)))
+            let filter = try runFilter(request)
             return .json(try wire(runs.list(filter)))
         case ("GET", .run(let id)): return .json(try wire(run(id)))
         case ("GET", .runLogs(let id)): return try await logs(id, request)
@@ -127,21 +129,22 @@ struct ControlRouter: Sendable {
         }
     }
 
-    private func addWorkflow(_ request: ControlRequest) throws -> ControlResponse {
+    private func addWorkflow(_ request: ControlRequest) async throws -> ControlResponse {
         let body = try decode(ControlAPI.AddWorkflow.self, request)
         guard Self.validName(body.name) else { throw BadRequest(message: "invalid workflow name \"\(body.name)\": use letters, digits, . _ -") }
-        if let problem = WorkflowCheck.syntaxError(in: body.content, file: body.file ?? body.name) { throw BadRequest(message: problem) }
+        let checked = try await check(body.content, file: body.file ?? body.name, workflow: body.workflow)
         let added = try workflows.add(.init(name: body.name, content: body.content, sha256: Self.digest(body.content), filePath: body.file,
-                                            description: body.description, tags: body.tags, active: body.active))
+                                            description: body.description, tags: body.tags, active: body.active, entry: checked.entry))
         try audit(request, "workflow.add", body.name)
         return .json(wire(added), status: 201)
     }
 
-    private func updateWorkflow(_ name: String, _ request: ControlRequest) throws -> ControlResponse {
+    private func updateWorkflow(_ name: String, _ request: ControlRequest) async throws -> ControlResponse {
         let body = try decode(ControlAPI.UpdateWorkflow.self, request)
-        _ = try workflows.get(name, content: false)
-        if let problem = WorkflowCheck.syntaxError(in: body.content, file: body.file ?? name) { throw BadRequest(message: problem) }
-        let (updated, changed) = try workflows.update(name: name, content: body.content, sha256: Self.digest(body.content), filePath: body.file)
+        let current = try workflows.get(name, content: false)
+        let checked = try await check(body.content, file: body.file ?? name, workflow: body.workflow, storedEntry: current.entry)
+        let (updated, changed) = try workflows.update(name: name, content: body.content, sha256: Self.digest(body.content), filePath: body.file,
+                                                      entry: checked.entry)
         if changed { try audit(request, "workflow.update", name, detail: "version \(updated.version)") }
         var answer = wire(updated)
         answer.changed = changed
@@ -155,6 +158,7 @@ struct ControlRouter: Sendable {
             throw BadRequest(status: 409, code: "inactive", message: "workflow \"\(workflow.name)\" is inactive (sloth workflow activate \(workflow.name))")
         }
         let stack = try stackScope(body.stack)
+        if !body.tasks.isEmpty { try await checkTasks(body.tasks, of: workflow) }
         let place: WorkerPool.Reservation
         do {
             place = try pool.reserve()
@@ -163,6 +167,7 @@ struct ControlRouter: Sendable {
             _ = try? EventStore(database: database).record(type: "run.rejected", data: [
                 "workflow": workflow.name, "reason": error.description,
             ], numbers: request.peerUID.map { ["uid": Int64($0)] } ?? [:], stack: stack)
+            log.error("refused a run of \(workflow.name): \(error.description)")
             throw BadRequest(status: 503, code: "queue_full", message: error.description)
         }
         let queued: RunStore.Run
@@ -173,8 +178,9 @@ struct ControlRouter: Sendable {
             pool.release(place)
             throw error
         }
-        var job = RunRequest(file: workflow.filePath ?? "\(workflow.name).sloth", source: workflow.content ?? "", tasks: body.tasks,
-                             params: body.params, trigger: "manual", stack: stack)
+        var job = RunRequest(file: workflow.filePath ?? "\(workflow.name).sloth", source: workflow.content ?? "", workflow: workflow.entry,
+                             tasks: body.tasks, params: body.params, trigger: "manual", stack: stack)
+        job.delegateTo = body.delegate_to ?? []
         job.queuedRunID = queued.id
         pool.submit(.init(runID: queued.id, workflow: workflow.name, request: job), using: place)
         return .json(try wire(queued), status: 202)
@@ -187,6 +193,9 @@ struct ControlRouter: Sendable {
                           queue_capacity: pool.capacity, scheduler: summary.paused ? "paused" : "on", schedules: summary.schedules,
                           next_fire: summary.nextFireMillis.map(time), database: database.path)
         answer.database_problem = summary.databaseProblem
+        answer.scheduler_note = summary.pauseNote
+        answer.running = pool.active.map { ControlAPI.RunningRun(id: $0.id, workflow: $0.run.workflow, schedule: $0.run.schedule,
+                                                                  started_at: time($0.run.startedAt)) }
         return answer
     }
 
@@ -213,10 +222,12 @@ struct ControlRouter: Sendable {
     func time(_ millis: Int64) -> String { RFC3339.format(millis / 1000, in: zone) }
 
     private func wire(_ workflow: WorkflowStore.Workflow) -> ControlAPI.Workflow {
-        ControlAPI.Workflow(name: workflow.name, description: workflow.description, tags: workflow.tags, active: workflow.active,
+        var wired = ControlAPI.Workflow(name: workflow.name, description: workflow.description, tags: workflow.tags, active: workflow.active,
                             version: workflow.version, sha256: workflow.sha256, file: workflow.filePath,
                             created_at: time(workflow.createdAt), updated_at: time(workflow.updatedAt),
                             last_used_at: workflow.lastUsedAt.map(time), usage_count: workflow.usageCount, content: workflow.content)
+        wired.entry = workflow.entry
+        return wired
     }
 
     static func validName(_ name: String) -> Bool {

@@ -41,7 +41,7 @@ struct Daemon {
         let runner = WorkflowRunner(database: database, echo: nil,
                                     limits: .init(memoryBytes: configuration.runMemoryLimit, logBytes: configuration.runLogLimit))
         let pool = WorkerPool(workers: configuration.workers, capacity: configuration.queueCapacity,
-                              runner: runner, runs: runs, metrics: metrics)
+                              runner: runner, runs: runs, metrics: metrics, log: log)
         let scheduler = ScheduleService(database: database, pool: pool, metrics: metrics, log: log)
         let hookService = HookService(database: database, runner: runner, log: log)
         pool.observer = ScheduleObserver(service: scheduler, metrics: metrics)
@@ -53,7 +53,7 @@ struct Daemon {
         let access = AccessPolicy(groupName: configuration.group)
         let router = ControlRouter(database: database, pool: pool, metrics: metrics, zone: ZoneRules.host(), startedAt: Date(),
                                    access: access, scheduler: scheduler, keyring: runner.keyring,
-                                   hookService: hookService)
+                                   hookService: hookService, log: log)
         let server = ControlServer(listener: listener, router: router, access: access,
                                    connections: ConnectionTable(limits: configuration.control, log: log),
                                    socketGroup: configuration.group.flatMap { getgrnam($0)?.pointee.gr_gid })

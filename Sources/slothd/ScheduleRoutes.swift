@@ -28,19 +28,23 @@ extension ControlRouter {
             throw BadRequest(message: "unknown time zone \"\(zoneName)\" (an IANA name such as Europe/Berlin or UTC)")
         }
         let now = Int64(Date().timeIntervalSince1970)
-        if case .reboot = expression.schedule { throw BadRequest(message: "@reboot is not a schedule the scheduler fires; use a calendar expression") }
-        guard expression.schedule.nextFire(after: now, in: zone) != nil else {
+        // @reboot fires at each start of slothd (ScheduleService.start), never from the calendar.
+        guard expression.schedule == .reboot || expression.schedule.nextFire(after: now, in: zone) != nil else {
             throw BadRequest(message: "\"\(body.cron)\" never fires (no such date from now on)")
         }
         let overlap = try choice(OverlapPolicy.self, body.overlap, default: .skip, option: "overlap")
         let catchup = try choice(CatchupPolicy.self, body.catchup, default: .latest, option: "catchup")
         let window = try duration(body.catchup_window, option: "catchup-window") ?? ScheduleRules.defaultCatchupWindowSeconds
         let stack = try stackScope(body.stack)
+        if !body.tasks.isEmpty { try await checkTasks(body.tasks, of: try workflowToSchedule(body.workflow)) }
+        if let agent = body.delegate_to, !Self.validName(agent) {
+            throw BadRequest(message: "invalid --delegate-to \"\(agent)\": an agent name uses letters, digits, . _ -")
+        }
         let added = try schedules.add(.init(
             name: body.name, workflow: body.workflow, cron: body.cron, zone: zoneName, tasks: body.tasks, params: body.params,
             overlap: overlap.rawValue, catchup: catchup.rawValue, catchupWindowSeconds: window,
             jitterSeconds: try duration(body.jitter, option: "jitter") ?? 0, timeoutSeconds: try duration(body.timeout, option: "timeout"),
-            description: body.description, enabled: !body.disabled, cursor: now, stack: stack))
+            description: body.description, enabled: !body.disabled, cursor: now, stack: stack, delegateTo: body.delegate_to))
         try await scheduler.reload(added.name)
         try audit(request, "schedule.add", added.name, detail: body.cron)
         return .json(try await wire(added), status: 201)
@@ -88,12 +92,21 @@ extension ControlRouter {
 
     func switchScheduler(_ enabled: Bool, _ request: ControlRequest) async throws -> ControlResponse {
         let body = request.body.isEmpty ? ControlAPI.SetEnabled(note: nil) : try decode(ControlAPI.SetEnabled.self, request)
-        try await scheduler.setPaused(!enabled)
+        try await scheduler.setPaused(!enabled, note: body.note)
         try audit(request, enabled ? "scheduler.enable" : "scheduler.disable", "scheduler", detail: body.note)
         return .json(await status())
     }
 
     // MARK: pieces
+
+    /// The workflow a new schedule names: unknown is the same refusal the store gives.
+    private func workflowToSchedule(_ name: String) throws -> WorkflowStore.Workflow {
+        do {
+            return try workflows.get(name)
+        } catch .unknown {
+            throw ScheduleStore.Error.unknownWorkflow(name)
+        }
+    }
 
     func wire(_ schedule: ScheduleStore.Schedule) async throws -> ControlAPI.Schedule {
         var wired = ControlAPI.Schedule(
@@ -107,7 +120,7 @@ extension ControlRouter {
         }
         wired.jitter = schedule.jitterSeconds > 0 ? CronDuration.text(seconds: schedule.jitterSeconds) : nil
         wired.timeout = schedule.timeoutSeconds.map(CronDuration.text(seconds:))
-        (wired.description, wired.note, wired.stack) = (schedule.description, schedule.note, schedule.stack)
+        (wired.description, wired.note, wired.stack, wired.delegate_to) = (schedule.description, schedule.note, schedule.stack, schedule.delegateTo)
         return wired
     }
 

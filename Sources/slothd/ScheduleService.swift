@@ -17,6 +17,8 @@ actor ScheduleService {
     /// Fires waiting for their schedule's runs in flight (overlap buffer-one/buffer-all), oldest first.
     private var buffered: [String: [(runID: Int64, nominal: Int64?, trigger: String)]] = [:]
     private var sleeper: Task<Void, Never>?
+    /// The note of `scheduler disable --note` while the whole scheduler is paused.
+    private var pauseNote: String?
     private let clock: any SchedulerClock
     private let database: CatalogDatabase
     private let store: ScheduleStore
@@ -38,14 +40,23 @@ actor ScheduleService {
 
     // MARK: the loop
 
-    /// Loads every schedule and applies the first plan (the catch-up after downtime); slothd reports
-    /// READY only after this.
+    /// Loads every schedule, applies the first plan (the catch-up after downtime) and fires the `@reboot`
+    /// schedules; slothd reports READY only after this.
     func start() throws {
         book = ScheduleBook(paused: try store.paused(), payload: Target.self)
+        pauseNote = try store.pauseNote()
         book.reserve(try store.count())
         try store.forEach { load($0) }
         database.releaseMemory()
         tick()
+        let planned = book.startFires(startSeconds: clock.nowMillis() / 1000) { [inFlight, buffered] name in
+            InFlight(running: inFlight[name]?.count ?? 0, buffered: buffered[name]?.count ?? 0)
+        }
+        // The cursor keeps the last start fired, so the next start gets a later nominal time.
+        let advances = planned.map { ScheduleStore.Advance(schedule: $0.rules.name, cursor: $0.fire.nominal, missed: 0) }
+        if !planned.isEmpty && !fire(planned.map { ($0.rules.name, $0.fire) }, advances: advances) {
+            log.error("the @reboot schedules did not fire: the database refused to record their runs")
+        }
     }
 
     func run() async {
@@ -76,36 +87,43 @@ actor ScheduleService {
             InFlight(running: inFlight[name]?.count ?? 0, buffered: buffered[name]?.count ?? 0)
         }
         guard !plans.isEmpty else { return }
+        let fires = plans.flatMap { plan in plan.plan.fires.map { (plan.rules.name, $0) } }
+        let advances = plans.map { ScheduleStore.Advance(schedule: $0.rules.name, cursor: $0.plan.cursor, missed: $0.plan.missed) }
+        guard fire(fires, advances: advances) else {
+            // Nothing of this plan happened: the cursors go back and the same fires are planned again
+            // once the database takes writes (late fires then follow the catch-up policy).
+            for (rules, _, from) in plans { book.rewind(rules.name, to: from) }
+            return
+        }
+        for (rules, plan, _) in plans where plan.missed > 0 { noteMissed(rules.name, count: plan.missed) }
+    }
+
+    /// Records planned fires and cursor moves in one transaction, then applies each fire recorded now
+    /// (one already recorded never runs again); false when the database refused the write.
+    private func fire(_ planned: [(schedule: String, fire: PlannedFire)], advances: [ScheduleStore.Advance]) -> Bool {
         var fires: [(fire: ScheduleStore.Fire, action: FireAction)] = []
-        var advances: [ScheduleStore.Advance] = []
-        for (rules, plan, _) in plans {
-            guard let target = book.entry(rules.name)?.payload else { continue }
+        for (schedule, planned) in planned {
+            guard let target = book.entry(schedule)?.payload else { continue }
             let version = (try? workflow(target.workflow)).map(\.version)
-            for planned in plan.fires {
-                var reason: String?
-                if case .skip(let why) = planned.action { reason = why }
-                fires.append((ScheduleStore.Fire(schedule: rules.name, workflow: target.workflow, workflowVersion: version,
-                                                 nominal: planned.nominal, trigger: planned.trigger.rawValue, skipReason: reason,
-                                                 stack: target.stack), planned.action))
-            }
-            advances.append(.init(schedule: rules.name, cursor: plan.cursor, missed: plan.missed))
+            var reason: String?
+            if case .skip(let why) = planned.action { reason = why }
+            fires.append((ScheduleStore.Fire(schedule: schedule, workflow: target.workflow, workflowVersion: version,
+                                             nominal: planned.nominal, trigger: planned.trigger.rawValue, skipReason: reason,
+                                             stack: target.stack), planned.action))
         }
         let ids: [Int64?]
         do {
             ids = try store.record(fires.map(\.fire), advances: advances)
         } catch {
-            // Nothing of this plan happened: the cursors go back and the same fires are planned again
-            // once the database takes writes (late fires then follow the catch-up policy).
-            for (rules, _, from) in plans { book.rewind(rules.name, to: from) }
-            noteWriteFailure("\(error)", now: now)
-            return
+            noteWriteFailure("\(error)", now: clock.nowMillis())
+            return false
         }
         noteWriteRecovered()
-        for (rules, plan, _) in plans where plan.missed > 0 { noteMissed(rules.name, count: plan.missed) }
         for ((fire, action), id) in zip(fires, ids) {
             guard let id else { continue }
             apply(action, runID: id, schedule: fire.schedule, nominal: fire.nominal, trigger: fire.trigger)
         }
+        return true
     }
 
     /// The database refused the scheduler's writes (a full disk, a read-only file system): retried every
@@ -134,21 +152,31 @@ actor ScheduleService {
         log.info("the database takes writes again; waiting fires are recorded")
     }
 
+    /// One line in the daemon's log for each fire: started (by `dispatch`), waiting, or skipped.
     private func apply(_ action: FireAction, runID: Int64, schedule: String, nominal: Int64?, trigger: String) {
         switch action {
         case .start:
             dispatch(runID, schedule: schedule, nominal: nominal, trigger: trigger)
         case .buffer:
             buffered[schedule, default: []].append((runID, nominal, trigger))
+            log.info("schedule \(schedule) fired (\(describe(trigger, nominal, schedule))): run \(runID) waits for the runs in flight")
         case .cancelOthersAndStart:
             for other in inFlight[schedule] ?? [] { _ = pool.cancel(other) }
             for waiting in buffered.removeValue(forKey: schedule) ?? [] {
                 try? runs.close(waiting.runID, state: "cancelled", error: "replaced by a newer fire (overlap: cancel-other)")
             }
             dispatch(runID, schedule: schedule, nominal: nominal, trigger: trigger)
-        case .skip:
+        case .skip(let why):
             metrics.scheduleSkipped(schedule)
+            log.info("schedule \(schedule) fired (\(describe(trigger, nominal, schedule))): run \(runID) skipped, \(why)")
         }
+    }
+
+    /// "nominal 2026-03-08T02:30:00+01:00", in the schedule's zone; "manual" for a trigger.
+    private func describe(_ trigger: String, _ nominal: Int64?, _ schedule: String) -> String {
+        guard let nominal else { return trigger }
+        let zone = book.entry(schedule)?.rules.zone ?? .utc
+        return (trigger == FireTrigger.schedule.rawValue ? "" : trigger + ", ") + "nominal " + RFC3339.format(nominal, in: zone)
     }
 
     private func dispatch(_ runID: Int64, schedule: String, nominal: Int64?, trigger: String) {
@@ -160,17 +188,19 @@ actor ScheduleService {
             let workflow = try self.workflow(target.workflow)
             guard workflow.active else { throw DispatchFailure(message: "workflow \(workflow.name) is inactive") }
             var request = RunRequest(file: workflow.filePath ?? "\(workflow.name).sloth", source: workflow.content ?? "",
-                                     tasks: target.tasks, params: target.params, trigger: trigger, stack: target.stack)
+                                     workflow: workflow.entry, tasks: target.tasks, params: target.params, trigger: trigger, stack: target.stack)
             request.queuedRunID = runID
+            request.delegateTo = target.delegateTo.map { [$0] } ?? []
             inFlight[schedule, default: []].insert(runID)
             try pool.submit(.init(runID: runID, workflow: workflow.name, request: request, schedule: schedule, nominal: nominal,
                                   timeoutSeconds: target.timeoutSeconds))
             metrics.scheduleFired(schedule)
+            log.info("schedule \(schedule) fired (\(describe(trigger, nominal, schedule))): run \(runID) of workflow \(workflow.name) queued")
         } catch {
             inFlight[schedule]?.remove(runID)
             try? runs.close(runID, state: "failed", error: "schedule \(schedule) could not start its run: \(error)")
             _ = try? events.record(type: "schedule.dispatch_failed", data: ["schedule": schedule, "error": "\(error)"], runID: runID)
-            log.warn("schedule \(schedule): \(error)")
+            log.error("schedule \(schedule) fired (\(describe(trigger, nominal, schedule))) but run \(runID) was refused: \(error)")
         }
     }
 
@@ -204,9 +234,10 @@ actor ScheduleService {
         }
     }
 
-    func setPaused(_ paused: Bool) throws {
-        try store.setPaused(paused, cursor: clock.nowMillis() / 1000)
+    func setPaused(_ paused: Bool, note: String? = nil) throws {
+        try store.setPaused(paused, note: note, cursor: clock.nowMillis() / 1000)
         book.setPaused(paused)
+        pauseNote = paused ? note : nil
         if !paused { try store.forEach { load($0) } }
         wake()
     }
@@ -237,10 +268,13 @@ actor ScheduleService {
         var nextFireMillis: Int64?
         /// Why the database takes no writes, while it does not.
         var databaseProblem: String? = nil
+        /// Why the scheduler is paused, if the pause said.
+        var pauseNote: String? = nil
     }
 
     func summary() -> Summary {
-        Summary(schedules: book.count, paused: book.paused, nextFireMillis: book.nextWakeMillis(), databaseProblem: writeFailure?.reason)
+        Summary(schedules: book.count, paused: book.paused, nextFireMillis: book.nextWakeMillis(), databaseProblem: writeFailure?.reason,
+                pauseNote: book.paused ? pauseNote : nil)
     }
 
     func nextStartMillis(_ name: String) -> Int64? { book.nextStartMillis(name) }
@@ -251,37 +285,9 @@ actor ScheduleService {
         do {
             book.set(try Self.rules(schedule), cursor: schedule.cursor,
                      payload: Target(workflow: schedule.workflow, tasks: schedule.tasks, params: schedule.params,
-                                     timeoutSeconds: schedule.timeoutSeconds, stack: schedule.stack))
+                                     timeoutSeconds: schedule.timeoutSeconds, stack: schedule.stack, delegateTo: schedule.delegateTo))
         } catch {
             log.error("schedule \(schedule.name) is not loaded: \(error)")
-        }
-    }
-
-    /// What a schedule runs. Task selections, parameters, timeouts and stacks are rare, so they sit behind one
-    /// optional reference: the common schedule costs a name and a pointer.
-    struct Target: Sendable {
-        final class Options: Sendable {
-            let tasks: [String]
-            let params: [String: String]
-            let timeoutSeconds: Int64?
-            let stack: String?
-            init(tasks: [String], params: [String: String], timeoutSeconds: Int64?, stack: String?) {
-                (self.tasks, self.params, self.timeoutSeconds, self.stack) = (tasks, params, timeoutSeconds, stack)
-            }
-        }
-
-        var workflow: String
-        private var options: Options?
-        var tasks: [String] { options?.tasks ?? [] }
-        var params: [String: String] { options?.params ?? [:] }
-        var timeoutSeconds: Int64? { options?.timeoutSeconds }
-        var stack: String? { options?.stack }
-
-        init(workflow: String, tasks: [String], params: [String: String], timeoutSeconds: Int64?, stack: String?) {
-            self.workflow = workflow
-            if !tasks.isEmpty || !params.isEmpty || timeoutSeconds != nil || stack != nil {
-                options = Options(tasks: tasks, params: params, timeoutSeconds: timeoutSeconds, stack: stack)
-            }
         }
     }
 
@@ -302,23 +308,5 @@ actor ScheduleService {
     struct DispatchFailure: Error, CustomStringConvertible {
         var message: String
         var description: String { message }
-    }
-}
-
-/// The pool tells the scheduler when its runs start (lateness) and end (overlap, buffers).
-struct ScheduleObserver: WorkerPoolObserver {
-    let service: ScheduleService
-    let metrics: DaemonMetrics
-
-    func runStarted(_ job: WorkerPool.Job) {
-        guard job.schedule != nil, let nominal = job.nominal else { return }
-        let lateness = Int64((Date().timeIntervalSince1970 * 1000).rounded()) - nominal * 1000
-        metrics.scheduleLateness(milliseconds: lateness)
-    }
-
-    func runEnded(_ job: WorkerPool.Job, state: String) {
-        guard let schedule = job.schedule else { return }
-        let service = self.service
-        Task { await service.runEnded(job.runID, schedule: schedule) }
     }
 }

@@ -24,7 +24,7 @@ extension ControlRouter {
 
     func showStack(_ name: String) throws -> ControlAPI.Stack {
         var shown = wire(try stacks.get(name))
-        shown.recent_runs = try runs.list(.init(stack: name, limit: 10)).map(wire)
+        shown.recent_runs = try wire(runs.list(.init(stack: name, limit: 10)))
         return shown
     }
 

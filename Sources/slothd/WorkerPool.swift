@@ -41,6 +41,7 @@ final class WorkerPool: @unchecked Sendable {
     private let runner: WorkflowRunner
     private let runs: RunStore
     private let metrics: DaemonMetrics
+    private let log: DaemonLog
     /// Guards every field below; workers wait on it for jobs.
     private let condition = NSCondition()
     private var workerLimit: Int
@@ -49,17 +50,30 @@ final class WorkerPool: @unchecked Sendable {
     private var queue: [Job] = []
     /// Places promised to callers that are recording their run.
     private var reserved = 0
-    private var running: [Int64: RunCancellation] = [:]
+    private var running: [Int64: Active] = [:]
     private var accepting = true
 
-    init(workers: Int, capacity: Int, runner: WorkflowRunner, runs: RunStore, metrics: DaemonMetrics) {
-        (workerLimit, queueCapacity, self.runner, self.runs, self.metrics) = (workers, capacity, runner, runs, metrics)
+    /// A run a worker is running.
+    struct Active {
+        var cancellation: RunCancellation
+        var workflow: String
+        var schedule: String?
+        /// Milliseconds since 1970.
+        var startedAt: Int64
+    }
+
+    init(workers: Int, capacity: Int, runner: WorkflowRunner, runs: RunStore, metrics: DaemonMetrics, log: DaemonLog) {
+        (workerLimit, queueCapacity, self.runner, self.runs, self.metrics, self.log) = (workers, capacity, runner, runs, metrics, log)
     }
 
     var workers: Int { locked { workerLimit } }
     var capacity: Int { locked { queueCapacity } }
     var busy: Int { locked { running.count } }
     var queued: Int { locked { queue.count } }
+    /// The running runs by id, oldest first.
+    var active: [(id: Int64, run: Active)] {
+        locked { running.map { (id: $0.key, run: $0.value) }.sorted { ($0.run.startedAt, $0.id) < ($1.run.startedAt, $1.id) } }
+    }
 
     func submit(_ job: Job) throws(Refusal) {
         try submit(job, using: reserve())
@@ -109,7 +123,7 @@ final class WorkerPool: @unchecked Sendable {
                 queue.remove(at: index)
                 return (true, nil)
             }
-            return (false, running[runID])
+            return (false, running[runID]?.cancellation)
         }
         if wasQueued {
             try? runs.close(runID, state: "cancelled", error: "cancelled before it started")
@@ -133,7 +147,7 @@ final class WorkerPool: @unchecked Sendable {
         }
         let deadline = ContinuousClock.now + grace
         while busy > 0 && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
-        let cut = locked { Array(running.values) }
+        let cut = locked { running.values.map(\.cancellation) }
         cut.forEach { $0.cancel(.shutdown) }
         // A run stuck in a system call cannot be stopped from here: past the teardown grace, slothd
         // exits anyway and the next start records it as interrupted and kills its process groups.
@@ -167,7 +181,8 @@ final class WorkerPool: @unchecked Sendable {
             }
             let job = queue.removeFirst()
             let cancellation = RunCancellation()
-            running[job.runID] = cancellation
+            running[job.runID] = Active(cancellation: cancellation, workflow: job.workflow, schedule: job.schedule,
+                                        startedAt: CatalogDatabase.systemMillis())
             metrics.pool(queued: queue.count, busy: running.count)
             condition.unlock()
             execute(job, cancellation)
@@ -178,9 +193,11 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     /// Runs the job on this thread and records how it ended (a timeout or a shutdown is the
-    /// cancellation's reason, which the runner records as the run's state).
+    /// cancellation's reason, which the runner records as the run's state). Every run that started ends
+    /// here: this is where the daemon's log says how.
     private func execute(_ job: Job, _ cancellation: RunCancellation) {
         observer?.runStarted(job)
+        let began = ContinuousClock.now
         let timer = job.timeoutSeconds.map { Timeout(seconds: $0, cancellation: cancellation) }
         defer {
             timer?.stop()
@@ -189,12 +206,18 @@ final class WorkerPool: @unchecked Sendable {
         var request = job.request
         request.logsStored = { [logBell] in logBell.ring(job.runID) }
         var state: String
+        var error: String?
         do {
-            state = try runner.runOnCurrentThread(request, cancellation: cancellation).state
-        } catch {
+            let report = try runner.runOnCurrentThread(request, cancellation: cancellation)
+            (state, error) = (report.state, report.error)
+        } catch let failure {
             state = cancellation.reason?.state ?? "failed"
-            try? runs.close(job.runID, state: state, error: cancellation.reason?.message ?? error.description)
+            let message = cancellation.reason?.message ?? failure.description
+            error = message
+            try? runs.close(job.runID, state: state, error: message)
         }
+        log.runEnded(job.runID, workflow: job.workflow, schedule: job.schedule, state: state, duration: ContinuousClock.now - began,
+                     error: error)
         metrics.runEnded(workflow: job.workflow, state: state, duration: ContinuousClock.now - job.queuedAt)
         observer?.runEnded(job, state: state)
     }

@@ -13,13 +13,18 @@ struct StackSecretTests {
         return (database, StackStore(database: database), SecretStore(database: database, keyring: keyring))
     }
 
-    @Test("a stack keeps its values; a duplicate name is refused and changes nothing")
+    @Test("a stack keeps its values; a duplicate name or an unknown key to unset is refused and changes nothing")
     func valuesAndDuplicates() throws {
         let (_, stacks, _) = try stores()
         _ = try stacks.create("prod", description: "Production")
         _ = try stacks.update("prod", set: ["replicas": "3", "region": "\"eu\""], unset: [])
         #expect(throws: StackStore.Error.duplicate("prod")) { try stacks.create("prod", description: "other") }
-        let prod = try stacks.update("prod", set: [:], unset: ["region", "absent"])
+        // A key to unset that the stack does not hold refuses the whole change, in one transaction.
+        #expect(throws: StackStore.Error.unknownKeys("prod", keys: ["absent"])) {
+            try stacks.update("prod", set: ["replicas": "4"], unset: ["region", "absent"])
+        }
+        #expect(try stacks.get("prod").values == ["replicas": "3", "region": "\"eu\""])
+        let prod = try stacks.update("prod", set: [:], unset: ["region"])
         #expect(prod.values == ["replicas": "3"])
         #expect(prod.description == "Production")
         #expect(throws: StackStore.Error.unknown("staging")) { try stacks.update("staging", set: ["a": "1"], unset: []) }

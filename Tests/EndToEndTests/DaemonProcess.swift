@@ -10,6 +10,9 @@ final class DaemonProcess: @unchecked Sendable {
     let notify: NotifyListener
     var socket: String { directory.appendingPathComponent("control.sock").path }
     var stateDirectory: String { directory.appendingPathComponent("state").path }
+    /// The daemon's stderr (appended to by every daemon started on this directory).
+    var logPath: String { directory.appendingPathComponent("slothd.log").path }
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     static let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("slothd")
 
@@ -29,7 +32,8 @@ final class DaemonProcess: @unchecked Sendable {
             ? ["/usr/bin/systemd-socket-activate", "-l", socket, "-E", "NOTIFY_SOCKET=\(notify.path)"]
                 + extra.map { "-E\($0.key)=\($0.value)" } + [Self.binary.path] + daemonArguments
             : wrapper + [Self.binary.path] + daemonArguments
-        pid = try spawnDetached(argv, environment: environment.map { "\($0.key)=\($0.value)" })
+        if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
+        pid = try spawnDetached(argv, environment: environment.map { "\($0.key)=\($0.value)" }, stderr: logPath)
     }
 
     /// READY=1 from the daemon, within a generous bound.

@@ -9,7 +9,7 @@ struct RunOutputDaemonTests {
         let daemon = try DaemonProcess()
         try #require(daemon.waitUntilReady() != nil)
         try await SchedulerDaemonTests.workflow(daemon, "ticker", """
-            task('tick'):command("for i in 1 2 3; do echo out $(date +%s%3N); echo err $(date +%s%3N) >&2; sleep 1; done"):build()
+            task('tick'):command("sleep 1; for i in 1 2 3; do echo out $(date +%s%3N); echo err $(date +%s%3N) >&2; sleep 1; done"):build()
             """)
         #expect(try await daemon.sloth(["scheduler", "add", "ticks", "--workflow", "ticker", "--cron", "0 0 1 1 *", "--tz", "UTC"]).status == 0)
         let triggered = try await daemon.sloth(["scheduler", "trigger", "ticks", "-o", "json"])

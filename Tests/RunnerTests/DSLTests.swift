@@ -66,7 +66,11 @@ struct DSLTests {
         ("task('a'):descriptoin('x')", "test.sloth:1: unknown task builder method 'descriptoin' on task 'a'"),
         ("task('a'):timeout('soon')", "test.sloth:1: invalid timeout \"soon\" (use 30s, 5m, 1h30m or seconds)"),
         ("task('a'):retries(2, 'random')", "test.sloth:1: unknown retry strategy \"random\" (fixed, linear or exponential)"),
-        ("task('a'):depends_on('ghost')", "test.sloth: task 'a' depends on unknown task 'ghost' (line 1)"),
+        ("task('a'):depends_on('ghost')", "test.sloth:1: task 'a' depends on unknown task 'ghost'"),
+        ("workflow.define('x', {tasks = {build = {command = function() end}}})", "test.sloth:1: workflow 'x' defines no task"),
+        ("\nworkflow.define('x', {description = 'nothing'})", "test.sloth:2: workflow 'x' defines no task"),
+        ("workflow.define('x'):description('d')", "test.sloth:1: workflow 'x' defines no task"),
+        ("local w = workflow('x')", "test.sloth:1: workflow 'x' defines no task"),
         ("task('a'):depends_on('b')\ntask('b'):depends_on('a')", "test.sloth: dependency cycle: a -> b -> a"),
         ("workflow.define('w', {tasks = {}})\nworkflow.define('w', {tasks = {}})", "test.sloth:2: workflow 'w' is defined twice"),
         ("local x = ", "test.sloth:1: unexpected symbol near <eof>"),
@@ -77,6 +81,13 @@ struct DSLTests {
             try await RunHarness().run(source)
         } throws: { error in
             "\(error)" == message
+        }
+    }
+
+    @Test("a --task the workflow does not have is refused, naming the tasks it has")
+    func unknownTask() async throws {
+        await #expect(throws: RunnerError.invalidWorkflow("test.sloth: workflow 'test' has no task 'nosuch' (its tasks: a, b)")) {
+            try await RunHarness().run("task('a')\ntask('b'):depends_on('a')", tasks: ["nosuch"])
         }
     }
 

@@ -1,4 +1,5 @@
 import Catalog
+import Foundation
 import Runner
 import Testing
 
@@ -168,5 +169,35 @@ struct CancellationTests {
         let stored = try RunStore(database: harness.database).tasks(run: result.runID)
         #expect(stored.map(\.status) == ["success", "cancelled", "skipped"])
         #expect(stored[1].startedAt != nil && stored[1].endedAt != nil)
+    }
+}
+
+/// SPEC section 8 until agents exist: a delegated task fails as agent_unavailable and never runs here.
+@Suite("Delegation without agents")
+struct DelegationTests {
+    @Test("a delegated task fails as agent_unavailable and runs nothing here", arguments: [
+        ("task", "task('t'):delegate_to('web-01'):command(function() fs.write(MARKER, 'ran') end)\ntask('after'):depends_on('t')", [String](),
+         "agent_unavailable: no agent \"web-01\" is connected (agents are not available yet)"),
+        ("task, a list", "task('t'):delegate_to({'a', 'b'}):command('touch ' .. MARKER)\ntask('after'):depends_on('t')", [],
+         "agent_unavailable: none of the agents \"a\", \"b\" is connected (agents are not available yet)"),
+        ("task, by tags", "task('t'):delegate_to({tags = {role = 'web', env = 'prod'}}):command('touch ' .. MARKER)\ntask('after'):depends_on('t')", [],
+         "agent_unavailable: no agent with tags env=prod,role=web is connected (agents are not available yet)"),
+        ("workflow", "workflow('w'):task('t', function() fs.write(MARKER, 'ran') end):task('after', 'true'):delegate_to('web-01')", [],
+         "agent_unavailable: no agent \"web-01\" is connected (agents are not available yet)"),
+        ("--delegate-to", "task('t'):command('touch ' .. MARKER)\ntask('after'):command('touch ' .. MARKER)", ["db-01"],
+         "agent_unavailable: no agent \"db-01\" is connected (agents are not available yet)"),
+    ])
+    func delegated(scenario: String, source: String, delegateTo: [String], error: String) async throws {
+        let harness = try RunHarness()
+        let marker = harness.directory.appendingPathComponent("ran").path
+        var request = RunRequest(file: "d.sloth", source: "MARKER = '\(marker)'\n" + source)
+        request.delegateTo = delegateTo
+        let report = try await WorkflowRunner(database: harness.database, echo: nil, environment: [:]).run(request)
+        #expect(report.task("t")?.status == "failed", "\(scenario)")
+        #expect(report.task("t")?.error == error, "\(scenario)")
+        // A dependent is skipped; one delegated itself (the workflow's delegate_to, --delegate-to) fails the same way.
+        #expect(["skipped", "failed"].contains(report.task("after")?.status ?? ""), "\(scenario)")
+        #expect(!report.succeeded)
+        #expect(!FileManager.default.fileExists(atPath: marker), "\(scenario): nothing ran on this host")
     }
 }

@@ -153,22 +153,35 @@ end
 
 local WorkflowBuilder = builder("workflow", workflow_methods)
 
+-- The line of the user's code `level` frames up from the caller, for errors found after loading.
+local function line_of(level)
+  local info = getinfo(level + 1, "l")
+  return info and info.currentline
+end
+
 local function new_workflow(name, level)
   if type(name) ~= "string" or name == "" then fail("a workflow needs a name", level + 1) end
-  local def = { name = name, tasks = {}, config = {} }
+  local def = { name = name, tasks = {}, config = {}, line = line_of(level + 1) }
   register(def, level + 1)
   return setmetatable({ __def = def }, WorkflowBuilder)
 end
 
-dsl.workflow = setmetatable({}, { __call = function(_, name) return new_workflow(name, 2) end })
+-- No tail calls into new_workflow: the caller's frame must stay, for the line it records.
+dsl.workflow = setmetatable({}, { __call = function(_, name)
+  local builder = new_workflow(name, 2)
+  return builder
+end })
 
 function dsl.workflow.define(name, spec)
-  if spec == nil then return new_workflow(name, 2) end
+  if spec == nil then
+    local builder = new_workflow(name, 2)
+    return builder
+  end
   if type(spec) ~= "table" then fail("workflow.define expects a name and a table", 2) end
   local def = {
     name = name, description = spec.description, version = spec.version, metadata = spec.metadata,
     tasks = task_list(spec.tasks or {}, 2), config = spec.config or {},
-    on_start = spec.on_start, on_complete = spec.on_complete,
+    on_start = spec.on_start, on_complete = spec.on_complete, line = line_of(2),
   }
   if type(name) ~= "string" or name == "" then fail("a workflow needs a name", 2) end
   register(def, 2)

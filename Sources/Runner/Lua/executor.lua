@@ -4,18 +4,20 @@ local S, util, sched, dsl = ...
 local executor = {}
 local getlocal = debug.getlocal  -- the runtime keeps it; workflow code gets a reduced debug table
 
--- Dependency closure of the selected tasks, unknown names and cycles: errors name the task.
+-- Dependency closure of the selected tasks, unknown names and cycles: errors name the task, and the
+-- line of its definition where one is known (nil, message, line).
 function executor.plan(wf, selected)
-  local by_name, order = {}, {}
+  if #wf.tasks == 0 then return nil, "workflow '" .. wf.name .. "' defines no task", wf.line end
+  local by_name, order, names = {}, {}, {}
   for _, def in ipairs(wf.tasks) do
-    if by_name[def.name] then return nil, "task '" .. def.name .. "' is defined twice in workflow '" .. wf.name .. "'" end
+    if by_name[def.name] then return nil, "task '" .. def.name .. "' is defined twice in workflow '" .. wf.name .. "'", def.line end
     by_name[def.name] = def
+    names[#names + 1] = def.name
   end
   for _, def in ipairs(wf.tasks) do
     for _, dep in ipairs(def.depends_on or {}) do
       if not by_name[dep] then
-        return nil, string.format("task '%s' depends on unknown task '%s'%s", def.name, dep,
-          def.line and (" (line " .. def.line .. ")") or "")
+        return nil, string.format("task '%s' depends on unknown task '%s'", def.name, dep), def.line
       end
     end
   end
@@ -45,7 +47,9 @@ function executor.plan(wf, selected)
       for _, dep in ipairs(by_name[name].depends_on or {}) do want(dep) end
     end
     for _, name in ipairs(selected) do
-      if not by_name[name] then return nil, "workflow '" .. wf.name .. "' has no task '" .. name .. "'" end
+      if not by_name[name] then
+        return nil, "workflow '" .. wf.name .. "' has no task '" .. name .. "' (its tasks: " .. table.concat(names, ", ") .. ")"
+      end
       want(name)
     end
   end
@@ -136,10 +140,35 @@ local function attempt(def, this, params, deps)
   return interpret(table.pack(table.unpack(values, 2, values.n)))
 end
 
+-- `delegate_to`'s target as the error names it: "web-01", any of a list, or an agent with tags.
+local function agents_named(target)
+  if type(target) == "string" then return string.format("no agent %q is connected", target) end
+  if type(target) == "table" and type(target.tags) == "table" then
+    local tags = {}
+    for k, v in pairs(target.tags) do tags[#tags + 1] = tostring(k) .. "=" .. tostring(v) end
+    table.sort(tags)
+    return "no agent with tags " .. table.concat(tags, ",") .. " is connected"
+  end
+  if type(target) == "table" and #target == 1 then return agents_named(target[1]) end
+  if type(target) == "table" then
+    local names = {}
+    for _, name in ipairs(target) do names[#names + 1] = string.format("%q", tostring(name)) end
+    return "none of the agents " .. table.concat(names, ", ") .. " is connected"
+  end
+  return "no agent " .. tostring(target) .. " is connected"
+end
+
 -- Runs a task to its end (all attempts); returns its record.
 local function run_task(def, ctx)
   local record = { name = def.name, status = "running", attempts = 0, started = S.now(), started_at = S.wall_now() }
   S.task_update(record)
+  -- Until agents exist (SPEC section 8), a delegated task fails: it never runs on this host instead.
+  local delegate = def.delegate_to or ctx.delegate_to
+  if delegate ~= nil then
+    record.status = "failed"
+    record.error = "agent_unavailable: " .. agents_named(delegate) .. " (agents are not available yet)"
+    return record
+  end
   local workdir = def.workdir or ctx.cwd
   local params = {}
   for k, v in pairs(def.params or {}) do params[k] = v end

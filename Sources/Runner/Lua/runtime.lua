@@ -156,16 +156,18 @@ function runtime.plan(name, selected)
   else
     return { kind = "ambiguous", error = "several workflows" }
   end
-  local order, err = executor.plan(wf, selected)
-  if not order then return { kind = "invalid", error = err } end
+  local order, err, line = executor.plan(wf, selected)
+  if not order then return { kind = "invalid", error = err, line = line } end
   runtime.planned = { wf = wf, order = order }
   local names = {}
   for _, def in ipairs(order) do names[#names + 1] = def.name end
   return { workflow = wf.name, version = wf.version and tostring(wf.version) or nil, tasks = names }
 end
 
-function runtime.execute(params)
+-- delegate: the agents of `--delegate-to`, for every task without its own delegate_to (nil: none).
+function runtime.execute(params, delegate)
   for k, v in pairs(params or {}) do ctx.params[k] = v end
+  ctx.delegate_to = delegate
   for _, def in ipairs(runtime.planned.order) do ctx.task_workdirs[def.name] = def.workdir end
   return executor.run(runtime.planned.wf, runtime.planned.order, ctx)
 end
