@@ -52,14 +52,8 @@ struct DaemonBench: ParsableCommand {
 
         var latencies: [Double] = []
         for _ in 0..<cliRuns {
-            let cli = Process()
-            cli.executableURL = bin.appendingPathComponent("sloth")
-            cli.arguments = ["run", "trivial", "--socket", socket]
-            cli.standardOutput = FileHandle.nullDevice
-            cli.standardError = FileHandle.nullDevice
             let start = Date()
-            try cli.run()
-            cli.waitUntilExit()
+            try spawnAndWait([bin.appendingPathComponent("sloth").path, "run", "trivial", "--socket", socket], quiet: true)
             latencies.append(Date().timeIntervalSince(start) * 1000)
         }
         latencies.sort()

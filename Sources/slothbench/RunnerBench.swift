@@ -41,7 +41,7 @@ struct RunnerBench: ParsableCommand {
 
         let loop = RunRequest(file: "exec.sloth", source: "task('t'):command(function() for i = 1, \(spawns) do exec.run('true') end end)")
         let execPerCall = try seconds { _ = try runner.runOnCurrentThread(loop) } / Double(spawns)
-        let spawnPerCall = try seconds { for _ in 0..<spawns { try Self.spawnAndWait(["/bin/true"]) } } / Double(spawns)
+        let spawnPerCall = try seconds { for _ in 0..<spawns { try spawnAndWait(["/bin/true"]) } } / Double(spawns)
         let capture = try outputCapture(runner)
         let cli = cliRuns > 0 ? try cliMedian(stateDirectory: directory.path) : nil
 
@@ -83,7 +83,7 @@ struct RunnerBench: ParsableCommand {
         let binary = sloth ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("sloth").path
         let environment = ["SLOTHD_STATE_DIR=\(stateDirectory)", "PATH=/usr/bin:/bin"]
         let samples = try (0..<cliRuns).map { _ in
-            try seconds { try Self.spawnAndWait([binary, "run", "-f", example], environment: environment, quiet: true) }
+            try seconds { try spawnAndWait([binary, "run", "-f", example], environment: environment, quiet: true) }
         }
         return samples.sorted()[samples.count / 2]
     }
@@ -93,31 +93,6 @@ struct RunnerBench: ParsableCommand {
         try body()
         let elapsed = ContinuousClock.now - start
         return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    }
-
-    /// posix_spawn and waitpid, nothing else (Foundation's Process adds milliseconds of its own).
-    private static func spawnAndWait(_ arguments: [String], environment: [String]? = nil, quiet: Bool = false) throws {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        if quiet {
-            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        }
-        var argv = arguments.map { strdup($0) } + [nil]
-        var envp = environment.map { $0.map { strdup($0) } + [nil] }
-        defer {
-            argv.forEach { free($0) }
-            envp?.forEach { free($0) }
-        }
-        var pid: pid_t = 0
-        let spawned = envp == nil
-            ? posix_spawn(&pid, arguments[0], &actions, nil, &argv, environ)
-            : posix_spawn(&pid, arguments[0], &actions, nil, &argv, &envp!)
-        guard spawned == 0 else { throw ValidationError("cannot start \(arguments[0])") }
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
-        guard status == 0 else { throw ValidationError("\(arguments.joined(separator: " ")) failed") }
     }
 
     private static func millis(_ seconds: Double) -> Double { (seconds * 100_000).rounded() / 100 }
