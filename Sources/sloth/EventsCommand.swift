@@ -52,7 +52,7 @@ struct EventsCommand: ParsableCommand {
 
     struct Cleanup: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Delete events older than a duration.")
-        @Option(name: .customLong("older-than"), help: ArgumentHelp("For example 7d, 12h, 1h30m.", valueName: "DUR")) var olderThan: String
+        @Option(name: .customLong("older-than"), parsing: .unconditional, help: ArgumentHelp("For example 7d, 12h, 1h30m.", valueName: "DUR")) var olderThan: String
         @OptionGroup var connection: WorkflowCommand.Connection
 
         func run() throws {

@@ -18,10 +18,10 @@ struct ScheduleAdd: ParsableCommand {
     var params: [String] = []
     @Option(help: "skip (default), buffer-one, buffer-all, cancel-other or allow-all.") var overlap: String?
     @Option(help: "latest (default), skip or all: what runs for fires missed while slothd was down.") var catchup: String?
-    @Option(name: .customLong("catchup-window"), help: ArgumentHelp("How far back missed fires are caught up (default 24h).", valueName: "DUR"))
+    @Option(name: .customLong("catchup-window"), parsing: .unconditional, help: ArgumentHelp("How far back missed fires are caught up (default 24h).", valueName: "DUR"))
     var catchupWindow: String?
-    @Option(help: ArgumentHelp("Delay each fire by a stable amount below DUR.", valueName: "DUR")) var jitter: String?
-    @Option(help: ArgumentHelp("Cancel a run still going after DUR (recorded timed_out).", valueName: "DUR")) var timeout: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Delay each fire by a stable amount below DUR.", valueName: "DUR")) var jitter: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Cancel a run still going after DUR (recorded timed_out).", valueName: "DUR")) var timeout: String?
     @Option(help: "What it is for, shown by show.") var description: String?
     @Option(help: ArgumentHelp("The stack its runs use (default: the active stack, if any; \"\" for none).", valueName: "S"))
     var stack: String?

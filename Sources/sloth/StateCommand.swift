@@ -37,7 +37,7 @@ struct StateCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Set KEY to VALUE (JSON if it parses as JSON, else a string).")
         @Argument(help: "The state key.") var key: String
         @Argument(help: "The value: JSON (3, true, {\"a\": 1}) or else a string.") var value: String
-        @Option(help: ArgumentHelp("Expire the key after this long (90s, 5m, 1h30m).", valueName: "DUR"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("Expire the key after this long (90s, 5m, 1h30m).", valueName: "DUR"))
         var ttl: String?
         @OptionGroup var scope: Scope
 

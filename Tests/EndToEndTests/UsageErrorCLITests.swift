@@ -3,9 +3,10 @@ import Testing
 
 @Suite("sloth's usage errors, as a user meets them")
 struct UsageErrorCLITests {
-    /// None of these reach a daemon: the socket named does not exist, so a command that got past its
-    /// arguments would say "cannot reach slothd" (exit 1) instead.
-    static let environment = ["SLOTH_SOCKET": "/tmp/no-slothd-for-usage-tests.sock"]
+    /// None of these reach a daemon or a database: the socket named does not exist, so a command that
+    /// got past its arguments would say "cannot reach slothd" (exit 1) instead.
+    static let environment = ["SLOTH_SOCKET": "/tmp/no-slothd-for-usage-tests.sock",
+                              "SLOTHD_STATE_DIR": FileManager.default.temporaryDirectory.appendingPathComponent("no-sloth-usage-state").path]
 
     @Test("a bad command line is one `sloth:` line on stderr naming the help to read, exit 2", arguments: [
         ("unknown subcommand", ["nosuch"], "sloth: unexpected argument 'nosuch' (see 'sloth --help')"),
@@ -21,6 +22,7 @@ struct UsageErrorCLITests {
          "sloth: --count: 1001 is out of range 1-1000 (see 'sloth scheduler next --help')"),
         ("negative next", ["scheduler", "show", "nightly", "--next", "-1"],
          "sloth: --next: -1 is out of range 0-1000 (see 'sloth scheduler show --help')"),
+        ("negative duration", ["state", "set", "k", "v", "--ttl", "-5s"], "sloth: invalid --ttl \"-5s\": unknown unit '-' (use s, m, h or d)"),
         ("missing argument", ["runs", "show"], "sloth: missing expected argument '<id>' (see 'sloth runs show --help')"),
         ("missing required option", ["workflow", "add", "hello"],
          "sloth: missing expected argument '--file <F>' (see 'sloth workflow add --help')"),
