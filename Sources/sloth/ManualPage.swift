@@ -26,7 +26,7 @@ struct ManualPage {
         let path = path + [command.commandName]
         var lines = [".SS \"\(path.joined(separator: " "))\""]
         let children = command.shownSubcommands
-        if children.isEmpty { lines.append(synopsis(command, path: path, builtIns: false)) }
+        if children.isEmpty { lines += [synopsis(command, path: path, builtIns: false), ".PP"] }
         lines += Self.paragraphs(command.abstract ?? "") + (command.discussion.map { [".PP"] + Self.paragraphs($0) } ?? [])
         if children.isEmpty { lines += arguments(of: command, builtIns: false) }
         return lines + children.flatMap { self.command(of: $0, path: path) }

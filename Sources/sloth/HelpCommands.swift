@@ -2,6 +2,8 @@ import ArgumentParser
 import Control
 import Foundation
 
+// The commands that print what is made from the help text: man pages and completion scripts.
+
 /// `sloth __manual [DUMP]`: a man page from the help text. Hidden: scripts/install runs it for
 /// sloth(1), and for slothd(8) on `slothd --experimental-dump-help`.
 struct ManualCommand: ParsableCommand {
@@ -32,5 +34,26 @@ struct ManualCommand: ParsableCommand {
         let others = Self.sections.filter { $0.key != root.commandName }.sorted { $0.key < $1.key }.map { "\($0.key)(\($0.value))" }
         print(ManualPage(root: root, section: Self.sections[root.commandName] ?? 1, version: SlothVersion.current, seeAlso: others).render(),
               terminator: "")
+    }
+}
+
+/// `sloth completion bash|zsh|fish`: the completion script ArgumentParser makes from the command tree.
+struct CompletionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "completion", abstract: "Print the shell completion script for bash, zsh or fish.",
+        discussion: """
+            Load it now with: source <(sloth completion bash). scripts/install puts each script where its shell \
+            looks (bash-completion, zsh site-functions, fish vendor_completions.d).
+            """)
+
+    enum Shell: String, ExpressibleByArgument, CaseIterable {
+        case bash, zsh, fish
+    }
+
+    @Argument(help: "The shell: bash, zsh or fish.") var shell: Shell
+
+    func run() {
+        // The raw values are the three CompletionShell knows.
+        print(Sloth.completionScript(for: CompletionShell(rawValue: shell.rawValue)!), terminator: "")
     }
 }
