@@ -4,6 +4,8 @@ import Foundation
 public struct ControlClient: Sendable {
     public enum Error: Swift.Error, Equatable, CustomStringConvertible {
         case unreachable(socket: String)
+        /// The socket's mode (or its directory's) keeps this user out; `group` is the group that may connect.
+        case permissionDenied(socket: String, group: String?)
         case timedOut(socket: String, seconds: Int)
         /// The daemon refused the request: 4xx is the caller's input, 5xx the daemon's trouble.
         case refused(status: Int, code: String, message: String)
@@ -12,6 +14,8 @@ public struct ControlClient: Sendable {
         public var description: String {
             switch self {
             case .unreachable(let socket): "cannot reach slothd at \(socket): is it running? (systemctl status slothd)"
+            case .permissionDenied(let socket, let group):
+                "permission denied on \(socket) (root, the daemon's user or \(group.map { "group \($0)" } ?? "its group") may connect)"
             case .timedOut(let socket, let seconds): "slothd at \(socket) did not answer within \(seconds) s (is it overloaded or stuck? journalctl -u slothd)"
             case .refused(_, _, let message): message
             case .malformedAnswer(let detail): "slothd answered something unexpected: \(detail)"
@@ -47,6 +51,18 @@ public struct ControlClient: Sendable {
         public init() {}
     }
 
+    /// A connect fails alike to curl whether nothing listens or the socket's mode keeps us out: access(2)
+    /// tells them apart. The group named is the socket's, or its directory's when that is what keeps us out.
+    static func accessDenied(_ socket: String) -> Error? {
+        guard access(socket, W_OK) != 0, errno == EACCES else { return nil }
+        let directory = (socket as NSString).deletingLastPathComponent
+        var info = stat()
+        guard stat(socket, &info) == 0 || stat(directory.isEmpty ? "." : directory, &info) == 0 else {
+            return .permissionDenied(socket: socket, group: nil)
+        }
+        return .permissionDenied(socket: socket, group: getgrgid(info.st_gid).map { String(cString: $0.pointee.gr_name) })
+    }
+
     private func send<Answer: Decodable>(_ method: String, _ path: String, body: Data?) throws(Error) -> Answer {
         let response: HTTPClient.Response
         do {
@@ -55,7 +71,7 @@ public struct ControlClient: Sendable {
         } catch .transport(_, _, timedOut: true) {
             throw .timedOut(socket: socket, seconds: http.timeoutMillis / 1000)
         } catch {
-            throw .unreachable(socket: socket)
+            throw Self.accessDenied(socket) ?? .unreachable(socket: socket)
         }
         let data = Data(response.body)
         guard (200..<300).contains(response.status) else {

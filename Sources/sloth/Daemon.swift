@@ -8,12 +8,15 @@ enum DaemonOptions {
     }
 }
 
-/// A refusal from slothd: 4xx is the user's input (exit 2), anything else exit 1.
+/// A refusal from slothd: 4xx is the user's input (exit 2), except 403, a peer slothd does not let in;
+/// that and anything else exit 1.
 func daemonCall<T>(_ body: () throws(ControlClient.Error) -> T) throws -> T {
     do {
         return try body()
     } catch {
-        if case .refused(let status, _, _) = error, (400..<500).contains(status) { throw InvalidInput(message: error.description) }
+        if case .refused(let status, _, _) = error, (400..<500).contains(status), status != 403 {
+            throw InvalidInput(message: error.description)
+        }
         throw CommandFailure(message: error.description)
     }
 }

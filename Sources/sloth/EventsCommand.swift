@@ -13,8 +13,10 @@ struct EventsCommand: ParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Newest first.")
         @Option(help: ArgumentHelp("An event type, or a prefix pattern such as secret.*", valueName: "T")) var type: String?
-        @Option var limit = 50
+        @Option(parsing: .unconditional, help: ArgumentHelp("Show at most N events.", valueName: "N")) var limit = 50
         @OptionGroup var connection: WorkflowCommand.Connection
+
+        func validate() throws { try NumberOption.check(limit, "--limit", in: 1...Int.max) }
 
         func run() throws {
             var query = ["limit=\(limit)"]
@@ -34,7 +36,7 @@ struct EventsCommand: ParsableCommand {
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "One event with its data.")
-        @Argument var id: Int64
+        @Argument(help: "The event's id (see events list).") var id: Int64
         @OptionGroup var connection: WorkflowCommand.Connection
 
         func run() throws {
@@ -50,7 +52,7 @@ struct EventsCommand: ParsableCommand {
 
     struct Cleanup: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Delete events older than a duration.")
-        @Option(name: .customLong("older-than"), help: ArgumentHelp("For example 7d, 12h, 1h30m.", valueName: "DUR")) var olderThan: String
+        @Option(name: .customLong("older-than"), parsing: .unconditional, help: ArgumentHelp("For example 7d, 12h, 1h30m.", valueName: "DUR")) var olderThan: String
         @OptionGroup var connection: WorkflowCommand.Connection
 
         func run() throws {

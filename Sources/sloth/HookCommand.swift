@@ -27,11 +27,11 @@ struct HookCommand: ParsableCommand {
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a hook: the script's on_event() runs for every matching event.")
-        @Argument var name: String
+        @Argument(help: "The hook's name.") var name: String
         @Option(help: ArgumentHelp("An event type, or prefix.* for every type under a prefix.", valueName: "TYPE")) var event: String
         @Option(help: ArgumentHelp("The Lua script; it reads the global `event` (type, timestamp, data, stack, run_id).", valueName: "F"))
         var script: String
-        @Option var description: String?
+        @Option(help: "What the hook does, shown by list and show.") var description: String?
         @OptionGroup var connection: Connection
 
         func run() throws {
@@ -60,7 +60,7 @@ struct HookCommand: ParsableCommand {
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a hook and its last ten executions.")
-        @Argument var name: String
+        @Argument(help: "The hook.") var name: String
         @OptionGroup var connection: Connection
 
         func run() throws {
@@ -78,21 +78,21 @@ struct HookCommand: ParsableCommand {
 
     struct Enable: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Run the hook for its events again.")
-        @Argument var name: String
+        @Argument(help: "The hook.") var name: String
         @OptionGroup var connection: Connection
         func run() throws { try HookCommand.post(name, "enable", connection) }
     }
 
     struct Disable: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Keep the hook but skip it.")
-        @Argument var name: String
+        @Argument(help: "The hook.") var name: String
         @OptionGroup var connection: Connection
         func run() throws { try HookCommand.post(name, "disable", connection) }
     }
 
     struct Remove: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove a hook (its executions stay recorded).")
-        @Argument var name: String
+        @Argument(help: "The hook.") var name: String
         @OptionGroup var connection: Connection
         func run() throws { try daemonCall { () throws(ControlClient.Error) in try connection.client.delete("/hooks/\(name)") } }
     }
@@ -100,7 +100,7 @@ struct HookCommand: ParsableCommand {
     struct Test: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Run a hook now on a mock event.", discussion: "Exit status 5 when the hook fails.")
-        @Argument var name: String
+        @Argument(help: "The hook.") var name: String
         @Option(name: .customLong("event-type"), help: ArgumentHelp("The mock event's type.", valueName: "TYPE")) var eventType: String
         @Option(name: .customLong("mock-data"), help: ArgumentHelp("The mock event's data, a JSON object.", valueName: "JSON")) var mockData = "{}"
         @OptionGroup var connection: Connection

@@ -13,12 +13,16 @@ struct RunsCommand: ParsableCommand {
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Recent runs, newest first.")
-        @Option var workflow: String?
-        @Option var schedule: String?
-        @Option var stack: String?
-        @Option var state: String?
-        @Option var limit = 20
+        @Option(help: ArgumentHelp("Only runs of this catalog workflow.", valueName: "W")) var workflow: String?
+        @Option(help: ArgumentHelp("Only runs fired or triggered by this schedule.", valueName: "S")) var schedule: String?
+        @Option(help: ArgumentHelp("Only runs in this stack.", valueName: "S")) var stack: String?
+        @Option(help: ArgumentHelp("Only runs in this state: queued, running, succeeded, failed, timed_out, cancelled, skipped or interrupted.",
+                                   valueName: "STATE"))
+        var state: String?
+        @Option(parsing: .unconditional, help: ArgumentHelp("Show at most N runs.", valueName: "N")) var limit = 20
         @OptionGroup var connection: WorkflowCommand.Connection
+
+        func validate() throws { try NumberOption.check(limit, "--limit", in: 1...Int.max) }
 
         func run() throws {
             var query = ["limit=\(limit)"]
@@ -43,7 +47,7 @@ struct RunsCommand: ParsableCommand {
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "One run and its result.")
-        @Argument var id: Int64
+        @Argument(help: "The run's id (see runs list).") var id: Int64
         @OptionGroup var connection: WorkflowCommand.Connection
 
         func run() throws {
@@ -79,7 +83,7 @@ struct RunsCommand: ParsableCommand {
 
     struct Cancel: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Cancel a queued or running run (its processes are stopped).")
-        @Argument var id: Int64
+        @Argument(help: "The run's id (see runs list).") var id: Int64
         @OptionGroup var connection: WorkflowCommand.Connection
 
         func run() throws {

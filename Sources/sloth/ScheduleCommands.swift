@@ -8,7 +8,7 @@ struct ScheduleAdd: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "add", abstract: "Schedule a catalog workflow with a cron expression.",
         discussion: "DUR values are written like 90s, 15m, 24h or 1h30m. Zone: --tz, else a CRON_TZ= prefix, else the host's zone.")
-    @Argument var name: String
+    @Argument(help: "The schedule's name.") var name: String
     @Option(help: "The catalog workflow to run.") var workflow: String
     @Option(help: ArgumentHelp("The cron expression (5, 6 or 7 fields, or a nickname), e.g. \"30 2 * * *\".", valueName: "EXPR"))
     var cron: String
@@ -18,11 +18,11 @@ struct ScheduleAdd: ParsableCommand {
     var params: [String] = []
     @Option(help: "skip (default), buffer-one, buffer-all, cancel-other or allow-all.") var overlap: String?
     @Option(help: "latest (default), skip or all: what runs for fires missed while slothd was down.") var catchup: String?
-    @Option(name: .customLong("catchup-window"), help: ArgumentHelp("How far back missed fires are caught up (default 24h).", valueName: "DUR"))
+    @Option(name: .customLong("catchup-window"), parsing: .unconditional, help: ArgumentHelp("How far back missed fires are caught up (default 24h).", valueName: "DUR"))
     var catchupWindow: String?
-    @Option(help: ArgumentHelp("Delay each fire by a stable amount below DUR.", valueName: "DUR")) var jitter: String?
-    @Option(help: ArgumentHelp("Cancel a run still going after DUR (recorded timed_out).", valueName: "DUR")) var timeout: String?
-    @Option var description: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Delay each fire by a stable amount below DUR.", valueName: "DUR")) var jitter: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Cancel a run still going after DUR (recorded timed_out).", valueName: "DUR")) var timeout: String?
+    @Option(help: "What it is for, shown by show.") var description: String?
     @Option(help: ArgumentHelp("The stack its runs use (default: the active stack, if any; \"\" for none).", valueName: "S"))
     var stack: String?
     @Option(name: .customLong("delegate-to"), help: ArgumentHelp("Run every task without its own delegate_to on this agent.", valueName: "A"))
@@ -59,12 +59,13 @@ struct ScheduleList: ParsableCommand {
 
 struct ScheduleShow: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "show", abstract: "One schedule: its settings, next fire times and last 10 runs.")
-    @Argument var name: String
-    @Option(help: "How many next fire times to print.") var next = 5
+    @Argument(help: "The schedule.") var name: String
+    @Option(parsing: .unconditional, help: ArgumentHelp("How many next fire times to print (0-1000).", valueName: "N")) var next = 5
     @OptionGroup var connection: WorkflowCommand.Connection
 
+    func validate() throws { try NumberOption.check(next, "--next", in: 0...1000) }
+
     func run() throws {
-        guard (0...1000).contains(next) else { throw InvalidInput(message: "--next must be 0-1000, got \(next)") }
         let shown: ControlAPI.Schedule = try daemonCall { () throws(ControlClient.Error) in
             try connection.client.get("/schedules/\(name)?next=\(next)")
         }
@@ -75,7 +76,7 @@ struct ScheduleShow: ParsableCommand {
 struct ScheduleEnable: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "enable", abstract: "Resume a schedule, or with no NAME the whole scheduler (fires of the paused time are not caught up).")
-    @Argument var name: String?
+    @Argument(help: "The schedule (none: the whole scheduler).") var name: String?
     @OptionGroup var connection: WorkflowCommand.Connection
 
     func run() throws { try ScheduleView.switchEnabled(name, enabled: true, note: nil, connection) }
@@ -84,7 +85,7 @@ struct ScheduleEnable: ParsableCommand {
 struct ScheduleDisable: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "disable", abstract: "Pause a schedule, or with no NAME the whole scheduler (kept across restarts).")
-    @Argument var name: String?
+    @Argument(help: "The schedule (none: the whole scheduler).") var name: String?
     @Option(help: "Why, shown by list and show.") var note: String?
     @OptionGroup var connection: WorkflowCommand.Connection
 
@@ -93,7 +94,7 @@ struct ScheduleDisable: ParsableCommand {
 
 struct ScheduleRemove: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove a schedule (its runs stay in the history).")
-    @Argument var name: String
+    @Argument(help: "The schedule.") var name: String
     @OptionGroup var connection: WorkflowCommand.Connection
 
     func run() throws {
@@ -105,7 +106,7 @@ struct ScheduleRemove: ParsableCommand {
 struct ScheduleTrigger: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "trigger", abstract: "Run a schedule now (its overlap policy applies); prints the run.")
-    @Argument var name: String
+    @Argument(help: "The schedule.") var name: String
     @OptionGroup var connection: WorkflowCommand.Connection
 
     func run() throws {

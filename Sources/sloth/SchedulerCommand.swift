@@ -34,11 +34,13 @@ struct SchedulerNextCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Start after this time (default: now).", valueName: "TIME"))
     var from: String?
 
-    @Option(help: "How many fire times to print (1-1000).")
+    @Option(parsing: .unconditional, help: ArgumentHelp("How many fire times to print (1-1000).", valueName: "N"))
     var count = 5
 
     @Option(name: [.short, .customLong("output")], help: "Output format: text or json.")
     var output: OutputFormat = .text
+
+    func validate() throws { try NumberOption.check(count, "--count", in: 1...1000) }
 
     func run() throws {
         guard !words.isEmpty else { throw ValidationError("Missing expected argument '<expression>'") }
@@ -48,7 +50,6 @@ struct SchedulerNextCommand: ParsableCommand {
         } catch {
             throw InvalidInput(message: "invalid cron expression \"\(expression)\": \(error)")
         }
-        guard (1...1000).contains(count) else { throw InvalidInput(message: "--count must be 1-1000, got \(count)") }
         let zone = try resolveZone(named: parsed.zoneName)
         let start = try startInstant(in: zone)
         let fires = parsed.schedule.nextFires(after: start, in: zone, count: count)

@@ -12,7 +12,7 @@ struct SecretsCommand: ParsableCommand {
     )
 
     struct Slot: ParsableArguments {
-        @Argument var name: String
+        @Argument(help: "The secret's name, as workflows read it with secrets.get(NAME).") var name: String
         @Option(help: ArgumentHelp("The stack the secret belongs to (default: the active stack, if any; \"\" for none).", valueName: "S"))
         var stack: String?
 

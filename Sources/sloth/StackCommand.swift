@@ -14,8 +14,8 @@ struct StackCommand: ParsableCommand {
 
     struct New: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a stack.", aliases: ["create"])
-        @Argument var name: String
-        @Option var description: String?
+        @Argument(help: "The new stack's name.") var name: String
+        @Option(help: "What the stack is for, shown by list and show.") var description: String?
         @OptionGroup var connection: Connection
 
         func run() throws {
@@ -41,7 +41,7 @@ struct StackCommand: ParsableCommand {
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a stack: values, secrets, last run and recent runs.")
-        @Argument var name: String
+        @Argument(help: "The stack.") var name: String
         @OptionGroup var connection: Connection
 
         func run() throws {
@@ -54,7 +54,7 @@ struct StackCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Delete a stack with its values (runs stay in the history).",
             discussion: "A stack holding secrets or state is deleted only with --force, which deletes them with it, in one transaction.")
-        @Argument var name: String
+        @Argument(help: "The stack.") var name: String
         @Flag(help: "Also delete the stack's secrets and state.") var force = false
         @OptionGroup var connection: Connection
 
@@ -65,7 +65,7 @@ struct StackCommand: ParsableCommand {
 
     struct Activate: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Use this stack when a command's --stack is omitted.")
-        @Argument var name: String
+        @Argument(help: "The stack.") var name: String
         @OptionGroup var connection: Connection
 
         func run() throws {
@@ -80,7 +80,7 @@ struct StackCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "set", abstract: "Set stack values, seen by workflows as `values`.",
             discussion: "A value that is JSON (3, true, null, \"text\", [1,2], {\"a\":1}) is stored as that; anything else as a string.")
-        @Argument var name: String
+        @Argument(help: "The stack.") var name: String
         @Argument(help: ArgumentHelp("key=value pairs.", valueName: "key=value")) var pairs: [String]
         @OptionGroup var connection: Connection
 
@@ -103,7 +103,7 @@ struct StackCommand: ParsableCommand {
 
     struct Unset: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove stack values.")
-        @Argument var name: String
+        @Argument(help: "The stack.") var name: String
         @Argument(help: ArgumentHelp("Keys to remove.", valueName: "key")) var keys: [String]
         @OptionGroup var connection: Connection
 

@@ -24,7 +24,7 @@ struct StateCommand: ParsableCommand {
 
     struct Get: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print the value of KEY (strings bare, others as JSON).")
-        @Argument var key: String
+        @Argument(help: "The state key.") var key: String
         @OptionGroup var scope: Scope
 
         func run() throws {
@@ -35,9 +35,9 @@ struct StateCommand: ParsableCommand {
 
     struct Set: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Set KEY to VALUE (JSON if it parses as JSON, else a string).")
-        @Argument var key: String
-        @Argument var value: String
-        @Option(help: ArgumentHelp("Expire the key after this long (90s, 5m, 1h30m).", valueName: "DUR"))
+        @Argument(help: "The state key.") var key: String
+        @Argument(help: "The value: JSON (3, true, {\"a\": 1}) or else a string.") var value: String
+        @Option(parsing: .unconditional, help: ArgumentHelp("Expire the key after this long (90s, 5m, 1h30m).", valueName: "DUR"))
         var ttl: String?
         @OptionGroup var scope: Scope
 
@@ -56,7 +56,7 @@ struct StateCommand: ParsableCommand {
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List keys (and values) starting with PREFIX.")
-        @Argument var prefix: String = ""
+        @Argument(help: "Only keys starting with this (default: all).") var prefix: String = ""
         @OptionGroup var scope: Scope
         @Option(name: [.short, .customLong("output")], help: "Output format: text or json.")
         var output: OutputFormat = .text
@@ -77,7 +77,7 @@ struct StateCommand: ParsableCommand {
 
     struct Delete: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Delete KEY.")
-        @Argument var key: String
+        @Argument(help: "The state key.") var key: String
         @OptionGroup var scope: Scope
 
         func run() throws {

@@ -39,9 +39,9 @@ struct WorkflowCommand: ParsableCommand {
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a workflow file to the catalog as NAME.")
-        @Argument var name: String
+        @Argument(help: "The name it gets in the catalog.") var name: String
         @Option(name: [.customLong("file")], help: ArgumentHelp("The workflow file.", valueName: "F")) var file: String
-        @Option var description: String?
+        @Option(help: "What it does, shown by list and show.") var description: String?
         @Option(name: .customLong("tag"), help: "A tag (repeatable).") var tags: [String] = []
         @Flag(help: "Add it inactive (not runnable until activated).") var inactive = false
         @Option(name: .customLong("workflow"), help: ArgumentHelp("The workflow of the file that NAME runs, when the file defines several.",
@@ -60,7 +60,7 @@ struct WorkflowCommand: ParsableCommand {
 
     struct Update: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Store a new version of NAME from a file (old versions are kept).")
-        @Argument var name: String
+        @Argument(help: "The catalog workflow.") var name: String
         @Option(name: [.customLong("file")], help: ArgumentHelp("The workflow file.", valueName: "F")) var file: String
         @Option(name: .customLong("workflow"),
                 help: ArgumentHelp("The workflow of the file that NAME runs, when the file defines several (default: the one it ran so far).",
@@ -97,7 +97,7 @@ struct WorkflowCommand: ParsableCommand {
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a workflow (with --content, its file).")
-        @Argument var name: String
+        @Argument(help: "The catalog workflow.") var name: String
         @Flag(help: "Print the workflow's current content too.") var content = false
         @OptionGroup var connection: Connection
 
@@ -111,7 +111,7 @@ struct WorkflowCommand: ParsableCommand {
 
     struct History: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the stored versions of a workflow, newest first.")
-        @Argument var name: String
+        @Argument(help: "The catalog workflow.") var name: String
         @OptionGroup var connection: Connection
 
         func run() throws {
@@ -131,7 +131,7 @@ struct WorkflowCommand: ParsableCommand {
 
     struct Remove: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove a workflow and its versions (its runs stay in the history).")
-        @Argument var name: String
+        @Argument(help: "The catalog workflow.") var name: String
         @OptionGroup var connection: Connection
         func run() throws { try daemonCall { () throws(ControlClient.Error) in try connection.client.delete("/workflows/\(name)") } }
     }
@@ -145,14 +145,14 @@ struct WorkflowCommand: ParsableCommand {
 
     struct Activate: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Make a workflow runnable.")
-        @Argument var name: String
+        @Argument(help: "The catalog workflow.") var name: String
         @OptionGroup var connection: Connection
         func run() throws { try WorkflowCommand.setActive(name, true, connection) }
     }
 
     struct Deactivate: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Keep a workflow in the catalog but refuse to run it.")
-        @Argument var name: String
+        @Argument(help: "The catalog workflow.") var name: String
         @OptionGroup var connection: Connection
         func run() throws { try WorkflowCommand.setActive(name, false, connection) }
     }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 
-/// Exit codes of SPEC section 4: argument-parser's usage failures become 2, as do our invalid-input errors.
+/// Exit codes of SPEC section 4: usage errors and our invalid-input errors are 2, each one line on stderr.
 do {
     if let problem = TextInput.invalidArgument(TextInput.rawArguments()) { throw InvalidInput(message: problem) }
     var command = try Sloth.parseAsRoot()
@@ -13,11 +13,8 @@ do {
     FileHandle.standardError.write(Data("sloth: \(error.message)\n".utf8))
     exit(ExitStatus.error)
 } catch {
-    let code = Sloth.exitCode(for: error)
-    let message = Sloth.fullMessage(for: error)
-    if !message.isEmpty {
-        let stream = code == .success ? FileHandle.standardOutput : FileHandle.standardError
-        stream.write(Data((message + "\n").utf8))
-    }
-    exit(code == .validationFailure ? ExitStatus.invalidInput : code.rawValue)
+    let outcome = UsageError.outcome(of: error, arguments: Array(CommandLine.arguments.dropFirst()))
+    if let text = outcome.stdout { print(text) }
+    if let line = outcome.stderr { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+    exit(outcome.status)
 }

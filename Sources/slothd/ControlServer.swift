@@ -73,14 +73,18 @@ struct ControlServer: Sendable {
         }
     }
 
-    /// A canned answer written straight to the socket, then the connection closes.
+    /// A canned answer written straight to the socket. Only our side is shut at once: closing both while
+    /// the client is still sending its request would fail that send (EPIPE) before it read the answer,
+    /// and the user would see "cannot reach slothd" instead of the reason. What it sends is discarded;
+    /// the connection closes when it hangs up, or after a second.
     private static func turnAway(_ channel: Channel, _ status: Int, _ message: String) -> Accepted {
         let body = ControlResponse.failure(status, status == 403 ? "forbidden" : "busy", message).body
         let reason = status == 403 ? "Forbidden" : "Service Unavailable"
         var buffer = channel.allocator.buffer(capacity: body.count + 128)
         buffer.writeString("HTTP/1.1 \(status) \(reason)\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n")
         buffer.writeBytes(body)
-        channel.writeAndFlush(buffer).whenComplete { _ in channel.close(promise: nil) }
+        channel.writeAndFlush(buffer).whenComplete { _ in channel.close(mode: .output, promise: nil) }
+        channel.eventLoop.scheduleTask(in: .seconds(1)) { channel.close(promise: nil) }
         return .turnedAway
     }
 

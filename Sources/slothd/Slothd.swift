@@ -8,6 +8,19 @@ struct Slothd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "slothd",
         abstract: "The slothd scheduler daemon: the workflow catalog and runs, served on a Unix control socket.",
+        discussion: """
+            slothd keeps the workflow catalog, the schedules and the run history in one SQLite database \
+            (slothd.db in the state directory), fires schedules, runs workflows in a bounded worker pool and \
+            serves sloth(1) on the control socket (mode 0660). Settings come from the defaults, then the YAML \
+            file, then $SLOTHD_STATE_DIR and $SLOTH_SOCKET, then these options.
+
+            Under systemd (units/slothd.service, Type=notify) it reports READY, STATUS and WATCHDOG and takes \
+            its socket from slothd.socket when socket-activated. SIGHUP reloads the settings file; SIGTERM and \
+            SIGINT stop it gracefully: running runs get --shutdown-grace seconds, then they are cancelled and \
+            recorded as interrupted.
+
+            Exit status: 0 stopped cleanly; 1 it could not start or failed; 2 invalid options or settings.
+            """,
         version: SlothVersion.current
     )
 
@@ -20,14 +33,34 @@ struct Slothd: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Control socket path (default: $SLOTH_SOCKET, $RUNTIME_DIRECTORY/control.sock, or per user).", valueName: "PATH"))
     var socket: String?
 
-    @Option(help: "Runs executed at once (default: the number of cores).")
+    // Numbers take the next word unconditionally, so that "--workers -1" is refused as a value, not as a missing one.
+    @Option(parsing: .unconditional, help: ArgumentHelp("Runs executed at once (default: the number of cores).", valueName: "N"))
     var workers: Int?
 
-    @Option(help: "Runs that may wait for a worker (default 1000).")
+    @Option(parsing: .unconditional, help: ArgumentHelp("Runs that may wait for a worker (default 1000).", valueName: "N"))
     var queue: Int?
 
-    @Option(help: "Seconds running runs get to finish on SIGTERM before they are cancelled (default 30).")
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("Seconds running runs get to finish on SIGTERM before they are cancelled (default 30).", valueName: "SECONDS"))
     var shutdownGrace: Int?
+
+    /// Usage errors are one line on stderr (`slothd: --workers must be at least 1`), exit 2, as in sloth.
+    static func main() async {
+        var command: ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            guard exitCode(for: error) != .success else { exit(withError: error) }
+            let message = message(for: error).split(whereSeparator: \.isNewline).joined(separator: "; ")
+            FileHandle.standardError.write(Data("slothd: \(message)\n".utf8))
+            Foundation.exit(exitCode(for: error) == .validationFailure ? 2 : exitCode(for: error).rawValue)
+        }
+        do {
+            if let daemon = command as? Slothd { try await daemon.run() } else { try command.run() }
+        } catch {
+            exit(withError: error)
+        }
+    }
 
     func validate() throws {
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }

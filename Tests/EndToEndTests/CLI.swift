@@ -16,17 +16,22 @@ enum CLI {
 
     /// Waits for the process on a thread of its own: blocking Swift's cooperative threads would starve
     /// the runs (their process operations are Swift tasks) that other tests start at the same time.
-    static func run(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil) async throws -> Result {
+    /// - Parameter wrapper: a command sloth runs under (`setpriv --reuid nobody ...`).
+    static func run(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil,
+                    wrapper: [String] = []) async throws -> Result {
         try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
-                continuation.resume(with: Swift.Result { try runBlocking(arguments, environment: environment, stdin: stdin) })
+                continuation.resume(with: Swift.Result {
+                    try runBlocking(arguments, environment: environment, stdin: stdin, wrapper: wrapper)
+                })
             }
         }
     }
 
     /// Output goes to files, not pipes: a daemon started by another test may hold a leaked pipe end,
     /// and then reading a pipe to its end would never finish.
-    private static func runBlocking(_ arguments: [String], environment: [String: String], stdin: String?) throws -> Result {
+    private static func runBlocking(_ arguments: [String], environment: [String: String], stdin: String?,
+                                    wrapper: [String]) throws -> Result {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("sloth-cli-out-\(UUID().uuidString)")
         let outURL = base.appendingPathExtension("out"), errURL = base.appendingPathExtension("err")
         let inURL = base.appendingPathExtension("in")
@@ -39,7 +44,7 @@ enum CLI {
             try? FileManager.default.removeItem(at: inURL)
         }
         let environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let pid = try spawnDetached([binary.path] + arguments, environment: environment.map { "\($0.key)=\($0.value)" },
+        let pid = try spawnDetached(wrapper + [binary.path] + arguments, environment: environment.map { "\($0.key)=\($0.value)" },
                                     stdin: stdin == nil ? nil : inURL.path, stdout: outURL.path, stderr: errURL.path)
         return Result(status: exitCode(of: pid),
                       stdout: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
