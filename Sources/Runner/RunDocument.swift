@@ -1,33 +1,37 @@
 import Foundation
 
-/// The JSON document of `sloth run -o json` (SPEC section 4), also stored with the run.
+/// The JSON document of `sloth run -o json` (SPEC section 4), also stored with the run. Each task's
+/// output is encoded once, for the document and for the task's own row: a command's output can be
+/// megabytes.
 public struct RunDocument {
     public let json: String
+    /// Each task's output as JSON, by task.
+    public let outputJSON: [String: String]
+    /// The outputs of the tasks that succeeded, by task (a stack keeps them as its last outputs).
+    public let outputsJSON: String
 
     public init(_ report: RunReport) {
-        var tasks: [String: LuaValue] = [:]
+        let outputs = Dictionary(report.tasks.map { ($0.name, LuaJSON.encode($0.output)) }) { $1 }
+        var tasks: [String: String] = [:]
         for task in report.tasks {
-            var fields: [String: LuaValue] = ["status": .string(Self.status(task.status)),
-                                              "duration": .string(Self.duration(task.durationMillis)),
-                                              "output": task.output]
-            if let error = task.error { fields["error"] = .string(error) }
-            if let message = task.message { fields["message"] = .string(message) }
-            if !task.artifacts.isEmpty { fields["artifacts"] = .table(LuaTable(array: task.artifacts.map(LuaValue.string))) }
-            tasks[task.name] = .table(LuaTable(fields: fields))
+            var fields = ["status": Self.text(Self.status(task.status)), "duration": Self.text(Self.duration(task.durationMillis)),
+                          "output": outputs[task.name] ?? "{}"]
+            if let error = task.error { fields["error"] = Self.text(error) }
+            if let message = task.message { fields["message"] = Self.text(message) }
+            if !task.artifacts.isEmpty { fields["artifacts"] = LuaJSON.encode(.table(LuaTable(array: task.artifacts.map(LuaValue.string)))) }
+            tasks[task.name] = Self.object(fields)
         }
-        var document: [String: LuaValue] = [
-            "status": .string(report.succeeded ? "success" : "failed"), "workflow": .string(report.workflow),
-            "run_id": .integer(report.runID), "duration": .string(Self.duration(report.durationMillis)),
-            "tasks": .table(LuaTable(fields: tasks)), "outputs": Self.outputs(report),
+        let succeeded = report.tasks.filter { $0.status == "success" }.map(\.name)
+        outputJSON = outputs
+        outputsJSON = Self.object(Dictionary(succeeded.map { ($0, outputs[$0] ?? "{}") }) { $1 })
+        var document = [
+            "status": Self.text(report.succeeded ? "success" : "failed"), "workflow": Self.text(report.workflow),
+            "run_id": String(report.runID), "duration": Self.text(Self.duration(report.durationMillis)),
+            "tasks": Self.object(tasks), "outputs": outputsJSON,
         ]
-        if let error = report.error { document["error"] = .string(error) }
-        if let stack = report.stack { document["stack"] = LuaTable.record(["name": .string(stack)]) }
-        json = LuaJSON.encode(.table(LuaTable(fields: document)))
-    }
-
-    /// The outputs of the tasks that succeeded, by task.
-    public static func outputs(_ report: RunReport) -> LuaValue {
-        .table(LuaTable(fields: Dictionary(report.tasks.filter { $0.status == "success" }.map { ($0.name, $0.output) }) { $1 }))
+        if let error = report.error { document["error"] = Self.text(error) }
+        if let stack = report.stack { document["stack"] = Self.object(["name": Self.text(stack)]) }
+        json = Self.object(document)
     }
 
     /// `1.234s`.
@@ -38,5 +42,12 @@ public struct RunDocument {
     /// Task states of SPEC section 4: success, failed, skipped, timed_out, cancelled.
     static func status(_ status: String) -> String {
         ["success", "failed", "skipped", "timed_out", "cancelled"].contains(status) ? status : "failed"
+    }
+
+    private static func text(_ string: String) -> String { LuaJSON.encode(.string(string)) }
+
+    /// An object of JSON texts, keys sorted as LuaJSON writes them.
+    private static func object(_ fields: [String: String]) -> String {
+        "{" + fields.keys.sorted().map { text($0) + ":" + fields[$0]! }.joined(separator: ",") + "}"
     }
 }

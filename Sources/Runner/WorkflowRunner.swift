@@ -110,6 +110,7 @@ public final class WorkflowRunner: Sendable {
             if reason != .requested { report.error = reason.message }
         }
         session.operations.cancelAll(graceSeconds: Self.teardownGraceSeconds)
+        let document = RunDocument(report)
         do {
             try runs.finish(run: runID, state: report.state,
                             error: report.error,
@@ -117,11 +118,11 @@ public final class WorkflowRunner: Sendable {
                                 RunStore.TaskResult(name: $0.name, status: $0.status, attempts: $0.attempts,
                                                     durationMillis: $0.durationMillis,
                                                     error: $0.error ?? ($0.status == "success" ? nil : $0.message),
-                                                    outputJSON: LuaJSON.encode($0.output), startedAt: $0.startedAt,
+                                                    outputJSON: document.outputJSON[$0.name], startedAt: $0.startedAt,
                                                     endedAt: $0.endedAt, exitCode: $0.exitCode)
                             },
-                            resultJSON: RunDocument(report).json,
-                            outputsJSON: request.stack == nil ? nil : LuaJSON.encode(RunDocument.outputs(report)),
+                            resultJSON: document.json,
+                            outputsJSON: request.stack == nil ? nil : document.outputsJSON,
                             stack: request.trigger == "hook" ? nil : request.stack,
                             logs: session.log.close())
         } catch {

@@ -93,8 +93,9 @@ local function interpret(values)
     return first, values[2] ~= nil and tostring(values[2]) or nil, outputs or {}
   end
   if type(first) == "table" and type(first.success) == "boolean" then
-    local message = first.success and first.stdout or failure_text(first)
-    return first.success, message, first
+    -- A command's stdout is in its outputs (and the log): it is not repeated as the task's message.
+    if first.success then return true, nil, first end
+    return false, failure_text(first), first
   end
   if first == nil then
     return false, values[2] ~= nil and tostring(values[2]) or "task returned nil", {}
@@ -131,8 +132,7 @@ end
 -- One attempt of a task's command, in its own fiber so that a timeout can stop it.
 local function attempt(def, this, params, deps)
   if type(def.command) == "string" then
-    local result = exec.run(def.command, { workdir = this.workdir.get() })
-    return result.success, result.success and result.stdout or failure_text(result), result
+    return interpret(table.pack(exec.run(def.command, { workdir = this.workdir.get() })))
   end
   if def.command == nil then return true, nil, {} end
   local values = table.pack(pcall(call_style, def.command, this, params, deps))
