@@ -274,9 +274,16 @@ public struct RunStore: Sendable {
     private static func insert(_ db: Database, logs lines: [LogLine], run id: Int64) throws {
         for start in stride(from: 0, to: lines.count, by: logRowsPerStatement) {
             let batch = lines[start..<min(start + logRowsPerStatement, lines.count)]
-            var arguments: [(any DatabaseValueConvertible)?] = []
-            arguments.reserveCapacity(batch.count * 7)
-            for line in batch { arguments += [id, line.at, line.level, line.task, line.stream, line.message, line.fieldsJSON] }
+            var arguments: [(any DatabaseValueConvertible)?] = [id]
+            arguments.reserveCapacity(1 + batch.count * 6)
+            for line in batch {
+                arguments.append(line.at)
+                arguments.append(line.level)
+                arguments.append(line.task)
+                arguments.append(line.stream)
+                arguments.append(line.message)
+                arguments.append(line.fieldsJSON)
+            }
             if batch.count == logRowsPerStatement {
                 try db.execute(cached: fullLogInsert, StatementArguments(arguments))
             } else {
@@ -290,7 +297,7 @@ public struct RunStore: Sendable {
 
     private static func logInsert(rows: Int) -> String {
         "INSERT INTO run_logs(run_id, at, level, task, stream, message, fields_json) VALUES "
-            + Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", ")
+            + Array(repeating: "(?1, ?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", ")
     }
 
     public func run(_ id: Int64) throws -> Run? {

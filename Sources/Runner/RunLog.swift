@@ -64,23 +64,28 @@ public final class RunLog: @unchecked Sendable {
     var hasPending: Bool { lock.withLock { !pending.isEmpty } }
 
     func write(level: Level, task: String?, message: String, fields: LuaTable? = nil) {
-        let due = lock.withLock { append(level: level, task: task, stream: nil, message: message, fields: fields, at: now()) }
+        let due = lock.withLock {
+            append(level: level, task: task, stream: nil, maskingAs: task ?? "", message: message, fields: fields, at: now())
+        }
         if due { flush() }
     }
 
     /// Lines one of a job's streams printed, under one lock (a command may print thousands at once).
     func write(jobLines lines: [String], task: String?, stream: String) {
         let due = lock.withLock {
-            let at = now()
-            return lines.reduce(false) { due, line in append(level: .info, task: task, stream: stream, message: line, fields: nil, at: at) || due }
+            let (at, key) = (now(), "\(task ?? "")/\(stream)")
+            return lines.reduce(false) { due, line in
+                append(level: .info, task: task, stream: stream, maskingAs: key, message: line, fields: nil, at: at) || due
+            }
         }
         if due { flush() }
     }
 
-    /// Under the lock: masks, keeps or counts past the cap, echoes; true when the batch should go to the sink.
-    private func append(level: Level, task: String?, stream: String?, message unmasked: String, fields unmaskedFields: LuaTable?,
-                        at: Int64) -> Bool {
-        let message = redactor.redactLine(unmasked, stream: stream.map { "\(task ?? "")/\($0)" } ?? task ?? "")
+    /// Under the lock: masks (a secret cut across lines is followed per `maskingAs` stream), keeps or
+    /// counts past the cap, echoes; true when the batch should go to the sink.
+    private func append(level: Level, task: String?, stream: String?, maskingAs key: String, message unmasked: String,
+                        fields unmaskedFields: LuaTable?, at: Int64) -> Bool {
+        let message = redactor.redactLine(unmasked, stream: key)
         let fields = unmaskedFields.flatMap { redactor.redact(.table($0)).table }
         let fieldsText = fields.map { LuaJSON.encode(.table($0)) }
         let size = message.utf8.count + (fieldsText?.utf8.count ?? 0)

@@ -96,11 +96,17 @@ public final class WorkflowRunner: Sendable {
         let runID = try startRecord(request, plan: plan, runs: runs)
         session.runID = runID
         session.processes.attach(runID: runID)
-        if let stored = request.logsStored {
+        // Batches are stored on a queue of their own, in order, so neither a job's thread (reading what
+        // its command prints) nor the run's waits on SQLite; the run's last lines follow them.
+        let logWriter = request.logsStored.map { stored in
+            let queue = DispatchQueue(label: "slothd run log")
             session.log.sink = { lines in
-                try? runs.appendLogs(run: runID, lines)
-                stored()
+                queue.async {
+                    try? runs.appendLogs(run: runID, lines)
+                    stored()
+                }
             }
+            return queue
         }
         var report = session.log.redactor.redact(session.execute(runID: runID, workflow: plan.workflow, params: request.params,
                                                                           cancellation: cancellation))
@@ -110,6 +116,7 @@ public final class WorkflowRunner: Sendable {
             if reason != .requested { report.error = reason.message }
         }
         session.operations.cancelAll(graceSeconds: Self.teardownGraceSeconds)
+        logWriter?.sync {}
         let document = RunDocument(report)
         do {
             try runs.finish(run: runID, state: report.state,
