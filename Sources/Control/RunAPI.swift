@@ -76,15 +76,16 @@ extension ControlAPI {
     /// A line of a run's log (`runs logs -o json` prints one per line).
     public struct LogLine: Codable, Sendable, Equatable {
         public var id: Int64
-        public var at: String
+        /// RFC 3339 with milliseconds.
+        public var time: String
         public var level: String
         public var task: String?
         /// `stdout` or `stderr` for what a job printed.
         public var stream: String?
         public var agent: String?
-        public var message: String
-        public init(id: Int64, at: String, level: String, task: String?, stream: String? = nil, agent: String? = nil, message: String) {
-            (self.id, self.at, self.level, self.task, self.stream, self.agent, self.message) = (id, at, level, task, stream, agent, message)
+        public var text: String
+        public init(id: Int64, time: String, level: String, task: String?, stream: String? = nil, agent: String? = nil, text: String) {
+            (self.id, self.time, self.level, self.task, self.stream, self.agent, self.text) = (id, time, level, task, stream, agent, text)
         }
     }
 

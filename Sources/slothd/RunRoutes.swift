@@ -58,7 +58,7 @@ extension ControlRouter {
     }
 
     private func wire(_ line: RunStore.LogLine, id: Int64) -> ControlAPI.LogLine {
-        ControlAPI.LogLine(id: id, at: preciseTime(line.at), level: line.level, task: line.task, stream: line.stream, message: line.message)
+        ControlAPI.LogLine(id: id, time: preciseTime(line.at), level: line.level, task: line.task, stream: line.stream, text: line.message)
     }
 
     /// RFC 3339 with milliseconds, for log lines and run and task times.
