@@ -52,11 +52,11 @@ final class JobOutput {
         flushDeadline = nil
     }
 
-    /// What did not fit the result table is still in the log, up to the run's cap: say so once.
+    /// What did not fit the result table went to the log only, up to the run's cap: say so once.
     func noteDropped(_ bytes: Int, stream: Int, limit: Int) {
         guard bytes > 0 else { return }
         log.write(level: .warn, task: task,
-                  message: "\(Self.streams[stream]) past \(RunLog.mebibytes(limit)): \(bytes) bytes are in the log but not in the command's result")
+                  message: "\(Self.streams[stream]) past \(RunLog.mebibytes(limit)): \(bytes) bytes not kept in the command's result (its lines went to the log, up to the run's cap)")
     }
 
     /// The stream's pending bytes and `end` as one line, without its CR; the pending bytes are used up.

@@ -25,8 +25,7 @@ struct StartupScheduleTests {
         #expect(added.status == 0, "\(added.stderr)")
         #expect(try await daemon.sloth(["scheduler", "add", "off", "--workflow", "boot", "--cron", "@reboot", "--disabled"]).status == 0)
         #expect(try await daemon.sloth(["scheduler", "list"]).stdout.contains("at slothd start"))
-        try await Task.sleep(for: .milliseconds(500))
-        #expect(try await SchedulerDaemonTests.runs(daemon, "boot").isEmpty, "adding it fires nothing")
+        // Adding fires nothing: the counts below, one run per start, would see a fire at add time.
 
         var nominal: Set<String> = []
         for start in 1...2 {

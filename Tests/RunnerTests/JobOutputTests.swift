@@ -77,4 +77,32 @@ struct JobOutputTests {
         #expect(lines == [["stdout", "partial"], ["stdout", "next"], ["stderr", "\(JobOutput.maxLineBytes) bytes"],
                           ["stdout", "tail"], ["stderr", "yyyyy"]])
     }
+
+    private func flood(bytes: Int, logCap: Int) async throws -> (report: RunReport, log: [RunStore.LogLine]) {
+        let harness = try RunHarness()
+        let runner = WorkflowRunner(database: harness.database, echo: nil, limits: .init(logBytes: logCap), environment: [:])
+        let report = try await runner.run(RunRequest(file: "flood.sloth", source: """
+            task('t'):command(function()
+              local r = exec.run("yes 0123456789012345678901234567890123456789 | head -c \(bytes)")
+              return true, nil, {stdout = #r.stdout}
+            end):build()
+            """))
+        return (report, try RunStore(database: harness.database).logs(run: report.runID))
+    }
+
+    @Test("a command that floods its output keeps the run's log to its cap and says how much it dropped")
+    func floodPastTheLogCap() async throws {
+        let (report, log) = try await flood(bytes: 3 << 20, logCap: 1 << 20)
+        #expect(report.succeeded, "\(report.error ?? "")")
+        #expect(log.reduce(0) { $0 + $1.message.utf8.count } <= (1 << 20) + 1024)
+        #expect(log.last?.message.hasPrefix("log truncated: ") == true)
+    }
+
+    @Test("what passes a command's result limit is still in the log, and the log says the result was cut")
+    func floodPastTheResultLimit() async throws {
+        let (report, log) = try await flood(bytes: ProcessOperation.outputLimit + 500_000, logCap: 64 << 20)
+        #expect(report.task("t")?.output["stdout"].int == Int64(ProcessOperation.outputLimit))
+        #expect(log.filter { $0.stream == "stdout" }.count == (ProcessOperation.outputLimit + 500_000) / 41 + 1)
+        #expect(log.contains { $0.message.hasPrefix("stdout past 16 MiB: 500000 bytes not kept in the command's result") })
+    }
 }
