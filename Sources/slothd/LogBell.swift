@@ -1,8 +1,8 @@
 import Synchronization
 
 /// Wakes the requests that follow a run's log as soon as its lines are stored or it ends, so a
-/// follower sees a line the moment it is written instead of polling. Each run has a count of rings;
-/// a follower notes it before reading, and waits only if nothing rang since.
+/// follower sees a line the moment it is written instead of polling. A follower notes the bell's
+/// generation before it reads what is stored, and waits only if its run has not rung since.
 final class LogBell: Sendable {
     private struct Waiter {
         let token: Int
@@ -10,34 +10,49 @@ final class LogBell: Sendable {
     }
 
     private struct Rooms {
-        var rings: [Int64: Int] = [:]
+        /// Counts every ring; a run's last ring is its generation then.
+        var generation = 0
+        var lastRing: [Int64: Int] = [:]
+        /// The generation when a run was last forgotten: a follower older than it re-reads at once.
+        var forgotten = 0
         var waiters: [Int64: [Waiter]] = [:]
         var nextToken = 0
+
+        func rang(_ run: Int64, after seen: Int) -> Bool {
+            if let last = lastRing[run] { return last > seen }
+            return forgotten > seen
+        }
     }
 
     private let rooms = Mutex(Rooms())
 
-    /// The count to pass to `wait` after reading what is stored.
-    func rings(_ run: Int64) -> Int { rooms.withLock { $0.rings[run, default: 0] } }
+    /// What to pass to `wait` after reading what is stored.
+    var generation: Int { rooms.withLock { $0.generation } }
 
     func ring(_ run: Int64) {
         let woken = rooms.withLock { rooms -> [Waiter] in
-            rooms.rings[run, default: 0] += 1
+            rooms.generation += 1
+            rooms.lastRing[run] = rooms.generation
             return rooms.waiters.removeValue(forKey: run) ?? []
         }
         woken.forEach { $0.continuation.resume() }
     }
 
-    /// The run ended and no follower waits: forget its count.
+    /// The run ended and no follower waits: its entry goes (followers that noted an older generation
+    /// then read once more, which is harmless).
     func forget(_ run: Int64) {
-        rooms.withLock { rooms in if rooms.waiters[run] == nil { rooms.rings[run] = nil } }
+        rooms.withLock { rooms in
+            guard rooms.waiters[run] == nil else { return }
+            rooms.lastRing[run] = nil
+            rooms.forgotten = rooms.generation
+        }
     }
 
-    /// Returns when the run rings after `seen`, or after `limit` at the latest.
+    /// Returns when the run rings after generation `seen`, or after `limit` at the latest.
     func wait(_ run: Int64, after seen: Int, upTo limit: Duration) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let token = rooms.withLock { rooms -> Int? in
-                guard rooms.rings[run, default: 0] == seen else { return nil }
+                guard !rooms.rang(run, after: seen) else { return nil }
                 rooms.nextToken += 1
                 rooms.waiters[run, default: []].append(Waiter(token: rooms.nextToken, continuation: continuation))
                 return rooms.nextToken

@@ -8,12 +8,13 @@ extension ControlRouter {
     /// Log lines after `after` (of one task with `task=`); with `wait=MS`, waits up to that long for a
     /// line or the run's end, answering the moment lines are stored.
     func logs(_ id: String, _ request: ControlRequest) async throws -> ControlResponse {
-        var found = try run(id)
         let after = Int64(request.query["after"] ?? "0") ?? 0
         let task = request.query["task"].flatMap { $0.isEmpty ? nil : $0 }
         let deadline = ContinuousClock.now + .milliseconds(min(Int(request.query["wait"] ?? "0") ?? 0, 30_000))
         while true {
-            let seen = pool.logBell.rings(found.id)
+            // Noted before the run's state and lines are read, so a ring after the read is never missed.
+            let seen = pool.logBell.generation
+            let found = try run(id)
             let lines = try runs.logs(run: found.id, after: after, task: task)
             let page = ControlAPI.LogPage(lines: lines.map { wire($0.line, id: $0.id) }, next: lines.last?.id ?? after,
                                           finished: !["queued", "running"].contains(found.state))
@@ -21,7 +22,6 @@ extension ControlRouter {
             if !lines.isEmpty || page.finished || now >= deadline { return .json(page) }
             // A run closed without its worker (a queued cancel) rings too; a second is the bound either way.
             await pool.logBell.wait(found.id, after: seen, upTo: min(deadline - now, .seconds(1)))
-            found = try run(id)
         }
     }
 

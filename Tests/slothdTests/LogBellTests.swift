@@ -1,0 +1,48 @@
+import Testing
+@testable import slothd
+
+/// A follower that waits on the bell must never miss its run's ring, whatever the order of events.
+@Suite("The log bell")
+struct LogBellTests {
+    /// Ten seconds is "never" here: a missed ring would make the wait run out instead of returning.
+    private static let never = Duration.seconds(10)
+
+    private func returnsPromptly(_ wait: @escaping @Sendable () async -> Void) async {
+        let clock = ContinuousClock(), start = clock.now
+        await wait()
+        #expect(clock.now - start < .seconds(5))
+    }
+
+    @Test("a ring after the follower noted the generation wakes it at once")
+    func ringBeforeWait() async {
+        let bell = LogBell()
+        let seen = bell.generation
+        bell.ring(7)
+        await returnsPromptly { await bell.wait(7, after: seen, upTo: Self.never) }
+    }
+
+    @Test("a run that rang and was forgotten after the follower noted the generation does not leave it waiting")
+    func forgottenRun() async {
+        let bell = LogBell()
+        let seen = bell.generation
+        bell.ring(7)
+        bell.forget(7)
+        await returnsPromptly { await bell.wait(7, after: seen, upTo: Self.never) }
+    }
+
+    @Test("a ring of its run while the follower waits (or just before) wakes it")
+    func ringWhileWaiting() async {
+        let bell = LogBell()
+        let seen = bell.generation
+        bell.ring(8)
+        async let waited: Void = returnsPromptly { await bell.wait(7, after: seen, upTo: Self.never) }
+        bell.ring(7)
+        await waited
+    }
+
+    @Test("with no ring the wait ends at its limit")
+    func limit() async {
+        let bell = LogBell()
+        await returnsPromptly { await bell.wait(7, after: bell.generation, upTo: .milliseconds(50)) }
+    }
+}
