@@ -50,24 +50,31 @@ struct DaemonBench: ParsableCommand {
         let recorded: [ControlAPI.Run] = try client.get("/runs?limit=\(runs)&state=succeeded")
         let afterRuns = Self.rssKiB(daemon.processIdentifier)
 
-        var latencies: [Double] = []
-        for _ in 0..<cliRuns {
-            let start = Date()
-            try spawnAndWait([bin.appendingPathComponent("sloth").path, "run", "trivial", "--socket", socket], quiet: true)
-            latencies.append(Date().timeIntervalSince(start) * 1000)
+        // `sloth status` in the same minutes is the floor: the CLI's start and one request.
+        let sloth = bin.appendingPathComponent("sloth").path
+        func percentiles(_ arguments: [String]) throws -> (p50: Double, p99: Double)? {
+            guard cliRuns > 0 else { return nil }
+            var latencies: [Double] = []
+            for _ in 0..<cliRuns {
+                let start = Date()
+                try spawnAndWait([sloth] + arguments + ["--socket", socket], quiet: true)
+                latencies.append(Date().timeIntervalSince(start) * 1000)
+            }
+            latencies.sort()
+            let round = { (value: Double) in (value * 10).rounded() / 10 }
+            return (round(latencies[latencies.count / 2]), round(latencies[min(latencies.count - 1, latencies.count * 99 / 100)]))
         }
-        latencies.sort()
+        let run = try percentiles(["run", "trivial"]), status = try percentiles(["status"])
         let report = DaemonBenchReport(
             suite: "daemon", workers: workers, runs: runs, succeeded_and_recorded: recorded.count,
             runs_per_sec: (Double(recorded.count) / elapsed).rounded(),
-            sloth_run_p50_ms: latencies.isEmpty ? nil : (latencies[latencies.count / 2] * 10).rounded() / 10,
-            sloth_run_p99_ms: latencies.isEmpty ? nil : (latencies[min(latencies.count - 1, latencies.count * 99 / 100)] * 10).rounded() / 10,
+            sloth_run_p50_ms: run?.p50, sloth_run_p99_ms: run?.p99, sloth_status_p50_ms: status?.p50,
             rss_idle_kib: idle, rss_after_runs_kib: afterRuns)
         if json {
             try printJSON(report)
         } else {
             print("\(report.succeeded_and_recorded)/\(runs) runs at \(Int(report.runs_per_sec))/s with \(workers) workers")
-            print("sloth run NAME: p50 \(report.sloth_run_p50_ms ?? 0) ms, p99 \(report.sloth_run_p99_ms ?? 0) ms")
+            print("sloth run NAME: p50 \(report.sloth_run_p50_ms ?? 0) ms, p99 \(report.sloth_run_p99_ms ?? 0) ms; sloth status p50 \(report.sloth_status_p50_ms ?? 0) ms")
             print("RSS idle \(idle) KiB, after the runs \(afterRuns) KiB")
         }
     }
@@ -87,6 +94,7 @@ struct DaemonBenchReport: Codable {
     let runs_per_sec: Double
     let sloth_run_p50_ms: Double?
     let sloth_run_p99_ms: Double?
+    let sloth_status_p50_ms: Double?
     let rss_idle_kib: Int
     let rss_after_runs_kib: Int
 }
