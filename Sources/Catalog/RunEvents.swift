@@ -5,9 +5,9 @@ import GRDB
 /// with its id and stack, so hooks can act on them. Successful runs are in the run history and write
 /// no event row: one more row per run cost about a tenth of the daemon's throughput on trivial runs.
 enum RunEvents {
-    static func finished(_ db: Database, run id: Int64, state: String, error: String?, tasks: [RunStore.TaskResult], at now: Int64) throws {
-        guard state != "succeeded" else { return }
-        let failed = tasks.filter { ["failed", "timed_out"].contains($0.status) }.map(\.name)
+    static func finished(_ db: Database, run id: Int64, state: RunState, error: String?, tasks: [RunStore.TaskResult], at now: Int64) throws {
+        guard state != .succeeded else { return }
+        let failed = tasks.filter { [.failed, .timedOut].contains($0.status) }.map(\.name)
         try db.execute(cached: """
             INSERT INTO events(type, at, run_id, stack, data_json)
             SELECT ?1, ?2, id, stack, json_object('workflow_name', workflow, 'workflow_id', id, 'state', ?3,
@@ -26,20 +26,20 @@ enum RunEvents {
     }
 
     /// A run stopped by its schedule's `--timeout` is `workflow.timeout`, like `task.timeout`.
-    static func workflowType(_ state: String) -> String {
+    static func workflowType(_ state: RunState) -> String {
         switch state {
-        case "cancelled", "interrupted": "workflow.cancelled"
-        case "timed_out": "workflow.timeout"
+        case .cancelled, .interrupted: "workflow.cancelled"
+        case .timedOut: "workflow.timeout"
         default: "workflow.failed"
         }
     }
 
-    static func taskType(_ status: String) -> String? {
+    static func taskType(_ status: TaskStatus) -> String? {
         switch status {
-        case "failed": "task.failed"
-        case "timed_out": "task.timeout"
-        case "cancelled": "task.cancelled"
-        default: nil
+        case .failed: "task.failed"
+        case .timedOut: "task.timeout"
+        case .cancelled: "task.cancelled"
+        case .success, .skipped: nil
         }
     }
 

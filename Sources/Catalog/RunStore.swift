@@ -8,10 +8,10 @@ public struct RunStore: Sendable {
         public var workflowVersion: Int?
         /// The workflow's own `version` string.
         public var declaredVersion: String?
-        public var trigger: String
+        public var trigger: RunTrigger
         public var stack: String?
         public var file: String?
-        public init(workflow: String, workflowVersion: Int?, declaredVersion: String? = nil, trigger: String, stack: String? = nil,
+        public init(workflow: String, workflowVersion: Int?, declaredVersion: String? = nil, trigger: RunTrigger, stack: String? = nil,
                     file: String? = nil) {
             (self.workflow, self.workflowVersion, self.declaredVersion, self.trigger, self.stack, self.file) =
                 (workflow, workflowVersion, declaredVersion, trigger, stack, file)
@@ -20,7 +20,7 @@ public struct RunStore: Sendable {
 
     public struct TaskResult: Sendable, Equatable {
         public var name: String
-        public var status: String
+        public var status: TaskStatus
         public var attempts: Int
         public var durationMillis: Int64
         public var error: String?
@@ -30,7 +30,7 @@ public struct RunStore: Sendable {
         public var endedAt: Int64?
         /// The exit status of the task's command, when it ran one.
         public var exitCode: Int?
-        public init(name: String, status: String, attempts: Int, durationMillis: Int64, error: String?, outputJSON: String?,
+        public init(name: String, status: TaskStatus, attempts: Int, durationMillis: Int64, error: String?, outputJSON: String?,
                     startedAt: Int64? = nil, endedAt: Int64? = nil, exitCode: Int? = nil) {
             (self.name, self.status, self.attempts, self.durationMillis, self.error, self.outputJSON) =
                 (name, status, attempts, durationMillis, error, outputJSON)
@@ -61,8 +61,8 @@ public struct RunStore: Sendable {
         public var workflow: String
         public var workflowVersion: Int?
         public var declaredVersion: String? = nil
-        public var trigger: String
-        public var state: String
+        public var trigger: RunTrigger
+        public var state: RunState
         public var error: String? = nil
         public var schedule: String? = nil
         public var stack: String? = nil
@@ -98,7 +98,7 @@ public struct RunStore: Sendable {
             if let requester {
                 try AuditStore.insert(db, at: now, uid: requester.uid, action: "run.start", object: run.workflow, detail: "run \(id)")
             }
-            return Run(id: id, workflow: run.workflow, workflowVersion: run.workflowVersion, trigger: run.trigger, state: "queued",
+            return Run(id: id, workflow: run.workflow, workflowVersion: run.workflowVersion, trigger: run.trigger, state: .queued,
                        queuedAt: now)
         }
     }
@@ -113,7 +113,7 @@ public struct RunStore: Sendable {
     }
 
     /// Closes a run that never reached a worker, or that a crash or shutdown cut short.
-    public func close(_ id: Int64, state: String, error: String) throws {
+    public func close(_ id: Int64, state: RunState, error: String) throws {
         try database.write { db in
             let now = database.now()
             try db.execute(sql: "UPDATE runs SET state = ?, error = ?, ended_at = ? WHERE id = ? AND ended_at IS NULL",
@@ -168,18 +168,15 @@ public struct RunStore: Sendable {
 
     public struct Filter: Sendable {
         public var workflow: String?
-        public var state: String?
+        public var state: RunState?
         public var schedule: String?
         /// A stack's runs; "" for runs outside any stack.
         public var stack: String?
         public var limit: Int
-        public init(workflow: String? = nil, state: String? = nil, schedule: String? = nil, stack: String? = nil, limit: Int = 20) {
+        public init(workflow: String? = nil, state: RunState? = nil, schedule: String? = nil, stack: String? = nil, limit: Int = 20) {
             (self.workflow, self.state, self.schedule, self.stack, self.limit) = (workflow, state, schedule, stack, limit)
         }
     }
-
-    /// Every state a run can be in (SPEC section 4).
-    public static let states = ["queued", "running", "succeeded", "failed", "timed_out", "cancelled", "skipped", "interrupted"]
 
     /// Whether a run in the history was of this workflow (which may since have left the catalog).
     public func mentions(workflow: String) throws -> Bool {
@@ -214,8 +211,8 @@ public struct RunStore: Sendable {
         // The column has text affinity (it once held version strings): numbers come back as text.
         Run(id: row["id"], workflow: row["workflow"], workflowVersion: (row["workflow_version"] as String?).flatMap { Int($0) },
             declaredVersion: row["declared_version"],
-            trigger: row["trigger"],
-            state: row["state"], error: row["error"], schedule: row["schedule"], stack: row["stack"], nominalAt: row["nominal_at"], queuedAt: row["queued_at"],
+            trigger: RunTrigger(rawValue: row["trigger"]) ?? .manual,
+            state: RunState(rawValue: row["state"]) ?? .failed, error: row["error"], schedule: row["schedule"], stack: row["stack"], nominalAt: row["nominal_at"], queuedAt: row["queued_at"],
             startedAt: row["started_at"], endedAt: row["ended_at"], resultJSON: row["result_json"])
     }
 
@@ -239,7 +236,7 @@ public struct RunStore: Sendable {
 
     /// Closes a run with its final state, last log lines, task results and result document, and updates
     /// the last-run figures of its stack (`stack`, nil for none), in one transaction.
-    public func finish(run id: Int64, state: String, error: String?, tasks: [TaskResult], resultJSON: String, outputsJSON: String? = nil,
+    public func finish(run id: Int64, state: RunState, error: String?, tasks: [TaskResult], resultJSON: String, outputsJSON: String? = nil,
                        stack: String? = nil, logs: [LogLine] = []) throws {
         try database.write { db in
             try Self.insert(db, logs: logs, run: id)
@@ -261,7 +258,7 @@ public struct RunStore: Sendable {
     }
 
     /// A run in a stack that ended: the stack's run count and last-run figures.
-    private static func recordInStack(_ db: Database, run id: Int64, state: String, error: String?, outputsJSON: String?, at now: Int64) throws {
+    private static func recordInStack(_ db: Database, run id: Int64, state: RunState, error: String?, outputsJSON: String?, at now: Int64) throws {
         try db.execute(cached: """
             UPDATE stacks SET runs = runs + 1, last_run_id = ?1, last_run_at = ?2, last_state = ?3, last_error = ?4,
                 last_outputs_json = ?5, last_duration_ms = ?2 - (SELECT coalesce(started_at, queued_at) FROM runs WHERE id = ?1)
@@ -322,7 +319,7 @@ public struct RunStore: Sendable {
     }
 
     private static func task(_ row: Row) -> TaskResult {
-        TaskResult(name: row["name"], status: row["status"], attempts: row["attempts"], durationMillis: row["duration_ms"],
+        TaskResult(name: row["name"], status: TaskStatus(rawValue: row["status"]) ?? .failed, attempts: row["attempts"], durationMillis: row["duration_ms"],
                    error: row["error"], outputJSON: row["output_json"], startedAt: row["started_at"], endedAt: row["ended_at"],
                    exitCode: row["exit_code"])
     }

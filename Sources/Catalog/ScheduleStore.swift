@@ -62,10 +62,10 @@ public struct ScheduleStore: Sendable {
         public var workflowVersion: Int?
         /// Seconds since 1970; nil for a manual trigger.
         public var nominal: Int64?
-        public var trigger: String
+        public var trigger: RunTrigger
         public var skipReason: String?
         public var stack: String?
-        public init(schedule: String, workflow: String, workflowVersion: Int?, nominal: Int64?, trigger: String, skipReason: String?,
+        public init(schedule: String, workflow: String, workflowVersion: Int?, nominal: Int64?, trigger: RunTrigger, skipReason: String?,
                     stack: String? = nil) {
             self.stack = stack
             (self.schedule, self.workflow, self.workflowVersion, self.nominal, self.trigger, self.skipReason) =
@@ -214,7 +214,7 @@ public struct ScheduleStore: Sendable {
                     try db.execute(cached: """
                         INSERT OR IGNORE INTO runs(workflow, workflow_version, schedule, stack, trigger, state, nominal_at, queued_at, ended_at, error)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """, [fire.workflow, fire.workflowVersion, fire.schedule, fire.stack, fire.trigger, fire.skipReason == nil ? "queued" : "skipped",
+                        """, [fire.workflow, fire.workflowVersion, fire.schedule, fire.stack, fire.trigger, fire.skipReason == nil ? RunState.queued : .skipped,
                               fire.nominal, now, fire.skipReason == nil ? nil : now, fire.skipReason])
                     guard db.changesCount > 0 else { return nil }
                     if fire.skipReason == nil {

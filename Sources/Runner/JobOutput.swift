@@ -5,7 +5,7 @@ final class JobOutput {
     static let streams = ["stdout", "stderr"]
     /// A line longer than this is logged in pieces of this size.
     static let maxLineBytes = 16 << 10
-    static let flushMillis: Int64 = 100
+    static let flushMillis: Int64 = 25
 
     private let log: RunLog
     private let task: String?

@@ -1,3 +1,4 @@
+import Catalog
 import Foundation
 
 /// The JSON document of `sloth run -o json` (SPEC section 4), also stored with the run. Each task's
@@ -14,14 +15,14 @@ public struct RunDocument {
         let outputs = Dictionary(report.tasks.map { ($0.name, LuaJSON.encode($0.output)) }) { $1 }
         var tasks: [String: String] = [:]
         for task in report.tasks {
-            var fields = ["status": Self.text(Self.status(task.status)), "duration": Self.text(Self.duration(task.durationMillis)),
+            var fields = ["status": Self.text(task.status.rawValue), "duration": Self.text(Self.duration(task.durationMillis)),
                           "output": outputs[task.name] ?? "{}"]
             if let error = task.error { fields["error"] = Self.text(error) }
             if let message = task.message { fields["message"] = Self.text(message) }
             if !task.artifacts.isEmpty { fields["artifacts"] = LuaJSON.encode(.table(LuaTable(array: task.artifacts.map(LuaValue.string)))) }
             tasks[task.name] = Self.object(fields)
         }
-        let succeeded = report.tasks.filter { $0.status == "success" }.map(\.name)
+        let succeeded = report.tasks.filter { $0.status == .success }.map(\.name)
         outputJSON = outputs
         outputsJSON = Self.object(Dictionary(succeeded.map { ($0, outputs[$0] ?? "{}") }) { $1 })
         var document = [
@@ -37,11 +38,6 @@ public struct RunDocument {
     /// `1.234s`.
     public static func duration(_ milliseconds: Int64) -> String {
         "\(milliseconds / 1000).\(String(format: "%03d", Int(milliseconds % 1000)))s"
-    }
-
-    /// Task states of SPEC section 4: success, failed, skipped, timed_out, cancelled.
-    static func status(_ status: String) -> String {
-        ["success", "failed", "skipped", "timed_out", "cancelled"].contains(status) ? status : "failed"
     }
 
     private static func text(_ string: String) -> String { LuaJSON.encode(.string(string)) }

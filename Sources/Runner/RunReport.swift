@@ -1,3 +1,4 @@
+import Catalog
 import Synchronization
 
 /// Stops a run from any thread: Lua code stops at its next instruction-count check, waiting stops,
@@ -13,11 +14,11 @@ public final class RunCancellation: Sendable {
         case shutdown
 
         /// The run's final state (SPEC section 4).
-        public var state: String {
+        public var state: RunState {
             switch self {
-            case .requested: "cancelled"
-            case .timeout: "timed_out"
-            case .shutdown: "interrupted"
+            case .requested: .cancelled
+            case .timeout: .timedOut
+            case .shutdown: .interrupted
             }
         }
 
@@ -62,7 +63,7 @@ public struct RunRequest: Sendable {
     public var tasks: [String]
     public var params: [String: String]
     public var values: LuaValue
-    public var trigger: String
+    public var trigger: RunTrigger
     /// The stack whose values, state and secrets the run uses; nil for none.
     public var stack: String?
     /// The daemon's run row, created when the run was queued.
@@ -77,7 +78,7 @@ public struct RunRequest: Sendable {
     public var delegateTo: [String] = []
 
     public init(file: String, source: String, workflow: String? = nil, tasks: [String] = [], params: [String: String] = [:],
-                values: LuaValue = .table(LuaTable()), trigger: String = "cli", stack: String? = nil) {
+                values: LuaValue = .table(LuaTable()), trigger: RunTrigger = .cli, stack: String? = nil) {
         (self.file, self.source, self.workflow, self.tasks, self.params, self.values, self.trigger, self.stack) =
             (file, source, workflow, tasks, params, values, trigger, stack)
     }
@@ -87,7 +88,7 @@ public struct RunRequest: Sendable {
 public struct RunReport: Sendable, Equatable {
     public struct Task: Sendable, Equatable {
         public var name: String
-        public var status: String
+        public var status: TaskStatus
         public var durationMillis: Int64
         public var attempts: Int
         public var message: String?
@@ -114,7 +115,7 @@ public struct RunReport: Sendable, Equatable {
     public func task(_ name: String) -> Task? { tasks.first { $0.name == name } }
 
     /// The run's final state as the run history records it.
-    public var state: String { stopped?.state ?? (succeeded ? "succeeded" : "failed") }
+    public var state: RunState { stopped?.state ?? (succeeded ? .succeeded : .failed) }
 }
 
 /// Why a workflow could not start: all of these are bad input (exit 2), except storage.

@@ -76,7 +76,7 @@ enum RuntimeHost {
                 return []
             },
             "task_update": { args in
-                tasks.update(args.at(0), chunkName: chunkName)
+                tasks.update(args.at(0))
                 return []
             },
             "lock_owner": { _ in [.string(lockOwner)] },

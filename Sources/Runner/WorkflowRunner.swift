@@ -89,7 +89,7 @@ public final class WorkflowRunner: Sendable {
             let masked = session.log.redactor.redact(error)
             if let queued = request.queuedRunID {
                 let stopped = cancellation.reason
-                try? runs.close(queued, state: stopped?.state ?? "failed", error: stopped?.message ?? masked.description)
+                try? runs.close(queued, state: stopped?.state ?? .failed, error: stopped?.message ?? masked.description)
             }
             throw masked
         }
@@ -124,13 +124,13 @@ public final class WorkflowRunner: Sendable {
                             tasks: report.tasks.map {
                                 RunStore.TaskResult(name: $0.name, status: $0.status, attempts: $0.attempts,
                                                     durationMillis: $0.durationMillis,
-                                                    error: $0.error ?? ($0.status == "success" ? nil : $0.message),
+                                                    error: $0.error ?? ($0.status == .success ? nil : $0.message),
                                                     outputJSON: document.outputJSON[$0.name], startedAt: $0.startedAt,
                                                     endedAt: $0.endedAt, exitCode: $0.exitCode)
                             },
                             resultJSON: document.json,
                             outputsJSON: request.stack == nil ? nil : document.outputsJSON,
-                            stack: request.trigger == "hook" ? nil : request.stack,
+                            stack: request.trigger == .hook ? nil : request.stack,
                             logs: session.log.close())
         } catch {
             throw .storage("cannot record the run's result: \(error)")
@@ -274,7 +274,8 @@ final class RunSession {
         } catch {
             let message = chunkName.expand("\(error)")
             log.write(level: .error, task: nil, message: message, fields: nil)
-            let tasks = taskBoard.stopped(reason: cancellation.reason?.message ?? message, at: Int64(Date().timeIntervalSince1970 * 1000))
+            let tasks = taskBoard.stopped(reason: cancellation.reason?.message ?? message, at: Int64(Date().timeIntervalSince1970 * 1000),
+                                          chunkName: chunkName)
             return RunReport(runID: runID, workflow: workflow, version: nil, succeeded: false,
                              stopped: error == .cancelled ? .requested : nil, durationMillis: LuaState.monotonicMillis() - started,
                              error: message, tasks: tasks)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Catalog
 import Control
 import Foundation
 import Runner
@@ -58,7 +59,7 @@ struct RunFollower {
             Swift.print("workflow \(run.workflow): \(run.state)\(duration) (run \(run.id))" + (run.error.map { ": \(TaskTable.oneLine($0))" } ?? ""))
             Swift.print(TaskTable(run).render(), terminator: "")
         }
-        if run.state != "succeeded" { throw ExitCode(ExitStatus.taskFailed) }
+        if run.state != RunState.succeeded.rawValue { throw ExitCode(ExitStatus.taskFailed) }
     }
 }
 

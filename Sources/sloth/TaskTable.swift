@@ -1,4 +1,5 @@
 import Foundation
+import Catalog
 import Control
 import Runner
 
@@ -16,8 +17,8 @@ struct TaskTable {
 
     init(_ report: RunReport) {
         rows = report.tasks.map {
-            Row(name: $0.name, status: $0.status, durationMillis: $0.durationMillis,
-                detail: $0.error ?? ($0.status == "success" ? nil : $0.message))
+            Row(name: $0.name, status: $0.status.rawValue, durationMillis: $0.durationMillis,
+                detail: $0.error ?? ($0.status == .success ? nil : $0.message))
         }
     }
 

@@ -172,14 +172,14 @@ struct ControlRouter: Sendable {
         }
         let queued: RunStore.Run
         do {
-            queued = try runs.queue(.init(workflow: workflow.name, workflowVersion: workflow.version, trigger: "manual", stack: stack),
+            queued = try runs.queue(.init(workflow: workflow.name, workflowVersion: workflow.version, trigger: .manual, stack: stack),
                                     requester: .init(uid: request.peerUID))
         } catch {
             pool.release(place)
             throw error
         }
         var job = RunRequest(file: workflow.filePath ?? "\(workflow.name).sloth", source: workflow.content ?? "", workflow: workflow.entry,
-                             tasks: body.tasks, params: body.params, trigger: "manual", stack: stack)
+                             tasks: body.tasks, params: body.params, trigger: .manual, stack: stack)
         job.delegateTo = body.delegate_to ?? []
         job.queuedRunID = queued.id
         pool.submit(.init(runID: queued.id, workflow: workflow.name, request: job), using: place)

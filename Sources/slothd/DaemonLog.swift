@@ -1,3 +1,4 @@
+import Catalog
 import Foundation
 import Runner
 
@@ -18,12 +19,12 @@ struct DaemonLog: Sendable {
 
     /// How a run ended: info when it succeeded or was cancelled, warning when it failed, timed out or
     /// was interrupted (the run's trouble, not the daemon's).
-    func runEnded(_ id: Int64, workflow: String, schedule: String?, state: String, duration: Duration, error: String?) {
+    func runEnded(_ id: Int64, workflow: String, schedule: String?, state: RunState, duration: Duration, error: String?) {
         let millis = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
         let origin = schedule.map { ", schedule \($0)" } ?? ""
-        let line = "run \(id) (workflow \(workflow)\(origin)) \(state) after \(RunDocument.duration(millis))"
+        let line = "run \(id) (workflow \(workflow)\(origin)) \(state.rawValue) after \(RunDocument.duration(millis))"
             + (error.map { ": \($0)" } ?? "")
-        ["succeeded", "cancelled"].contains(state) ? info(line) : warn(line)
+        [.succeeded, .cancelled].contains(state) ? info(line) : warn(line)
     }
 
     private func write(_ priority: Int, _ message: String) {

@@ -1,3 +1,4 @@
+import Catalog
 import Foundation
 import Prometheus
 
@@ -39,9 +40,9 @@ final class DaemonMetrics: Sendable {
         busyWorkers.set(Double(busy))
     }
 
-    func runEnded(workflow: String, state: String, duration: Duration) {
+    func runEnded(workflow: String, state: RunState, duration: Duration) {
         registry.makeCounter(descriptor: Self.name("runs", unit: "total", help: "Finished runs by workflow and final state"),
-                             labels: [("workflow", workflow), ("state", state)]).increment()
+                             labels: [("workflow", workflow), ("state", state.rawValue)]).increment()
         runDuration.record(duration)
     }
 

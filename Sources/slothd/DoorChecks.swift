@@ -34,8 +34,8 @@ extension ControlRouter {
     func runFilter(_ request: ControlRequest) throws -> RunStore.Filter {
         let query = request.query
         if let stack = query["stack"], !stack.isEmpty { try stacks.require(stack) }
-        if let state = query["state"], !RunStore.states.contains(state) {
-            throw BadRequest(message: "unknown run state \"\(state)\": use one of \(RunStore.states.joined(separator: " "))")
+        if let state = query["state"], RunState(rawValue: state) == nil {
+            throw BadRequest(message: "unknown run state \"\(state)\": use one of \(RunState.names.joined(separator: " "))")
         }
         if let workflow = query["workflow"], (try? workflows.get(workflow, content: false)) == nil, try !runs.mentions(workflow: workflow) {
             throw BadRequest(status: 404, code: "not_found", message: "no workflow named \"\(workflow)\" in the catalog or the run history")
@@ -48,7 +48,7 @@ extension ControlRouter {
             guard let number = Int(text), number > 0 else { throw BadRequest(message: "invalid limit \"\(text)\": a whole number above 0") }
             limit = number
         }
-        return RunStore.Filter(workflow: query["workflow"], state: query["state"], schedule: query["schedule"], stack: query["stack"],
+        return RunStore.Filter(workflow: query["workflow"], state: query["state"].flatMap(RunState.init), schedule: query["schedule"], stack: query["stack"],
                                limit: min(limit, 100_000))
     }
 }

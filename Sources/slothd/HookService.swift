@@ -83,11 +83,11 @@ final class HookService: Sendable {
         // A hook runs in the event's stack while it exists (a stack.deleted hook runs in none).
         let stacks = StackStore(database: database)
         let stack = event.stack.flatMap { name in (try? stacks.require(name)) == nil ? nil : name }
-        let queued = try RunStore(database: database).queue(.init(workflow: hook.name, workflowVersion: nil, trigger: "hook",
+        let queued = try RunStore(database: database).queue(.init(workflow: hook.name, workflowVersion: nil, trigger: .hook,
                                                                   file: hook.file))
         execution.runID = queued.id
         var request = RunRequest(file: hook.file ?? "\(hook.name).lua", source: HookScript.workflowSource(hook.script, hook: hook.name),
-                                 workflow: hook.name, trigger: "hook", stack: stack)
+                                 workflow: hook.name, trigger: .hook, stack: stack)
         request.queuedRunID = queued.id
         request.hookEvent = LuaTable.record([
             "id": event.id > 0 ? .integer(event.id) : .nil_, "type": .string(event.type), "timestamp": .integer(event.at / 1000),

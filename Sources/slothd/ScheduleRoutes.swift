@@ -116,7 +116,7 @@ extension ControlRouter {
         wired.next_at = await scheduler.nextStartMillis(schedule.name).map(time)
         if let last = try runs.list(.init(schedule: schedule.name, limit: 1)).first {
             wired.last_at = time(last.startedAt ?? last.nominalAt.map { $0 * 1000 } ?? last.queuedAt)
-            wired.last_state = last.state
+            wired.last_state = last.state.rawValue
         }
         wired.jitter = schedule.jitterSeconds > 0 ? CronDuration.text(seconds: schedule.jitterSeconds) : nil
         wired.timeout = schedule.timeoutSeconds.map(CronDuration.text(seconds:))

@@ -15,7 +15,7 @@ actor ScheduleService {
     /// Runs of each schedule queued or running in the pool.
     private var inFlight: [String: Set<Int64>] = [:]
     /// Fires waiting for their schedule's runs in flight (overlap buffer-one/buffer-all), oldest first.
-    private var buffered: [String: [(runID: Int64, nominal: Int64?, trigger: String)]] = [:]
+    private var buffered: [String: [(runID: Int64, nominal: Int64?, trigger: RunTrigger)]] = [:]
     private var sleeper: Task<Void, Never>?
     /// The note of `scheduler disable --note` while the whole scheduler is paused.
     private var pauseNote: String?
@@ -108,7 +108,7 @@ actor ScheduleService {
             var reason: String?
             if case .skip(let why) = planned.action { reason = why }
             fires.append((ScheduleStore.Fire(schedule: schedule, workflow: target.workflow, workflowVersion: version,
-                                             nominal: planned.nominal, trigger: planned.trigger.rawValue, skipReason: reason,
+                                             nominal: planned.nominal, trigger: RunTrigger(planned.trigger), skipReason: reason,
                                              stack: target.stack), planned.action))
         }
         let ids: [Int64?]
@@ -153,7 +153,7 @@ actor ScheduleService {
     }
 
     /// One line in the daemon's log for each fire: started (by `dispatch`), waiting, or skipped.
-    private func apply(_ action: FireAction, runID: Int64, schedule: String, nominal: Int64?, trigger: String) {
+    private func apply(_ action: FireAction, runID: Int64, schedule: String, nominal: Int64?, trigger: RunTrigger) {
         switch action {
         case .start:
             dispatch(runID, schedule: schedule, nominal: nominal, trigger: trigger)
@@ -163,7 +163,7 @@ actor ScheduleService {
         case .cancelOthersAndStart:
             for other in inFlight[schedule] ?? [] { _ = pool.cancel(other) }
             for waiting in buffered.removeValue(forKey: schedule) ?? [] {
-                try? runs.close(waiting.runID, state: "cancelled", error: "replaced by a newer fire (overlap: cancel-other)")
+                try? runs.close(waiting.runID, state: .cancelled, error: "replaced by a newer fire (overlap: cancel-other)")
             }
             dispatch(runID, schedule: schedule, nominal: nominal, trigger: trigger)
         case .skip(let why):
@@ -173,15 +173,15 @@ actor ScheduleService {
     }
 
     /// "nominal 2026-03-08T02:30:00+01:00", in the schedule's zone; "manual" for a trigger.
-    private func describe(_ trigger: String, _ nominal: Int64?, _ schedule: String) -> String {
-        guard let nominal else { return trigger }
+    private func describe(_ trigger: RunTrigger, _ nominal: Int64?, _ schedule: String) -> String {
+        guard let nominal else { return trigger.rawValue }
         let zone = book.entry(schedule)?.rules.zone ?? .utc
-        return (trigger == FireTrigger.schedule.rawValue ? "" : trigger + ", ") + "nominal " + RFC3339.format(nominal, in: zone)
+        return (trigger == .schedule ? "" : trigger.rawValue + ", ") + "nominal " + RFC3339.format(nominal, in: zone)
     }
 
-    private func dispatch(_ runID: Int64, schedule: String, nominal: Int64?, trigger: String) {
+    private func dispatch(_ runID: Int64, schedule: String, nominal: Int64?, trigger: RunTrigger) {
         guard let target = book.entry(schedule)?.payload else {
-            try? runs.close(runID, state: "failed", error: "schedule \(schedule) was removed before the run started")
+            try? runs.close(runID, state: .failed, error: "schedule \(schedule) was removed before the run started")
             return
         }
         do {
@@ -198,7 +198,7 @@ actor ScheduleService {
             log.info("schedule \(schedule) fired (\(describe(trigger, nominal, schedule))): run \(runID) of workflow \(workflow.name) queued")
         } catch {
             inFlight[schedule]?.remove(runID)
-            try? runs.close(runID, state: "failed", error: "schedule \(schedule) could not start its run: \(error)")
+            try? runs.close(runID, state: .failed, error: "schedule \(schedule) could not start its run: \(error)")
             _ = try? events.record(type: "schedule.dispatch_failed", data: ["schedule": schedule, "error": "\(error)"], runID: runID)
             log.error("schedule \(schedule) fired (\(describe(trigger, nominal, schedule))) but run \(runID) was refused: \(error)")
         }
@@ -230,7 +230,7 @@ actor ScheduleService {
     func removed(_ name: String) {
         book.remove(name)
         for waiting in buffered.removeValue(forKey: name) ?? [] {
-            try? runs.close(waiting.runID, state: "cancelled", error: "schedule \(name) was removed")
+            try? runs.close(waiting.runID, state: .cancelled, error: "schedule \(name) was removed")
         }
     }
 
@@ -252,11 +252,11 @@ actor ScheduleService {
         if case .skip(let why) = action { reason = why }
         let version = (try? workflows.get(target.workflow, content: false)).map(\.version)
         guard let id = try store.record([.init(schedule: name, workflow: target.workflow, workflowVersion: version, nominal: nil,
-                                               trigger: FireTrigger.manual.rawValue, skipReason: reason, stack: target.stack)],
+                                               trigger: .manual, skipReason: reason, stack: target.stack)],
                                       advances: []).first ?? nil else {
             throw DispatchFailure(message: "the trigger was not recorded")
         }
-        apply(action, runID: id, schedule: name, nominal: nil, trigger: FireTrigger.manual.rawValue)
+        apply(action, runID: id, schedule: name, nominal: nil, trigger: .manual)
         return id
     }
 

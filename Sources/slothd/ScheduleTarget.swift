@@ -1,4 +1,6 @@
+import Catalog
 import Foundation
+import Scheduler
 
 // What the scheduling loop keeps of each schedule, and what the worker pool tells it.
 
@@ -45,9 +47,20 @@ struct ScheduleObserver: WorkerPoolObserver {
         metrics.scheduleLateness(milliseconds: lateness)
     }
 
-    func runEnded(_ job: WorkerPool.Job, state: String) {
+    func runEnded(_ job: WorkerPool.Job, state: RunState) {
         guard let schedule = job.schedule else { return }
         let service = self.service
         Task { await service.runEnded(job.runID, schedule: schedule) }
+    }
+}
+
+extension RunTrigger {
+    /// The run a planned fire starts.
+    init(_ trigger: FireTrigger) {
+        switch trigger {
+        case .schedule: self = .schedule
+        case .catchup: self = .catchup
+        case .manual: self = .manual
+        }
     }
 }

@@ -126,7 +126,7 @@ final class WorkerPool: @unchecked Sendable {
             return (false, running[runID]?.cancellation)
         }
         if wasQueued {
-            try? runs.close(runID, state: "cancelled", error: "cancelled before it started")
+            try? runs.close(runID, state: .cancelled, error: "cancelled before it started")
             ended(runID)
         }
         cancellation?.cancel()
@@ -142,7 +142,7 @@ final class WorkerPool: @unchecked Sendable {
             return queue
         }
         for job in dropped {
-            try? runs.close(job.runID, state: "interrupted", error: "slothd stopped before the run started")
+            try? runs.close(job.runID, state: .interrupted, error: "slothd stopped before the run started")
             ended(job.runID)
         }
         let deadline = ContinuousClock.now + grace
@@ -205,13 +205,13 @@ final class WorkerPool: @unchecked Sendable {
         }
         var request = job.request
         request.logsStored = { [logBell] in logBell.ring(job.runID) }
-        var state: String
+        var state: RunState
         var error: String?
         do {
             let report = try runner.runOnCurrentThread(request, cancellation: cancellation)
             (state, error) = (report.state, report.error)
         } catch let failure {
-            state = cancellation.reason?.state ?? "failed"
+            state = cancellation.reason?.state ?? .failed
             let message = cancellation.reason?.message ?? failure.description
             error = message
             try? runs.close(job.runID, state: state, error: message)
@@ -237,7 +237,7 @@ final class WorkerPool: @unchecked Sendable {
 
 protocol WorkerPoolObserver: Sendable {
     func runStarted(_ job: WorkerPool.Job)
-    func runEnded(_ job: WorkerPool.Job, state: String)
+    func runEnded(_ job: WorkerPool.Job, state: RunState)
 }
 
 /// Cancels a run that outlives its timeout.

@@ -78,15 +78,15 @@ struct RunStoreTests {
     @Test("finishing a run records its state and task results together")
     func finish() throws {
         let runs = RunStore(database: try temporaryDatabase())
-        let id = try runs.start(.init(workflow: "w", workflowVersion: nil, declaredVersion: "1.0", trigger: "cli"))
-        #expect(try runs.run(id)?.state == "running")
+        let id = try runs.start(.init(workflow: "w", workflowVersion: nil, declaredVersion: "1.0", trigger: .cli))
+        #expect(try runs.run(id)?.state == .running)
         let tasks: [RunStore.TaskResult] = [
-            .init(name: "a", status: "success", attempts: 1, durationMillis: 3, error: nil, outputJSON: "{}", startedAt: 1000, endedAt: 1003),
-            .init(name: "b", status: "failed", attempts: 2, durationMillis: 4, error: "exit status 4", outputJSON: nil, startedAt: 1003,
+            .init(name: "a", status: .success, attempts: 1, durationMillis: 3, error: nil, outputJSON: "{}", startedAt: 1000, endedAt: 1003),
+            .init(name: "b", status: .failed, attempts: 2, durationMillis: 4, error: "exit status 4", outputJSON: nil, startedAt: 1003,
                   endedAt: 1007, exitCode: 4),
         ]
-        try runs.finish(run: id, state: "failed", error: "b: exit status 4", tasks: tasks, resultJSON: "{}")
-        #expect(try runs.run(id)?.state == "failed")
+        try runs.finish(run: id, state: .failed, error: "b: exit status 4", tasks: tasks, resultJSON: "{}")
+        #expect(try runs.run(id)?.state == .failed)
         #expect(try runs.run(id)?.error == "b: exit status 4")
         #expect(try runs.run(id)?.workflowVersion == nil)
         #expect(try runs.run(id)?.declaredVersion == "1.0")
@@ -97,7 +97,7 @@ struct RunStoreTests {
     @Test("a catalog run keeps its version number; a job's log lines keep their stream and are found by task")
     func versionsAndStreams() throws {
         let runs = RunStore(database: try temporaryDatabase())
-        let queued = try runs.queue(.init(workflow: "w", workflowVersion: 3, trigger: "manual"))
+        let queued = try runs.queue(.init(workflow: "w", workflowVersion: 3, trigger: .manual))
         #expect(try runs.markStarted(queued.id, declaredVersion: "2.0.0"))
         #expect(try runs.run(queued.id)?.workflowVersion == 3)
         #expect(try runs.run(queued.id)?.declaredVersion == "2.0.0")

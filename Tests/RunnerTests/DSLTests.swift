@@ -14,7 +14,7 @@ struct DSLTests {
         let report = try await RunHarness().run(source, file: "dir/forms.sloth")
         #expect(report.workflow == name)
         #expect(report.succeeded)
-        #expect(report.task("a")?.status == "success")
+        #expect(report.task("a")?.status == .success)
     }
 
     @Test("commands are called this-first, or params-first when the first parameter is named params")
@@ -39,7 +39,7 @@ struct DSLTests {
     ] as [(String, String, String?)])
     func returnValues(body: String, status: String, error: String?) async throws {
         let report = try await RunHarness().run("task('t'):command(function() \(body) end):build()")
-        #expect(report.task("t")?.status == status)
+        #expect(report.task("t")?.status.rawValue == status)
         if let error { #expect(report.task("t")?.error == error) }
     }
 
@@ -58,7 +58,7 @@ struct DSLTests {
     @Test("a shell string command succeeds on exit 0 and keeps its output")
     func shellStringCommand() async throws {
         let report = try await RunHarness().run("task('t'):command('echo hello; echo oops >&2'):build()")
-        #expect(report.task("t")?.status == "success")
+        #expect(report.task("t")?.status == .success)
         #expect(report.task("t")?.output["stdout"] == .string("hello\n"))
     }
 
@@ -95,7 +95,7 @@ struct DSLTests {
     func twoWorkflows() async throws {
         let source = "workflow.define('one', {tasks = {task('a'):build()}})\nworkflow.define('two', {tasks = {task('b'):build()}})"
         await #expect(throws: RunnerError.ambiguousWorkflow(file: "test.sloth", names: ["one", "two"])) { try await RunHarness().run(source) }
-        #expect(try await RunHarness().run(source, workflow: "two").task("b")?.status == "success")
+        #expect(try await RunHarness().run(source, workflow: "two").task("b")?.status == .success)
         await #expect(throws: RunnerError.unknownWorkflow("three", available: ["one", "two"])) { try await RunHarness().run(source, workflow: "three") }
     }
 }

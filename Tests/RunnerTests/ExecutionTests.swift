@@ -13,7 +13,7 @@ struct ExecutionTests {
             task('c'):command(function() return true end)
             """)
         #expect(!report.succeeded)
-        #expect(report.tasks.map(\.status) == ["failed", "skipped", "success"])
+        #expect(report.tasks.map(\.status.rawValue) == ["failed", "skipped", "success"])
         #expect(report.task("b")?.error == "dependency 'a' did not succeed")
     }
 
@@ -25,7 +25,7 @@ struct ExecutionTests {
             local c = task('c'):depends_on('b'):build()
             workflow.define('w', {tasks = {a, b, c}, config = {fail_fast = true, max_parallel_tasks = 2}})
             """)
-        #expect(report.tasks.map(\.status) == ["failed", "cancelled", "cancelled"])
+        #expect(report.tasks.map(\.status.rawValue) == ["failed", "cancelled", "cancelled"])
         #expect(report.error == "cancelled: fail_fast after task 'a' failed")
     }
 
@@ -37,7 +37,7 @@ struct ExecutionTests {
     ])
     func conditions(method: String, status: String) async throws {
         let report = try await RunHarness().run("task('t'):\(method):command(function() return true end)\ntask('after'):depends_on('t')")
-        #expect(report.task("t")?.status == status)
+        #expect(report.task("t")?.status.rawValue == status)
     }
 
     @Test("retries wait and try again until the command succeeds")
@@ -49,21 +49,21 @@ struct ExecutionTests {
               return true
             end)
             """)
-        #expect(report.task("flaky")?.status == "success")
+        #expect(report.task("flaky")?.status == .success)
         #expect(report.task("flaky")?.attempts == 3)
     }
 
     @Test("a timeout kills the command's whole process group and marks the task timed_out")
     func timeoutKillsProcessGroup() async throws {
         let report = try await RunHarness().run("task('hang'):timeout('1s'):command(function() exec.run('sleep 373 & sleep 373; wait') end)")
-        #expect(report.task("hang")?.status == "timed_out")
+        #expect(report.task("hang")?.status == .timedOut)
         #expect(processes(containing: "sleep 373").isEmpty)
     }
 
     @Test("a timeout stops Lua code that never yields")
     func timeoutStopsBusyLoop() async throws {
         let report = try await RunHarness().run("task('spin'):timeout('500ms'):command(function() while true do end end)")
-        #expect(report.task("spin")?.status == "timed_out")
+        #expect(report.task("spin")?.status == .timedOut)
     }
 
     @Test("the workflow timeout ends every running task")
@@ -71,7 +71,7 @@ struct ExecutionTests {
         let report = try await RunHarness().run("""
             workflow.define('w', {tasks = {task('slow'):command(function() exec.run('sleep 374') end):build()}, config = {timeout = '1s'}})
             """)
-        #expect(report.task("slow")?.status == "timed_out")
+        #expect(report.task("slow")?.status == .timedOut)
         #expect(report.error == "workflow timed out after 1s")
         #expect(processes(containing: "sleep 374").isEmpty)
     }
@@ -148,7 +148,7 @@ struct CancellationTests {
         #expect(result.stopped == .requested)
         #expect(!result.succeeded)
         #expect(processes(containing: "sleep 375").isEmpty)
-        #expect(try RunStore(database: harness.database).run(result.runID)?.state == "cancelled")
+        #expect(try RunStore(database: harness.database).run(result.runID)?.state == .cancelled)
     }
 
     @Test("a cancelled run records each task in its real state: done, cancelled while running, skipped before starting")
@@ -164,10 +164,10 @@ struct CancellationTests {
         cancellation.cancel()
         let result = try await report
         #expect(result.tasks.map(\.name) == ["first", "long", "later"])
-        #expect(result.tasks.map(\.status) == ["success", "cancelled", "skipped"])
+        #expect(result.tasks.map(\.status.rawValue) == ["success", "cancelled", "skipped"])
         #expect(result.task("long")?.error == "run cancelled")
         let stored = try RunStore(database: harness.database).tasks(run: result.runID)
-        #expect(stored.map(\.status) == ["success", "cancelled", "skipped"])
+        #expect(stored.map(\.status.rawValue) == ["success", "cancelled", "skipped"])
         #expect(stored[1].startedAt != nil && stored[1].endedAt != nil)
     }
 }
@@ -193,10 +193,10 @@ struct DelegationTests {
         var request = RunRequest(file: "d.sloth", source: "MARKER = '\(marker)'\n" + source)
         request.delegateTo = delegateTo
         let report = try await WorkflowRunner(database: harness.database, echo: nil, environment: [:]).run(request)
-        #expect(report.task("t")?.status == "failed", "\(scenario)")
+        #expect(report.task("t")?.status == .failed, "\(scenario)")
         #expect(report.task("t")?.error == error, "\(scenario)")
         // A dependent is skipped; one delegated itself (the workflow's delegate_to, --delegate-to) fails the same way.
-        #expect(["skipped", "failed"].contains(report.task("after")?.status ?? ""), "\(scenario)")
+        #expect([.skipped, .failed].contains(report.task("after")?.status), "\(scenario)")
         #expect(!report.succeeded)
         #expect(!FileManager.default.fileExists(atPath: marker), "\(scenario): nothing ran on this host")
     }

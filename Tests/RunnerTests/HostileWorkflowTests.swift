@@ -42,7 +42,7 @@ struct HostileWorkflowTests {
     func refused(body: String, message: String) async throws {
         let report = try await Self.run(body)
         let task = try #require(report.task("t"))
-        #expect(task.status == "failed")
+        #expect(task.status == .failed)
         #expect(task.error?.contains(message) == true, "\(task.error ?? "no error")")
     }
 
@@ -72,7 +72,7 @@ struct HostileWorkflowTests {
     func pcallLoopTimesOut(body: String) async throws {
         let clock = ContinuousClock(), start = clock.now
         let report = try await Self.run(body, options: ":timeout('1s')")
-        #expect(report.task("t")?.status == "timed_out")
+        #expect(report.task("t")?.status == .timedOut)
         #expect(clock.now - start < .seconds(10))
     }
 
@@ -104,7 +104,7 @@ struct HostileWorkflowTests {
         let clock = ContinuousClock(), start = clock.now
         let report = try await Self.run("return true, 'ok', {r = io.popen('sleep 387'):read('a')}", options: ":timeout('1s')")
         #expect(clock.now - start < .seconds(10))
-        #expect(report.task("t")?.status != "success")
+        #expect(report.task("t")?.status != .success)
         #expect(processes(containing: "sleep 387").isEmpty)
     }
 
@@ -112,7 +112,7 @@ struct HostileWorkflowTests {
     func xpcallHandlerTimesOut() async throws {
         let clock = ContinuousClock(), start = clock.now
         let report = try await Self.run("xpcall(function() while true do end end, function() while true do end end)", options: ":timeout('1s')")
-        #expect(report.task("t")?.status == "timed_out")
+        #expect(report.task("t")?.status == .timedOut)
         #expect(clock.now - start < .seconds(10))
     }
 

@@ -132,9 +132,9 @@ struct ModuleTests {
         let harness = try RunHarness()
         let report = try await harness.run("task('t'):command(function() log.info('hello', {n = 1}) return false, 'nope' end)")
         let runs = RunStore(database: harness.database)
-        #expect(try runs.run(report.runID)?.state == "failed")
-        #expect(try runs.run(report.runID)?.trigger == "cli")
-        #expect(try runs.tasks(run: report.runID).map(\.status) == ["failed"])
+        #expect(try runs.run(report.runID)?.state == .failed)
+        #expect(try runs.run(report.runID)?.trigger == .cli)
+        #expect(try runs.tasks(run: report.runID).map(\.status.rawValue) == ["failed"])
         #expect(try runs.logs(run: report.runID).map(\.message) == ["hello"])
         #expect(try runs.logs(run: report.runID).first?.fieldsJSON == "{\"n\":1}")
     }

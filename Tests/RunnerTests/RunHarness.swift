@@ -24,7 +24,7 @@ struct RunHarness {
     /// The single task's output of a one-task workflow whose command body is `body`.
     func output(of body: String) async throws -> LuaValue {
         let report = try await run("task('t'):command(function(this, params)\n\(body)\nend):build()\n")
-        guard let task = report.task("t"), task.status == "success" else {
+        guard let task = report.task("t"), task.status == .success else {
             throw RunnerError.invalidWorkflow("task did not succeed: \(report.task("t")?.error ?? "?")")
         }
         return task.output

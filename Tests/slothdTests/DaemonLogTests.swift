@@ -1,6 +1,7 @@
 import Synchronization
 import Testing
 @testable import slothd
+import Catalog
 
 /// The daemon's log: one line per event, journald priorities when JOURNAL_STREAM is set.
 @Suite("The daemon's log lines")
@@ -20,7 +21,7 @@ struct DaemonLogTests {
     func runEnded(state: String, error: String?, manual: String?, line: String) {
         let lines = Lines()
         let log = DaemonLog(journal: true) { text in lines.collected.withLock { $0.append(text) } }
-        log.runEnded(7, workflow: "backup", schedule: manual == nil ? "nightly" : nil, state: state, duration: .milliseconds(1250), error: error)
+        log.runEnded(7, workflow: "backup", schedule: manual == nil ? "nightly" : nil, state: RunState(rawValue: state)!, duration: .milliseconds(1250), error: error)
         #expect(lines.all == [line])
     }
 
