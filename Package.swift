@@ -41,7 +41,7 @@ let package = Package(
             .embedInCode("Lua/runtime.lua"), .embedInCode("Lua/scheduler.lua"), .embedInCode("Lua/dsl.lua"),
             .embedInCode("Lua/executor.lua"), .embedInCode("Lua/modules.lua"), .embedInCode("Lua/infra_test.lua"),
         ]),
-        .target(name: "Control", dependencies: ["CCurl"]),
+        .target(name: "Control", dependencies: ["CCurl", "Catalog"]),
         .executableTarget(name: "slothd", dependencies: [
             "Scheduler", "Catalog", "Runner", "Control", "CSystemd",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

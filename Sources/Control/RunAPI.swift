@@ -1,3 +1,4 @@
+import Catalog
 import Foundation
 
 extension ControlAPI {
@@ -11,8 +12,8 @@ extension ControlAPI {
         public var declared_version: String?
         public var schedule: String?
         public var stack: String?
-        public var trigger: String
-        public var state: String
+        public var trigger: RunTrigger
+        public var state: RunState
         public var nominal_at: String?
         public var queued_at: String
         public var started_at: String?
@@ -21,14 +22,14 @@ extension ControlAPI {
         public var tasks: [String: Task]
 
         public init(id: Int64, workflow: String, workflow_version: Int?, declared_version: String?, schedule: String?, stack: String?,
-                    trigger: String, state: String, nominal_at: String?, queued_at: String, started_at: String?, ended_at: String?,
+                    trigger: RunTrigger, state: RunState, nominal_at: String?, queued_at: String, started_at: String?, ended_at: String?,
                     error: String?, tasks: [String: Task]) {
             (self.id, self.workflow, self.workflow_version, self.declared_version) = (id, workflow, workflow_version, declared_version)
             (self.schedule, self.stack, self.trigger, self.state, self.nominal_at) = (schedule, stack, trigger, state, nominal_at)
             (self.queued_at, self.started_at, self.ended_at, self.error, self.tasks) = (queued_at, started_at, ended_at, error, tasks)
         }
 
-        public var isFinished: Bool { !["queued", "running"].contains(state) }
+        public var isFinished: Bool { state.isFinished }
 
         enum CodingKeys: String, CodingKey {
             case id, workflow, workflow_version, declared_version, schedule, stack, trigger, state, nominal_at, queued_at
@@ -57,7 +58,7 @@ extension ControlAPI {
 
     /// One task of a run: `success|failed|skipped|timed_out|cancelled`.
     public struct Task: Codable, Sendable, Equatable {
-        public var status: String
+        public var status: TaskStatus
         public var started_at: String?
         public var ended_at: String?
         public var duration_ms: Int64?
@@ -66,7 +67,7 @@ extension ControlAPI {
         public var exit_code: Int?
         public var agent: String?
         public var output: JSONValue?
-        public init(status: String, started_at: String?, ended_at: String?, duration_ms: Int64?, attempts: Int, error: String?,
+        public init(status: TaskStatus, started_at: String?, ended_at: String?, duration_ms: Int64?, attempts: Int, error: String?,
                     exit_code: Int?, agent: String? = nil, output: JSONValue?) {
             (self.status, self.started_at, self.ended_at, self.duration_ms, self.attempts) = (status, started_at, ended_at, duration_ms, attempts)
             (self.error, self.exit_code, self.agent, self.output) = (error, exit_code, agent, output)

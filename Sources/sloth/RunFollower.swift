@@ -56,10 +56,10 @@ struct RunFollower {
             Swift.print(try document.map(JSONOutput.encode) ?? JSONOutput.encode(run))
         case .text:
             let duration = RunView(run: run).duration.map { " in \(RunDocument.duration($0))" } ?? ""
-            Swift.print("workflow \(run.workflow): \(run.state)\(duration) (run \(run.id))" + (run.error.map { ": \(TaskTable.oneLine($0))" } ?? ""))
+            Swift.print("workflow \(run.workflow): \(run.state.rawValue)\(duration) (run \(run.id))" + (run.error.map { ": \(TaskTable.oneLine($0))" } ?? ""))
             Swift.print(TaskTable(run).render(), terminator: "")
         }
-        if run.state != RunState.succeeded.rawValue { throw ExitCode(ExitStatus.taskFailed) }
+        if run.state != .succeeded { throw ExitCode(ExitStatus.taskFailed) }
     }
 }
 

@@ -8,7 +8,7 @@ struct RunView {
     let run: ControlAPI.Run
 
     func render() -> String {
-        var rows = [["RUN", String(run.id)], ["WORKFLOW", workflow], ["STATE", run.state], ["TRIGGER", run.trigger]]
+        var rows = [["RUN", String(run.id)], ["WORKFLOW", workflow], ["STATE", run.state.rawValue], ["TRIGGER", run.trigger.rawValue]]
         if let schedule = run.schedule { rows.append(["SCHEDULE", schedule]) }
         if let stack = run.stack { rows.append(["STACK", stack]) }
         rows.append(["QUEUED", run.queued_at])

@@ -37,7 +37,7 @@ struct RunsCommand: ParsableCommand {
             case .json: print(try JSONOutput.encode(runs))
             case .text:
                 let rows = [["ID", "WORKFLOW", "STACK", "STATE", "TRIGGER", "QUEUED", "DURATION", "ERROR"]] + runs.map {
-                    [String($0.id), $0.workflow, $0.stack ?? "-", $0.state, $0.trigger, String($0.queued_at.prefix(19)),
+                    [String($0.id), $0.workflow, $0.stack ?? "-", $0.state.rawValue, $0.trigger.rawValue, String($0.queued_at.prefix(19)),
                      RunView(run: $0).duration.map(RunDocument.duration) ?? "-", $0.error.map(TaskTable.oneLine) ?? ""]
                 }
                 print(TextTable.render(rows), terminator: "")
@@ -90,7 +90,7 @@ struct RunsCommand: ParsableCommand {
             let run: ControlAPI.Run = try daemonCall { () throws(ControlClient.Error) in
                 try connection.client.post("/runs/\(id)/cancel", ControlClient.Empty())
             }
-            print(connection.output == .json ? try JSONOutput.encode(run) : "run \(run.id): cancelling (\(run.state))")
+            print(connection.output == .json ? try JSONOutput.encode(run) : "run \(run.id): cancelling (\(run.state.rawValue))")
         }
     }
 }

@@ -115,7 +115,7 @@ struct ScheduleTrigger: ParsableCommand {
         }
         switch connection.output {
         case .json: print(try JSONOutput.encode(run))
-        case .text: print("run \(run.id) \(run.state)\(run.error.map { ": " + $0 } ?? "")")
+        case .text: print("run \(run.id) \(run.state.rawValue)\(run.error.map { ": " + $0 } ?? "")")
         }
     }
 }

@@ -80,7 +80,7 @@ enum ScheduleView {
         if let runs = schedule.recent_runs {
             print("\nRecent runs:")
             let table = [["ID", "STATE", "TRIGGER", "NOMINAL", "STARTED", "ERROR"]] + runs.map {
-                [String($0.id), $0.state, $0.trigger, $0.nominal_at ?? "-", $0.started_at ?? "-", $0.error ?? ""]
+                [String($0.id), $0.state.rawValue, $0.trigger.rawValue, $0.nominal_at ?? "-", $0.started_at ?? "-", $0.error ?? ""]
             }
             print(TextTable.render(table), terminator: "")
         }

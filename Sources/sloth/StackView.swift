@@ -26,7 +26,7 @@ enum StackView {
         }
         if let recent = stack.recent_runs, !recent.isEmpty {
             print("\n" + TextTable.render([["RUN", "WORKFLOW", "TRIGGER", "STATE", "QUEUED"]] + recent.map {
-                [String($0.id), $0.workflow, $0.trigger, $0.state, $0.queued_at]
+                [String($0.id), $0.workflow, $0.trigger.rawValue, $0.state.rawValue, $0.queued_at]
             }), terminator: "")
         }
     }

@@ -25,7 +25,7 @@ struct TaskTable {
     /// In the order the run's tasks were recorded, which the daemon's object loses: by start, then name.
     init(_ run: ControlAPI.Run) {
         rows = run.tasks.sorted { ($0.value.started_at ?? "~", $0.key) < ($1.value.started_at ?? "~", $1.key) }.map {
-            Row(name: $0.key, status: $0.value.status, durationMillis: $0.value.duration_ms, detail: $0.value.error)
+            Row(name: $0.key, status: $0.value.status.rawValue, durationMillis: $0.value.duration_ms, detail: $0.value.error)
         }
     }
 

@@ -45,14 +45,14 @@ extension ControlRouter {
 
     private func wire(_ run: RunStore.Run, tasks: [RunStore.TaskResult]) -> ControlAPI.Run {
         ControlAPI.Run(id: run.id, workflow: run.workflow, workflow_version: run.workflowVersion, declared_version: run.declaredVersion,
-                       schedule: run.schedule, stack: run.stack, trigger: run.trigger.rawValue, state: run.state.rawValue,
+                       schedule: run.schedule, stack: run.stack, trigger: run.trigger, state: run.state,
                        nominal_at: run.nominalAt.map { time($0 * 1000) }, queued_at: preciseTime(run.queuedAt),
                        started_at: run.startedAt.map(preciseTime), ended_at: run.endedAt.map(preciseTime), error: run.error,
                        tasks: Dictionary(tasks.map { ($0.name, wire($0)) }) { $1 })
     }
 
     private func wire(_ task: RunStore.TaskResult) -> ControlAPI.Task {
-        ControlAPI.Task(status: task.status.rawValue, started_at: task.startedAt.map(preciseTime), ended_at: task.endedAt.map(preciseTime),
+        ControlAPI.Task(status: task.status, started_at: task.startedAt.map(preciseTime), ended_at: task.endedAt.map(preciseTime),
                         duration_ms: task.startedAt == nil ? nil : task.durationMillis, attempts: task.attempts, error: task.error,
                         exit_code: task.exitCode, output: task.outputJSON.flatMap(JSONValue.init(json:)).flatMap { $0 == .object([:]) ? nil : $0 })
     }
