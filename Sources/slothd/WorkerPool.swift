@@ -116,21 +116,20 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    /// Cancels a queued or running run; false if it is neither.
+    /// Cancels a queued or running run; false if it is neither. A queued run ends here, and the
+    /// observer hears of it as of any other end (its schedule no longer counts it in flight).
     func cancel(_ runID: Int64) -> Bool {
-        let (wasQueued, cancellation) = locked { () -> (Bool, RunCancellation?) in
-            if let index = queue.firstIndex(where: { $0.runID == runID }) {
-                queue.remove(at: index)
-                return (true, nil)
-            }
-            return (false, running[runID]?.cancellation)
+        let (queued, cancellation) = locked { () -> (Job?, RunCancellation?) in
+            if let index = queue.firstIndex(where: { $0.runID == runID }) { return (queue.remove(at: index), nil) }
+            return (nil, running[runID]?.cancellation)
         }
-        if wasQueued {
+        if let queued {
             try? runs.close(runID, state: .cancelled, error: "cancelled before it started")
             ended(runID)
+            observer?.runEnded(queued, state: .cancelled)
         }
         cancellation?.cancel()
-        return wasQueued || cancellation != nil
+        return queued != nil || cancellation != nil
     }
 
     /// Stops taking runs, drops the queue (recorded as interrupted), waits `grace` for running runs,
