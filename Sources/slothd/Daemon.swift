@@ -43,7 +43,7 @@ struct Daemon {
         let pool = WorkerPool(workers: configuration.workers, capacity: configuration.queueCapacity,
                               runner: runner, runs: runs, metrics: metrics, log: log)
         let scheduler = ScheduleService(database: database, pool: pool, metrics: metrics, log: log)
-        let hookService = HookService(database: database, runner: runner, log: log)
+        let hookService = HookService(database: database, pool: pool, log: log)
         pool.observer = ScheduleObserver(service: scheduler, metrics: metrics)
         try await scheduler.start()
         let started = Date()

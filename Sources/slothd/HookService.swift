@@ -4,20 +4,21 @@ import Runner
 import ServiceLifecycle
 
 /// Dispatches event rows to the hooks that match them (SPEC section 9): one event at a time, oldest
-/// first; each matching, enabled hook runs in a fresh Lua state as a queued run with trigger `hook`
+/// first; each matching, enabled hook runs in a fresh Lua state as a queued run with trigger `hook`,
+/// through the worker pool like every run (so `--workers` bounds hooks too)
 /// (so even its file's top level is known to be a hook's), its execution recorded as soon as it ends,
 /// and the cursor moves past the event once all have run. A failing hook is recorded, never fatal;
 /// events a hook's own run writes are not dispatched.
 final class HookService: Sendable {
     let database: CatalogDatabase
-    let runner: WorkflowRunner
+    let pool: WorkerPool
     let log: DaemonLog
     /// A hook still running after this is cancelled, so one stuck script cannot hold up the rest.
     static let timeout: Duration = .seconds(300)
     static let idlePoll: Duration = .milliseconds(500)
 
-    init(database: CatalogDatabase, runner: WorkflowRunner, log: DaemonLog) {
-        (self.database, self.runner, self.log) = (database, runner, log)
+    init(database: CatalogDatabase, pool: WorkerPool, log: DaemonLog) {
+        (self.database, self.pool, self.log) = (database, pool, log)
     }
 
     var hooks: HookStore { HookStore(database: database) }
@@ -83,8 +84,14 @@ final class HookService: Sendable {
         // A hook runs in the event's stack while it exists (a stack.deleted hook runs in none).
         let stacks = StackStore(database: database)
         let stack = event.stack.flatMap { name in (try? stacks.require(name)) == nil ? nil : name }
-        let queued = try RunStore(database: database).queue(.init(workflow: hook.name, workflowVersion: nil, trigger: .hook,
-                                                                  file: hook.file))
+        let place = try pool.reserve()
+        let queued: RunStore.Run
+        do {
+            queued = try RunStore(database: database).queue(.init(workflow: hook.name, workflowVersion: nil, trigger: .hook, file: hook.file))
+        } catch {
+            pool.release(place)
+            throw error
+        }
         execution.runID = queued.id
         var request = RunRequest(file: hook.file ?? "\(hook.name).lua", source: HookScript.workflowSource(hook.script, hook: hook.name),
                                  workflow: hook.name, trigger: .hook, stack: stack)
@@ -94,17 +101,32 @@ final class HookService: Sendable {
             "data": (try? LuaJSON.decode(event.dataJSON)) ?? .table(LuaTable()), "stack": event.stack.map(LuaValue.string) ?? .nil_,
             "run_id": event.runID.map(LuaValue.integer) ?? .nil_,
         ])
-        let cancellation = RunCancellation()
+        let pool = self.pool, runID = queued.id
         let timer = Task {
             try await Task.sleep(for: Self.timeout)
-            cancellation.cancel()
+            _ = pool.cancel(runID)
         }
         defer { timer.cancel() }
-        return try await withTaskCancellationHandler {
-            try await runner.run(request, cancellation: cancellation)
-        } onCancel: {
-            cancellation.cancel()
+        let (ending, ended) = AsyncStream<RunReport?>.makeStream()
+        var job = WorkerPool.Job(runID: runID, workflow: hook.name, request: request)
+        job.finished = { report in
+            ended.yield(report)
+            ended.finish()
         }
+        pool.submit(job, using: place)
+        let report = await withTaskCancellationHandler {
+            var next = ending.makeAsyncIterator()
+            return await next.next() ?? nil
+        } onCancel: {
+            _ = pool.cancel(runID)
+        }
+        guard let report else { throw HookFailure(message: (try? RunStore(database: database).run(runID))??.error ?? "the hook's run did not run") }
+        return report
+    }
+
+    struct HookFailure: Error, CustomStringConvertible {
+        let message: String
+        var description: String { message }
     }
 }
 

@@ -31,6 +31,9 @@ final class WorkerPool: @unchecked Sendable {
         var nominal: Int64? = nil
         /// The run is cancelled and recorded `timed_out` past this many seconds.
         var timeoutSeconds: Int64? = nil
+        /// Told how the run ended: its report, or nil when it ended without one (cancelled while
+        /// queued, dropped at shutdown, or it could not start).
+        var finished: (@Sendable (RunReport?) -> Void)? = nil
     }
 
     /// Told when runs start and end (the scheduler keeps its runs in flight with it).
@@ -127,6 +130,7 @@ final class WorkerPool: @unchecked Sendable {
             try? runs.close(runID, state: .cancelled, error: "cancelled before it started")
             ended(runID)
             observer?.runEnded(queued, state: .cancelled)
+            queued.finished?(nil)
         }
         cancellation?.cancel()
         return queued != nil || cancellation != nil
@@ -143,6 +147,7 @@ final class WorkerPool: @unchecked Sendable {
         for job in dropped {
             try? runs.close(job.runID, state: .interrupted, error: "slothd stopped before the run started")
             ended(job.runID)
+            job.finished?(nil)
         }
         let deadline = ContinuousClock.now + grace
         while busy > 0 && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
@@ -206,9 +211,10 @@ final class WorkerPool: @unchecked Sendable {
         request.logsStored = { [logBell] in logBell.ring(job.runID) }
         var state: RunState
         var error: String?
+        var report: RunReport?
         do {
-            let report = try runner.runOnCurrentThread(request, cancellation: cancellation)
-            (state, error) = (report.state, report.error)
+            let ran = try runner.runOnCurrentThread(request, cancellation: cancellation)
+            (state, error, report) = (ran.state, ran.error, ran)
         } catch let failure {
             state = cancellation.reason?.state ?? .failed
             let message = cancellation.reason?.message ?? failure.description
@@ -219,6 +225,7 @@ final class WorkerPool: @unchecked Sendable {
                      error: error)
         metrics.runEnded(workflow: job.workflow, state: state, duration: ContinuousClock.now - job.queuedAt)
         observer?.runEnded(job, state: state)
+        job.finished?(report)
     }
 
     /// Followers of the run's log learn that it ended.

@@ -35,6 +35,24 @@ struct HookDaemonTests {
         #expect(!disabled.contains("\"executions\":[{"), "a disabled hook does not run")
     }
 
+    @Test("hooks run through the worker pool: with one worker busy, a hook's run waits queued, then runs")
+    func hooksShareTheWorkers() async throws {
+        let daemon = try DaemonProcess(extraArguments: ["--workers", "1"])
+        try #require(daemon.waitUntilReady() != nil)
+        #expect(try await daemon.sloth(["hook", "add", "deploy-log", "--event", "deploy.completed", "--script", Self.deployLog]).status == 0)
+        try await SchedulerDaemonTests.workflow(daemon, "long", "task('t'):command('sleep 378')\n")
+        let long = try JSONDecoder().decode(SchedulerDaemonTests.Run.self,
+                                            from: Data(try await daemon.sloth(["run", "long", "--detach", "-o", "json"]).stdout.utf8))
+        #expect(try await eventually { try await daemon.sloth(["runs", "list", "--state", "running"]).stdout.contains("long") })
+        #expect(try await daemon.sloth(["run", "-f", Self.eventsExample, "-o", "json"]).status == 0)
+        #expect(try await eventually {
+            try await daemon.sloth(["runs", "list", "--state", "queued", "-o", "json"]).stdout.contains("\"trigger\":\"hook\"")
+        }, "the hook's run waits for the busy worker")
+        #expect(try await daemon.sloth(["state", "get", "last_deploy"]).stdout != "api-server\n")
+        #expect(try await daemon.sloth(["runs", "cancel", String(long.id)]).status == 0)
+        #expect(try await eventually { try await daemon.sloth(["state", "get", "last_deploy"]).stdout == "api-server\n" })
+    }
+
     @Test("a hook whose own run dispatches matching events (even from its top level) runs once per outside event")
     func noLoop() async throws {
         let daemon = try DaemonProcess()
