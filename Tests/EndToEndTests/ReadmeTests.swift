@@ -38,14 +38,15 @@ struct ReadmeTests {
         #expect(state.stdout == "processed_api_data\n")
     }
 
-    @Test("scripts/install puts binaries, man pages, completions and units under PREFIX and DESTDIR, enabling nothing")
+    @Test("scripts/install puts binaries (their debug info apart), man pages, completions and units under PREFIX and DESTDIR, enabling nothing")
     func install() async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("sloth-install-\(UUID().uuidString.prefix(8))").path
         let output = try await CLI.shell("cd \(Self.checkout.path) && BUILD_DIR=\(Self.binaries) DESTDIR=\(root) PREFIX=/opt/sloth scripts/install 2>&1; echo exit=$?")
         #expect(output.hasSuffix("exit=0\n"), "\(output)")
         for path in ["opt/sloth/bin/sloth", "opt/sloth/bin/slothd", "opt/sloth/share/man/man1/sloth.1", "opt/sloth/share/man/man8/slothd.8",
                      "opt/sloth/share/bash-completion/completions/sloth", "opt/sloth/share/zsh/site-functions/_sloth",
-                     "opt/sloth/share/fish/vendor_completions.d/sloth.fish", "etc/systemd/system/slothd.socket"] {
+                     "opt/sloth/share/fish/vendor_completions.d/sloth.fish", "etc/systemd/system/slothd.socket",
+                     "usr/lib/debug/opt/sloth/bin/slothd.debug"] {
             #expect(FileManager.default.fileExists(atPath: "\(root)/\(path)"), "\(path)")
         }
         #expect(FileManager.default.isExecutableFile(atPath: "\(root)/opt/sloth/bin/slothd"))
