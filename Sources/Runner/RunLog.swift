@@ -109,10 +109,15 @@ public final class RunLog: @unchecked Sendable {
 
     /// `12:00:01.123 INFO  [task] message k=v`; a job's lines show their stream (OUT, ERR) where the level goes.
     static func text(at: Int64, level: Level, task: String?, stream: String?, message: String, fields: LuaTable?) -> String {
-        let tag = stream.map { $0 == "stderr" ? "ERR" : "OUT" } ?? level.rawValue.uppercased()
+        let tag = column(level: level.rawValue, stream: stream)
         let pairs = (fields?.fields ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\(LuaJSON.encode($0.value))" }
         let context = task.map { "[\($0)] " } ?? ""
-        return ([clockText(millis: at), tag.padding(toLength: 5, withPad: " ", startingAt: 0), context + message] + pairs).joined(separator: " ")
+        return ([clockText(millis: at), tag, context + message] + pairs).joined(separator: " ")
+    }
+
+    /// The level column of a log line, five wide: `INFO `, or `OUT  `/`ERR  ` for what a job printed.
+    public static func column(level: String, stream: String?) -> String {
+        (stream.map { $0 == "stderr" ? "ERR" : "OUT" } ?? level.uppercased()).padding(toLength: 5, withPad: " ", startingAt: 0)
     }
 
     /// `HH:MM:SS.mmm` in the host's zone, with libc: Foundation's formatters load ICU, which costs

@@ -42,9 +42,8 @@ struct RunFollower {
     /// `12:00:01 INFO  [task] message`; what a job printed shows its stream (OUT, ERR) instead of the level.
     static func text(_ line: ControlAPI.LogLine) -> String {
         let time = line.time.split(separator: "T").last.map { String($0.prefix(8)) } ?? line.time
-        let tag = line.stream.map { $0 == "stderr" ? "ERR" : "OUT" } ?? line.level.uppercased()
-        return ([time, tag.padding(toLength: 5, withPad: " ", startingAt: 0)]
-                + [(line.task.map { "[\($0)] " } ?? "") + line.text]).joined(separator: " ")
+        return [time, RunLog.column(level: line.level, stream: line.stream), (line.task.map { "[\($0)] " } ?? "") + line.text]
+            .joined(separator: " ")
     }
 
     /// The run's stored result document (the same JSON as `sloth run -f -o json`), or the headline and
