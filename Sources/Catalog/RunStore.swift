@@ -198,12 +198,13 @@ public struct RunStore: Sendable {
         }
     }
 
-    /// Log lines after the one with id `after` (of one task, if given), with their ids.
+    /// Log lines after the row with id `after` (of one task, if given), with their row ids (lines a job
+    /// printed together share one).
     public func logs(run id: Int64, after: Int64, task: String? = nil) throws -> [(id: Int64, line: LogLine)] {
         try database.readSingleStatement { db in
             try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT * FROM run_logs WHERE run_id = ?1 AND id > ?2 AND (?3 IS NULL OR task = ?3) ORDER BY id LIMIT 1000
-                """), arguments: [id, after, task]).map { ($0["id"], LogLine($0)) }
+                """), arguments: [id, after, task]).flatMap { row in Self.unpacked(row).map { (row["id"], $0) } }
         }
     }
 
@@ -267,10 +268,12 @@ public struct RunStore: Sendable {
     }
 
     /// The runner caps what a run logs (in bytes, RunLog.capBytes), so every line handed over is kept.
-    /// Many rows per statement: a command that prints a thousand lines is a handful of statements.
+    /// Lines a job printed together (same task, stream and time) share a row, split again when read,
+    /// and rows go many to a statement: a command that prints a thousand lines at once is a few rows.
     private static func insert(_ db: Database, logs lines: [LogLine], run id: Int64) throws {
-        for start in stride(from: 0, to: lines.count, by: logRowsPerStatement) {
-            let batch = lines[start..<min(start + logRowsPerStatement, lines.count)]
+        let rows = packed(lines)
+        for start in stride(from: 0, to: rows.count, by: logRowsPerStatement) {
+            let batch = rows[start..<min(start + logRowsPerStatement, rows.count)]
             var arguments: [(any DatabaseValueConvertible)?] = [id]
             arguments.reserveCapacity(1 + batch.count * 6)
             for line in batch {
@@ -286,6 +289,33 @@ public struct RunStore: Sendable {
             } else {
                 try db.execute(sql: logInsert(rows: batch.count), arguments: StatementArguments(arguments))
             }
+        }
+    }
+
+    /// Consecutive job lines of one task, stream and millisecond joined by newlines (a job's line never
+    /// holds one: the runner cuts at them).
+    static func packed(_ lines: [LogLine]) -> [LogLine] {
+        var rows: [LogLine] = []
+        rows.reserveCapacity(lines.count)
+        for line in lines {
+            if let last = rows.last, line.stream != nil, last.stream == line.stream, last.task == line.task, last.at == line.at,
+               last.fieldsJSON == nil, line.fieldsJSON == nil, last.level == line.level {
+                rows[rows.count - 1].message += "\n" + line.message
+            } else {
+                rows.append(line)
+            }
+        }
+        return rows
+    }
+
+    /// A stored row as the lines it holds.
+    static func unpacked(_ row: Row) -> [LogLine] {
+        let line = LogLine(row)
+        guard line.stream != nil, line.message.contains("\n") else { return [line] }
+        return line.message.split(separator: "\n", omittingEmptySubsequences: false).map { text in
+            var part = line
+            part.message = String(text)
+            return part
         }
     }
 
@@ -326,7 +356,7 @@ public struct RunStore: Sendable {
 
     public func logs(run id: Int64) throws -> [LogLine] {
         try database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM run_logs WHERE run_id = ? ORDER BY id", arguments: [id]).map(LogLine.init)
+            try Row.fetchAll(db, sql: "SELECT * FROM run_logs WHERE run_id = ? ORDER BY id", arguments: [id]).flatMap(Self.unpacked)
         }
     }
 }

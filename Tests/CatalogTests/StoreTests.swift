@@ -1,4 +1,4 @@
-import Catalog
+@testable import Catalog
 import Foundation
 import Synchronization
 import Testing
@@ -108,6 +108,27 @@ struct RunStoreTests {
         ])
         #expect(try runs.logs(run: queued.id, after: 0, task: "test").map(\.line.stream) == ["stderr"])
         #expect(try runs.logs(run: queued.id, after: 0).map(\.line.message) == ["hi", "err", "run line"])
+    }
+
+    @Test("lines a job printed together share a row and come back one by one; a run's own line keeps its newlines")
+    func packedJobLines() throws {
+        let runs = RunStore(database: try temporaryDatabase())
+        let id = try runs.start(.init(workflow: "w", workflowVersion: nil, trigger: .cli))
+        let lines: [RunStore.LogLine] = [
+            .init(at: 5, level: "info", task: "t", stream: "stdout", message: "one", fieldsJSON: nil),
+            .init(at: 5, level: "info", task: "t", stream: "stdout", message: "", fieldsJSON: nil),
+            .init(at: 5, level: "info", task: "t", stream: "stdout", message: "three", fieldsJSON: nil),
+            .init(at: 5, level: "info", task: "t", stream: "stderr", message: "err", fieldsJSON: nil),
+            .init(at: 6, level: "info", task: "t", stream: "stdout", message: "later", fieldsJSON: nil),
+            .init(at: 6, level: "info", task: "t", message: "a run line\nwith a newline", fieldsJSON: nil),
+        ]
+        #expect(RunStore.packed(lines).count == 4)
+        try runs.appendLogs(run: id, lines)
+        #expect(try runs.logs(run: id) == lines)
+        let paged = try runs.logs(run: id, after: 0)
+        #expect(paged.map(\.line) == lines)
+        #expect(paged.map(\.id) == [1, 1, 1, 2, 3, 4], "lines printed together share their row's id")
+        #expect(try runs.logs(run: id, after: 1).map(\.line.message) == ["err", "later", "a run line\nwith a newline"])
     }
 
     @Test("an unwritable database location is a clear error")
