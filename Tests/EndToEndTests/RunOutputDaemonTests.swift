@@ -14,21 +14,17 @@ struct RunOutputDaemonTests {
         #expect(try await daemon.sloth(["scheduler", "add", "ticks", "--workflow", "ticker", "--cron", "0 0 1 1 *", "--tz", "UTC"]).status == 0)
         let triggered = try await daemon.sloth(["scheduler", "trigger", "ticks", "-o", "json"])
         let run = try JSONDecoder().decode(SchedulerDaemonTests.Run.self, from: Data(triggered.stdout.utf8))
-        let output = daemon.directory.appendingPathComponent("follow.out").path
-        FileManager.default.createFile(atPath: output, contents: nil)
+        // The follower writes into a FIFO this test reads as lines arrive, stamping each on arrival.
+        let fifo = daemon.directory.appendingPathComponent("follow.fifo").path
+        try #require(mkfifo(fifo, 0o600) == 0)
+        let reader = open(fifo, O_RDONLY | O_NONBLOCK)  // open before the writer, which would block until it is
+        try #require(reader >= 0)
         let follower = try spawnDetached(
             ["/bin/sh", "-c", "'\(CLI.binary.path)' runs logs \(run.id) --follow | cat"],
-            environment: ["SLOTH_SOCKET=\(daemon.socket)", "PATH=/usr/bin:/bin"], stdout: output)
-        var arrivals: [(line: String, lateMillis: Int64)] = []
-        let deadline = Date().addingTimeInterval(20)
-        while arrivals.count < 6 && Date() < deadline {
-            let lines = (try? String(contentsOfFile: output, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []
-            let now = Int64(Date().timeIntervalSince1970 * 1000)
-            for line in lines.dropFirst(arrivals.count) {
-                arrivals.append((line, now - (Int64(line.split(separator: " ").last ?? "") ?? now)))
-            }
-            try await Task.sleep(for: .milliseconds(20))
-        }
+            environment: ["SLOTH_SOCKET=\(daemon.socket)", "PATH=/usr/bin:/bin"], stdout: fifo)
+        _ = fcntl(reader, F_SETFL, 0)
+        let arrivals = await offThread { Self.stampedLines(reader) }
+        close(reader)
         #expect(exitCode(of: follower) == 0, "the follower ends with the run")
         #expect(arrivals.map { $0.line.contains("[tick] out ") || $0.line.contains("[tick] err ") } == Array(repeating: true, count: 6),
                 "\(arrivals.map(\.line))")
@@ -91,5 +87,25 @@ struct RunOutputDaemonTests {
             let data = try JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
             return String(decoding: data, as: UTF8.self)
         }.joined(separator: "\n") + "\n"
+    }
+
+    /// Lines read from `descriptor` until its writer closes, each with how many milliseconds after the
+    /// time it ends with (`date +%s%3N`) it arrived.
+    private static func stampedLines(_ descriptor: Int32) -> [(line: String, lateMillis: Int64)] {
+        var arrivals: [(line: String, lateMillis: Int64)] = []
+        var pending: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { return arrivals }
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            pending += chunk.prefix(count)
+            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = String(decoding: pending[..<newline], as: UTF8.self)
+                pending.removeSubrange(...newline)
+                arrivals.append((line, now - (Int64(line.split(separator: " ").last ?? "") ?? now)))
+            }
+        }
     }
 }

@@ -155,12 +155,23 @@ struct CancellationTests {
     func cancelledTasksKeepTheirStates() async throws {
         let harness = try RunHarness()
         let cancellation = RunCancellation()
+        // The long task says it started through a FIFO the test blocks on, then sleeps until cancelled.
+        let started = harness.directory.appendingPathComponent("started").path
+        try #require(mkfifo(started, 0o600) == 0)
         async let report = harness.run("""
             task('first'):command(function() return true end):build()
-            task('long'):depends_on('first'):command(function() state.set('running', true) exec.run('sleep 376') end):build()
+            task('long'):depends_on('first'):command(function() exec.run("echo go > \(started)") exec.run('sleep 376') end):build()
             task('later'):depends_on('long'):command(function() return true end):build()
             """, cancellation: cancellation)
-        while try harness.state.get("running") == nil { try await Task.sleep(for: .milliseconds(20)) }
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                let fifo = open(started, O_RDONLY)  // returns once the task opens it to write
+                var byte: UInt8 = 0
+                _ = read(fifo, &byte, 1)
+                close(fifo)
+                continuation.resume()
+            }
+        }
         cancellation.cancel()
         let result = try await report
         #expect(result.tasks.map(\.name) == ["first", "long", "later"])

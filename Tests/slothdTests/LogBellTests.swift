@@ -14,20 +14,13 @@ struct LogBellTests {
         #expect(clock.now - start < .seconds(30))
     }
 
-    @Test("a ring after the follower noted the generation wakes it at once")
-    func ringBeforeWait() async {
+    @Test("a ring after the follower noted the generation wakes it at once, also when the run was forgotten since",
+          arguments: [false, true])
+    func ringBeforeWait(forgotten: Bool) async {
         let bell = LogBell()
         let seen = bell.generation
         bell.ring(7)
-        await returnsPromptly { await bell.wait(7, after: seen, upTo: Self.never) }
-    }
-
-    @Test("a run that rang and was forgotten after the follower noted the generation does not leave it waiting")
-    func forgottenRun() async {
-        let bell = LogBell()
-        let seen = bell.generation
-        bell.ring(7)
-        bell.forget(7)
+        if forgotten { bell.forget(7) }
         await returnsPromptly { await bell.wait(7, after: seen, upTo: Self.never) }
     }
 
