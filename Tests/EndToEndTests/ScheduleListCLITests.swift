@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `sloth scheduler list` (sorted like `systemctl list-timers`, one zone per screen) and what `sloth status`
 /// shows of the scheduler, against golden files with the times normalised.
@@ -51,14 +52,12 @@ struct ScheduleListCLITests {
     func status() async throws {
         let daemon = try DaemonProcess()
         try #require(daemon.waitUntilReady() != nil)
-        try await SchedulerDaemonTests.workflow(daemon, "nap", "task('t'):command('sleep 381')\n")
+        let started = try StartSignal(in: daemon.directory)
+        try await SchedulerDaemonTests.workflow(daemon, "nap", "task('t'):command('echo go > \(started.path); sleep 381')\n")
         #expect(try await daemon.sloth(["run", "nap", "--detach"]).status == 0)
+        await started.wait()
         #expect(try await daemon.sloth(["scheduler", "disable", "--note", "upgrading the database"]).status == 0)
-        var shown = ""
-        for _ in 0..<50 where !shown.contains("Running:") {
-            shown = try await daemon.sloth(["status"]).stdout
-            try await Task.sleep(for: .milliseconds(100))
-        }
+        let shown = try await daemon.sloth(["status"]).stdout
         #expect(shown.contains("SCHEDULER  paused (upgrading the database)\n"))
         let running = shown.split(separator: "\n").drop { $0 != "Running:" }.map(String.init)
         #expect(running.count == 3 && running[1].hasPrefix("ID  WORKFLOW  SCHEDULE  SINCE") && running[2].hasPrefix("1   nap       -         "),

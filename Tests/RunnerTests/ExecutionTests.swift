@@ -2,6 +2,7 @@ import Catalog
 import Foundation
 import Runner
 import Testing
+import TestSupport
 
 @Suite("Execution: the DAG, failures, retries, timeouts and concurrency")
 struct ExecutionTests {
@@ -155,23 +156,13 @@ struct CancellationTests {
     func cancelledTasksKeepTheirStates() async throws {
         let harness = try RunHarness()
         let cancellation = RunCancellation()
-        // The long task says it started through a FIFO the test blocks on, then sleeps until cancelled.
-        let started = harness.directory.appendingPathComponent("started").path
-        try #require(mkfifo(started, 0o600) == 0)
+        let started = try StartSignal(in: harness.directory)
         async let report = harness.run("""
             task('first'):command(function() return true end):build()
-            task('long'):depends_on('first'):command(function() exec.run("echo go > \(started)") exec.run('sleep 376') end):build()
+            task('long'):depends_on('first'):command(function() exec.run("echo go > \(started.path)") exec.run('sleep 376') end):build()
             task('later'):depends_on('long'):command(function() return true end):build()
             """, cancellation: cancellation)
-        await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                let fifo = open(started, O_RDONLY)  // returns once the task opens it to write
-                var byte: UInt8 = 0
-                _ = read(fifo, &byte, 1)
-                close(fifo)
-                continuation.resume()
-            }
-        }
+        await started.wait()
         cancellation.cancel()
         let result = try await report
         #expect(result.tasks.map(\.name) == ["first", "long", "later"])
