@@ -42,17 +42,25 @@ let package = Package(
             .embedInCode("Lua/executor.lua"), .embedInCode("Lua/modules.lua"), .embedInCode("Lua/infra_test.lua"),
         ]),
         .target(name: "Control", dependencies: ["CCurl", "Catalog"]),
-        .executableTarget(name: "slothd", dependencies: [
-            "Scheduler", "Catalog", "Runner", "Control", "CSystemd",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        // The daemon's logic: schedule service, worker pool, hooks, control routes; tests import it.
+        .target(name: "SlothdCore", dependencies: [
+            "Scheduler", "Catalog", "Runner", "Control",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
+        // The composition root: @main, configuration, wiring, systemd.
+        .executableTarget(name: "slothd", dependencies: [
+            "SlothdCore", "Scheduler", "Catalog", "Runner", "Control", "CSystemd",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
-            .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "sloth", dependencies: [
@@ -64,12 +72,12 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Scheduler"], path: "Tests/TestSupport"),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "RunnerTests", dependencies: ["Runner", "Catalog", "TestSupport"]),
         .testTarget(name: "ControlTests", dependencies: ["Control", "TestSupport"]),
-        .testTarget(name: "slothdTests", dependencies: ["slothd", .product(name: "NIOHTTP1", package: "swift-nio")]),
+        .testTarget(name: "slothdTests", dependencies: ["slothd", "SlothdCore", "Scheduler", "Catalog", "Runner", "TestSupport", .product(name: "NIOHTTP1", package: "swift-nio")]),
         .testTarget(name: "EndToEndTests", dependencies: ["sloth", "slothd", "Control", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")], exclude: ["Golden"]),
     ]
 )

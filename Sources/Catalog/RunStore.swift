@@ -112,17 +112,6 @@ public struct RunStore: Sendable {
         }
     }
 
-    /// Closes a run that never reached a worker, or that a crash or shutdown cut short.
-    public func close(_ id: Int64, state: RunState, error: String) throws {
-        try database.write { db in
-            let now = database.now()
-            try db.execute(sql: "UPDATE runs SET state = ?, error = ?, ended_at = ? WHERE id = ? AND ended_at IS NULL",
-                           arguments: [state, error, now, id])
-            if db.changesCount > 0 { try Self.recordInStack(db, run: id, state: state, error: error, outputsJSON: nil, at: now) }
-            try db.execute(cached: "DELETE FROM run_process_groups WHERE run_id = ?", [id])
-        }
-    }
-
     /// What a starting slothd found of runs whose process is gone.
     public struct Abandoned: Sendable, Equatable {
         public var runs: Int
@@ -235,19 +224,39 @@ public struct RunStore: Sendable {
         try database.write { db in try Self.insert(db, logs: lines, run: id) }
     }
 
-    /// Closes a run with its final state, last log lines, task results and result document, and updates
-    /// the last-run figures of its stack (`stack`, nil for none), in one transaction.
-    public func finish(run id: Int64, state: RunState, error: String?, tasks: [TaskResult], resultJSON: String, outputsJSON: String? = nil,
-                       stack: String? = nil, logs: [LogLine] = []) throws {
+    /// How a run ended. A run that never started has only a state and an error.
+    public struct End: Sendable {
+        public var state: RunState
+        public var error: String?
+        public var tasks: [TaskResult]
+        public var resultJSON: String?
+        public var outputsJSON: String?
+        /// A hook's run is not one of its stack's runs.
+        public var countsInStack: Bool
+        public var logs: [LogLine]
+        public init(state: RunState, error: String?, tasks: [TaskResult] = [], resultJSON: String? = nil, outputsJSON: String? = nil,
+                    countsInStack: Bool = true, logs: [LogLine] = []) {
+            (self.state, self.error, self.tasks, self.resultJSON, self.outputsJSON) = (state, error, tasks, resultJSON, outputsJSON)
+            (self.countsInStack, self.logs) = (countsInStack, logs)
+        }
+    }
+
+    /// The one way a run ends, whether it ran, was cancelled while queued, or never got a worker: its
+    /// final state, last log lines, task results, result document, event rows and its stack's last-run
+    /// figures, in one transaction. A run ends once: false (and nothing but its log lines written) if it
+    /// had already ended.
+    @discardableResult
+    public func end(_ id: Int64, _ end: End) throws -> Bool {
         try database.write { db in
-            try Self.insert(db, logs: logs, run: id)
+            try Self.insert(db, logs: end.logs, run: id)
             let now = database.now()
-            try db.execute(cached: "UPDATE runs SET state = ?, error = ?, ended_at = ?, result_json = ? WHERE id = ?",
-                           [state, error, now, resultJSON, id])
-            if stack != nil { try Self.recordInStack(db, run: id, state: state, error: error, outputsJSON: outputsJSON, at: now) }
-            try RunEvents.finished(db, run: id, state: state, error: error, tasks: tasks, at: now)
+            try db.execute(cached: "UPDATE runs SET state = ?, error = ?, ended_at = ?, result_json = ? WHERE id = ? AND ended_at IS NULL",
+                           [end.state, end.error, now, end.resultJSON, id])
+            guard db.changesCount > 0 else { return false }
+            if end.countsInStack { try Self.recordInStack(db, run: id, state: end.state, error: end.error, outputsJSON: end.outputsJSON, at: now) }
+            try RunEvents.finished(db, run: id, state: end.state, error: end.error, tasks: end.tasks, at: now)
             try db.execute(cached: "DELETE FROM run_process_groups WHERE run_id = ?", [id])
-            for task in tasks {
+            for task in end.tasks {
                 try db.execute(cached: """
                     INSERT OR REPLACE INTO run_tasks(run_id, name, status, attempts, duration_ms, error, output_json,
                                                      started_at, ended_at, exit_code)
@@ -255,6 +264,7 @@ public struct RunStore: Sendable {
                     """, [id, task.name, task.status, task.attempts, task.durationMillis, task.error, task.outputJSON,
                           task.startedAt, task.endedAt, task.exitCode])
             }
+            return true
         }
     }
 

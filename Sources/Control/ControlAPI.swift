@@ -134,6 +134,10 @@ public enum ControlAPI {
         public var fired: Int
         public var skipped: Int
         public var missed: Int
+        /// Fires the pool or the database refused since slothd started.
+        public var blocked: Int?
+        /// Seconds since the next fire was due (0 while on time).
+        public var lag_seconds: Int64?
         public var next: [String]?
         public var recent_runs: [Run]?
         public init(name: String, workflow: String, cron: String, tz: String, enabled: Bool, overlap: String, catchup: String,

@@ -6,8 +6,10 @@ import Synchronization
 /// ends with, so its row, its event and its result document agree.
 public final class RunCancellation: Sendable {
     public enum Reason: Sendable, Equatable {
-        /// `sloth runs cancel`, or a newer fire of a cancel-other schedule.
-        case requested
+        /// `sloth runs cancel`, or Ctrl-C of `sloth run -f`.
+        case user
+        /// A newer fire of the schedule (overlap: cancel-other).
+        case replaced
         /// The schedule's `--timeout`.
         case timeout(seconds: Int64)
         /// slothd is stopping.
@@ -16,7 +18,7 @@ public final class RunCancellation: Sendable {
         /// The run's final state (SPEC section 4).
         public var state: RunState {
             switch self {
-            case .requested: .cancelled
+            case .user, .replaced: .cancelled
             case .timeout: .timedOut
             case .shutdown: .interrupted
             }
@@ -24,7 +26,8 @@ public final class RunCancellation: Sendable {
 
         public var message: String {
             switch self {
-            case .requested: "run cancelled"
+            case .user: "run cancelled"
+            case .replaced: "replaced by a newer fire (overlap: cancel-other)"
             case .timeout(let seconds): "timed out after \(seconds) s (the schedule's --timeout)"
             case .shutdown: "slothd stopped while the run was running"
             }
@@ -36,7 +39,7 @@ public final class RunCancellation: Sendable {
 
     public init() {}
 
-    public func cancel(_ reason: Reason = .requested) {
+    public func cancel(_ reason: Reason = .user) {
         let first = requested.withLock { current in
             if current == nil { current = reason }
             return current == reason

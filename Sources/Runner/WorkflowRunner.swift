@@ -89,7 +89,7 @@ public final class WorkflowRunner: Sendable {
             let masked = session.log.redactor.redact(error)
             if let queued = request.queuedRunID {
                 let stopped = cancellation.reason
-                try? runs.close(queued, state: stopped?.state ?? .failed, error: stopped?.message ?? masked.description)
+                try? runs.end(queued, .init(state: stopped?.state ?? .failed, error: stopped?.message ?? masked.description))
             }
             throw masked
         }
@@ -113,13 +113,13 @@ public final class WorkflowRunner: Sendable {
         report.stack = request.stack
         if let reason = cancellation.reason, !report.succeeded {
             report.stopped = reason
-            if reason != .requested { report.error = reason.message }
+            if reason != .user { report.error = reason.message }
         }
         session.operations.cancelAll(graceSeconds: Self.teardownGraceSeconds)
         logWriter?.sync {}
         let document = RunDocument(report)
         do {
-            try runs.finish(run: runID, state: report.state,
+            try runs.end(runID, .init(state: report.state,
                             error: report.error,
                             tasks: report.tasks.map {
                                 RunStore.TaskResult(name: $0.name, status: $0.status, attempts: $0.attempts,
@@ -130,8 +130,8 @@ public final class WorkflowRunner: Sendable {
                             },
                             resultJSON: document.json,
                             outputsJSON: request.stack == nil ? nil : document.outputsJSON,
-                            stack: request.trigger == .hook ? nil : request.stack,
-                            logs: session.log.close())
+                            countsInStack: request.stack != nil && request.trigger != .hook,
+                            logs: session.log.close()))
         } catch {
             throw .storage("cannot record the run's result: \(error)")
         }
@@ -277,7 +277,7 @@ final class RunSession {
             let tasks = taskBoard.stopped(reason: cancellation.reason?.message ?? message, at: Int64(Date().timeIntervalSince1970 * 1000),
                                           chunkName: chunkName)
             return RunReport(runID: runID, workflow: workflow, version: nil, succeeded: false,
-                             stopped: error == .cancelled ? .requested : nil, durationMillis: LuaState.monotonicMillis() - started,
+                             stopped: error == .cancelled ? .user : nil, durationMillis: LuaState.monotonicMillis() - started,
                              error: message, tasks: tasks)
         }
     }

@@ -18,6 +18,8 @@ public struct ScheduleBook<Payload: Sendable>: Sendable {
     private var heap = WakeHeap()
     private var generations: UInt32 = 0
     public private(set) var paused: Bool
+    /// Runs in flight and buffered fires: the overlap state the planner reads.
+    public private(set) var flights = ScheduleFlights()
 
     public init(paused: Bool = false, payload: Payload.Type) { self.paused = paused }
 
@@ -54,15 +56,19 @@ public struct ScheduleBook<Payload: Sendable>: Sendable {
         set(entry.rules, cursor: cursor, payload: entry.payload)
     }
 
-    /// The last entry moves into the freed slot (and is queued again under it).
-    public mutating func remove(_ name: String) {
-        guard let slot = slots.removeValue(forKey: name) else { return }
+    /// The last entry moves into the freed slot (and is queued again under it). The schedule's buffered
+    /// fires are to be closed.
+    @discardableResult
+    public mutating func remove(_ name: String) -> [ScheduleFlights.Command] {
+        let closing = flights.removed(name)
+        guard let slot = slots.removeValue(forKey: name) else { return closing }
         let last = entries.removeLast()
-        guard Int(slot) < entries.count else { return }
+        guard Int(slot) < entries.count else { return closing }
         generations &+= 1
         entries[Int(slot)] = Entry(rules: last.rules, cursor: last.cursor, payload: last.payload, generation: generations)
         slots[last.rules.name] = slot
         schedule(slot)
+        return closing
     }
 
     public mutating func setPaused(_ paused: Bool) { self.paused = paused }
@@ -82,7 +88,7 @@ public struct ScheduleBook<Payload: Sendable>: Sendable {
     }
 
     /// Plans every schedule whose wake time has come and moves its cursor on (`from` is where it was).
-    public mutating func due(nowMillis: Int64, inFlight: (String) -> InFlight) -> [(rules: ScheduleRules, plan: SchedulePlan, from: Int64)] {
+    public mutating func due(nowMillis: Int64) -> [(rules: ScheduleRules, plan: SchedulePlan, from: Int64)] {
         guard !paused else { return [] }
         var plans: [(rules: ScheduleRules, plan: SchedulePlan, from: Int64)] = []
         while true {
@@ -92,7 +98,7 @@ public struct ScheduleBook<Payload: Sendable>: Sendable {
             let slot = Int(top.slot)
             let rules = entries[slot].rules
             let from = entries[slot].cursor
-            let plan = FirePlanner.plan(rules, cursor: from, nowMillis: nowMillis, inFlight: inFlight(rules.name))
+            let plan = FirePlanner.plan(rules, cursor: from, nowMillis: nowMillis, inFlight: flights.inFlight(rules.name))
             entries[slot].cursor = plan.cursor
             if let wake = plan.wakeMillis {
                 heap.push(WakeHeap.Item(wakeMillis: wake, slot: top.slot, generation: top.generation))
@@ -103,12 +109,56 @@ public struct ScheduleBook<Payload: Sendable>: Sendable {
     }
 
     /// The `@reboot` fires of a daemon that starts at `startSeconds` (they never enter the timer).
-    public func startFires(startSeconds: Int64, inFlight: (String) -> InFlight) -> [(rules: ScheduleRules, fire: PlannedFire)] {
+    public func startFires(startSeconds: Int64) -> [(rules: ScheduleRules, fire: PlannedFire)] {
         entries.compactMap { entry in
-            FirePlanner.atStart(entry.rules, cursor: entry.cursor, startSeconds: startSeconds, inFlight: inFlight(entry.rules.name),
+            FirePlanner.atStart(entry.rules, cursor: entry.cursor, startSeconds: startSeconds, inFlight: flights.inFlight(entry.rules.name),
                                 paused: paused)
                 .map { (entry.rules, $0) }
         }
+    }
+
+    // MARK: runs in flight
+
+    /// A planned fire recorded as a run: what to start, cancel or close for it.
+    public mutating func recorded(_ fire: ScheduleFlights.Fire, schedule: String, action: FireAction) -> [ScheduleFlights.Command] {
+        flights.recorded(fire, schedule: schedule, action: action)
+    }
+
+    /// A run of the schedule ended, or never started: the next buffered fire may start.
+    public mutating func runEnded(_ runID: Int64, schedule: String) -> [ScheduleFlights.Command] {
+        flights.ended(runID, schedule: schedule)
+    }
+
+    /// What `scheduler trigger` does now, under the schedule's overlap policy; nil for an unknown schedule.
+    public func trigger(_ name: String) -> FireAction? {
+        entry(name).map { FirePlanner.manual($0.rules.overlap, inFlight: flights.inFlight(name)) }
+    }
+
+    /// Every schedule's name, in slot order.
+    public var names: [String] { entries.map(\.rules.name) }
+
+    /// Every enabled schedule that has a next fire must have a live timer; re-arms any that has not and
+    /// returns their names (the reconciler logs and counts them: a schedule must never silently stop).
+    public mutating func repairTimers() -> [String] {
+        var armed = [Bool](repeating: false, count: entries.count)
+        for item in heap.items where Int(item.slot) < entries.count && entries[Int(item.slot)].generation == item.generation {
+            armed[Int(item.slot)] = true
+        }
+        var repaired: [String] = []
+        for slot in entries.indices where !armed[slot] {
+            let entry = entries[slot]
+            guard entry.rules.enabled, entry.rules.schedule.nextFire(after: entry.cursor, in: entry.rules.zone) != nil else { continue }
+            schedule(Int32(slot))
+            repaired.append(entry.rules.name)
+        }
+        return repaired
+    }
+
+    /// Seconds since the schedule's next fire was due, when it is overdue at `nowMillis`; 0 when on time.
+    public func lagSeconds(_ name: String, nowMillis: Int64) -> Int64 {
+        guard !paused, let entry = entry(name), entry.rules.enabled,
+              let next = entry.rules.schedule.nextFire(after: entry.cursor, in: entry.rules.zone) else { return 0 }
+        return max(0, (nowMillis - FirePlanner.startMillis(entry.rules, nominal: next)) / 1000)
     }
 
     private mutating func schedule(_ slot: Int32) {
@@ -136,7 +186,7 @@ struct WakeHeap: Sendable {
         var generation: UInt32
     }
 
-    private var items: [Item] = []
+    private(set) var items: [Item] = []
 
     var top: Item? { items.first }
 

@@ -70,7 +70,9 @@ enum ScheduleView {
             ["PARAMS", schedule.params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")],
             ["DESCRIPTION", schedule.description ?? ""], ["DELEGATE TO", schedule.delegate_to ?? "-"],
             ["NEXT", atStart(schedule) ? "at each start of slothd" : schedule.next_at ?? "-"], ["LAST", schedule.last_at ?? "-"],
-            ["COUNTS", "\(schedule.fired) fired, \(schedule.skipped) skipped, \(schedule.missed) missed"],
+            ["COUNTS", "\(schedule.fired) fired, \(schedule.skipped) skipped, \(schedule.missed) missed"
+                + (schedule.blocked.map { ", \($0) blocked since slothd started" } ?? "")],
+            ["LAG", schedule.lag_seconds.map { $0 > 0 ? "\($0) s overdue" : "on time" } ?? "-"],
         ]
         print(TextTable.render(rows), terminator: "")
         if let next = schedule.next, !next.isEmpty {

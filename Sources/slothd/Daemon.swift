@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Runner
 import Scheduler
+import SlothdCore
 import ServiceLifecycle
 import UnixSignals
 
@@ -37,21 +38,21 @@ struct Daemon {
             try FileManager.default.createDirectory(atPath: (configuration.socketPath as NSString).deletingLastPathComponent,
                                                     withIntermediateDirectories: true)
         }
+        let clock = WallClock()
         let metrics = DaemonMetrics()
         let runner = WorkflowRunner(database: database, echo: nil,
                                     limits: .init(memoryBytes: configuration.runMemoryLimit, logBytes: configuration.runLogLimit))
         let pool = WorkerPool(workers: configuration.workers, capacity: configuration.queueCapacity,
-                              runner: runner, runs: runs, metrics: metrics, log: log)
-        let scheduler = ScheduleService(database: database, pool: pool, metrics: metrics, log: log)
-        let hookService = HookService(database: database, pool: pool, log: log)
-        pool.observer = ScheduleObserver(service: scheduler, metrics: metrics)
+                              runner: runner, runs: runs, metrics: metrics, log: log, clock: clock)
+        let scheduler = ScheduleService(database: database, pool: pool, metrics: metrics, log: log, clock: clock)
+        let hookService = HookService(database: database, pool: pool, log: log, clock: clock)
         try await scheduler.start()
-        let started = Date()
+        let started = clock.nowMillis()
         let events = EventStore(database: database)
         _ = try? events.record(type: "system.startup", data: ["version": SlothVersionText.current],
                                numbers: ["pid": Int64(getpid())])
         let access = AccessPolicy(groupName: configuration.group)
-        let router = ControlRouter(database: database, pool: pool, metrics: metrics, zone: ZoneRules.host(), startedAt: Date(),
+        let router = ControlRouter(database: database, pool: pool, metrics: metrics, zone: ZoneRules.host(), clock: clock,
                                    access: access, scheduler: scheduler, keyring: runner.keyring,
                                    hookService: hookService, log: log)
         let server = ControlServer(listener: listener, router: router, access: access,
@@ -76,7 +77,7 @@ struct Daemon {
             logger: logger))
         try await group.run()
         _ = try? events.record(type: "system.shutdown", data: ["reason": "stop requested"],
-                               numbers: ["uptime_s": Int64(Date().timeIntervalSince(started))])
+                               numbers: ["uptime_s": (clock.nowMillis() - started) / 1000])
         if activated.isEmpty { try? FileManager.default.removeItem(atPath: configuration.socketPath) }
         log.info("stopped")
     }

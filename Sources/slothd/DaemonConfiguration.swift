@@ -1,6 +1,8 @@
 import Catalog
 import Control
 import Foundation
+import NIOCore
+import SlothdCore
 import Yams
 
 /// Everything slothd needs to know, loaded at start and again on SIGHUP:

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Control
 import Foundation
+import SlothdCore
 
 /// `slothd`: the scheduler daemon's composition root.
 @main

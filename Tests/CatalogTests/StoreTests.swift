@@ -85,7 +85,7 @@ struct RunStoreTests {
             .init(name: "b", status: .failed, attempts: 2, durationMillis: 4, error: "exit status 4", outputJSON: nil, startedAt: 1003,
                   endedAt: 1007, exitCode: 4),
         ]
-        try runs.finish(run: id, state: .failed, error: "b: exit status 4", tasks: tasks, resultJSON: "{}")
+        try runs.end(id, .init(state: .failed, error: "b: exit status 4", tasks: tasks, resultJSON: "{}"))
         #expect(try runs.run(id)?.state == .failed)
         #expect(try runs.run(id)?.error == "b: exit status 4")
         #expect(try runs.run(id)?.workflowVersion == nil)

@@ -146,7 +146,7 @@ struct CancellationTests {
         try await Task.sleep(for: .milliseconds(100))
         cancellation.cancel()
         let result = try await report
-        #expect(result.stopped == .requested)
+        #expect(result.stopped == .user)
         #expect(!result.succeeded)
         #expect(processes(containing: "sleep 375").isEmpty)
         #expect(try RunStore(database: harness.database).run(result.runID)?.state == .cancelled)

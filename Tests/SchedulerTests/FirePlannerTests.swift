@@ -188,7 +188,7 @@ struct FirePlannerClockTests {
         var book = ScheduleBook(paused: paused)
         book.set(schedule, cursor: t("00:00"))
         #expect(book.nextWakeMillis() == nil)
-        #expect(book.due(nowMillis: t("05:00:20") * 1000, inFlight: { _ in InFlight() }).isEmpty)
+        #expect(book.due(nowMillis: t("05:00:20") * 1000).isEmpty)
         #expect(book.entry("job")?.cursor == t("00:00"))
         let active = FirePlanner.plan(try rules("0 * * * *"), cursor: t("00:00"), nowMillis: t("05:00:20") * 1000, inFlight: InFlight())
         #expect(active.fires.count == 2)
@@ -293,7 +293,6 @@ struct FirePlannerDSTTests {
 
 @Suite("Schedule book with a manual clock")
 struct ScheduleBookTests {
-    private static let noneInFlight: @Sendable (String) -> InFlight = { _ in InFlight() }
 
     @Test("due plans only the schedules whose wake time has come, in wake order")
     func dueInWakeOrder() throws {
@@ -306,7 +305,7 @@ struct ScheduleBookTests {
             ("01:00", ["quarter", "hourly"], "01:15"), ("02:10", ["quarter", "hourly", "daily"], "02:15"),
         ]
         for step in steps {
-            let due = book.due(nowMillis: t(step.now) * 1000, inFlight: Self.noneInFlight)
+            let due = book.due(nowMillis: t(step.now) * 1000)
             #expect(due.map { $0.rules.name } == step.due, "at \(step.now)")
             #expect(book.nextWakeMillis() == t(step.nextWake) * 1000, "at \(step.now)")
         }
@@ -324,8 +323,8 @@ struct ScheduleBookTests {
         #expect(book.count == 1 && book.entry("b")?.cursor == nil)
         book.set(try rules("0 3 * * *", name: "a"), cursor: t("00:00"))
         #expect(book.nextWakeMillis() == t("03:00") * 1000)
-        #expect(book.due(nowMillis: t("02:00") * 1000, inFlight: Self.noneInFlight).isEmpty)
-        let due = book.due(nowMillis: t("03:00") * 1000, inFlight: Self.noneInFlight)
+        #expect(book.due(nowMillis: t("02:00") * 1000).isEmpty)
+        let due = book.due(nowMillis: t("03:00") * 1000)
         #expect(due.map { $0.rules.name } == ["a"])
         #expect(due.first?.plan.fires.map(describe) == ["03:00 schedule"])
         book.set(try rules("0 3 * * *", name: "a", enabled: false), cursor: t("03:00"))
@@ -337,11 +336,11 @@ struct ScheduleBookTests {
         var book = ScheduleBook(paused: true)
         book.set(try rules("0 * * * *"), cursor: t("00:00"))
         #expect(book.nextWakeMillis() == nil && book.nextStartMillis("job") == nil)
-        #expect(book.due(nowMillis: t("05:00:20") * 1000, inFlight: Self.noneInFlight).isEmpty)
+        #expect(book.due(nowMillis: t("05:00:20") * 1000).isEmpty)
         #expect(book.entry("job")?.cursor == t("00:00"))
         book.setPaused(false)
         #expect(book.nextWakeMillis() == t("01:00") * 1000)
-        let due = book.due(nowMillis: t("05:00:20") * 1000, inFlight: Self.noneInFlight)
+        let due = book.due(nowMillis: t("05:00:20") * 1000)
         #expect(due.first?.plan.fires.map(describe) == ["04:00 catchup", "05:00 schedule"])
         #expect(due.first?.plan.missed == 4)
     }
@@ -356,7 +355,7 @@ struct ScheduleBookTests {
             let wake = try #require(next)
             #expect(wake > now)
             now = wake
-            let fires = book.due(nowMillis: now, inFlight: Self.noneInFlight).flatMap { $0.plan.fires }
+            let fires = book.due(nowMillis: now).flatMap { $0.plan.fires }
             #expect(fires.count == 1 && fires.allSatisfy { $0.trigger == .schedule && $0.action == .start })
             nominals += fires.map(\.nominal)
         }

@@ -1,6 +1,6 @@
 import NIOHTTP1
 import Testing
-@testable import slothd
+@testable import SlothdCore
 
 @Suite("The control API's request mapping")
 struct ControlRequestTests {

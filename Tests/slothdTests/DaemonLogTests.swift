@@ -1,6 +1,6 @@
 import Synchronization
 import Testing
-@testable import slothd
+@testable import SlothdCore
 import Catalog
 
 /// The daemon's log: one line per event, journald priorities when JOURNAL_STREAM is set.

@@ -1,5 +1,5 @@
 import Testing
-@testable import slothd
+@testable import SlothdCore
 
 /// A follower that waits on the bell must never miss its run's ring, whatever the order of events.
 @Suite("The log bell")

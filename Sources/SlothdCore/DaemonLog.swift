@@ -3,19 +3,19 @@ import Foundation
 import Runner
 
 /// One line per event on stderr, with `<N>` syslog priorities when journald reads the stream.
-struct DaemonLog: Sendable {
+public struct DaemonLog: Sendable {
     let journal: Bool
     /// Where the lines go (stderr; tests collect them).
     private let sink: @Sendable (String) -> Void
 
-    init(journal: Bool = ProcessInfo.processInfo.environment["JOURNAL_STREAM"] != nil,
+    public init(journal: Bool = ProcessInfo.processInfo.environment["JOURNAL_STREAM"] != nil,
          sink: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
         (self.journal, self.sink) = (journal, sink)
     }
 
-    func info(_ message: String) { write(6, message) }
-    func warn(_ message: String) { write(4, message) }
-    func error(_ message: String) { write(3, message) }
+    public func info(_ message: String) { write(6, message) }
+    public func warn(_ message: String) { write(4, message) }
+    public func error(_ message: String) { write(3, message) }
 
     /// How a run ended: info when it succeeded or was cancelled, warning when it failed, timed out or
     /// was interrupted (the run's trouble, not the daemon's).

@@ -4,21 +4,25 @@ import NIOCore
 import NIOHTTP1
 
 /// What one client may hold of the control socket (SPEC section 7, docs/operations.md).
-struct ControlLimits: Sendable, Equatable {
+public struct ControlLimits: Sendable, Equatable {
     /// Connections open at once; past it the longest-idle connection is closed, or the new one refused.
-    var maxConnections = 256
+    public var maxConnections = 256
     /// A request's head must arrive within this of its first byte (or of the connect).
-    var headerTimeout: TimeAmount = .seconds(10)
+    public var headerTimeout: TimeAmount = .seconds(10)
     /// A keep-alive connection with no request in flight is closed after this.
-    var idleTimeout: TimeAmount = .seconds(60)
-    var maxBodyBytes = 8 << 20
+    public var idleTimeout: TimeAmount = .seconds(60)
+    public var maxBodyBytes = 8 << 20
     /// Request bodies held by all connections together; past it a request is refused with 503.
-    var bodyBudgetBytes = 64 << 20
+    public var bodyBudgetBytes = 64 << 20
+
+    public init(maxConnections: Int = 256, headerTimeout: TimeAmount = .seconds(10), idleTimeout: TimeAmount = .seconds(60)) {
+        (self.maxConnections, self.headerTimeout, self.idleTimeout) = (maxConnections, headerTimeout, idleTimeout)
+    }
 }
 
 /// The open connections: admits new ones against the limit, evicting the one idle longest when full,
 /// and counts the body bytes all of them hold. Logs a refusal at most once a minute.
-final class ConnectionTable: @unchecked Sendable {
+public final class ConnectionTable: @unchecked Sendable {
     private struct Entry {
         let channel: any Channel
         var busy = false
@@ -32,7 +36,7 @@ final class ConnectionTable: @unchecked Sendable {
     private var bodyBytes = 0
     private var lastRefusalLog: NIODeadline?
 
-    init(limits: ControlLimits, log: DaemonLog) { (self.limits, self.log) = (limits, log) }
+    public init(limits: ControlLimits, log: DaemonLog) { (self.limits, self.log) = (limits, log) }
 
     var count: Int { lock.withLock { entries.count } }
 

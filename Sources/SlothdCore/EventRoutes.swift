@@ -26,7 +26,7 @@ extension ControlRouter {
         } catch {
             throw BadRequest(message: "invalid --older-than \"\(body.older_than)\": \(error)")
         }
-        let deleted = try events.cleanup(before: Int64(Date().timeIntervalSince1970 * 1000) - seconds * 1000)
+        let deleted = try events.cleanup(before: clock.nowMillis() - seconds * 1000)
         try audit(request, "events.cleanup", "events", detail: "older than \(body.older_than): \(deleted)")
         return .json(ControlAPI.EventsCleanup(older_than: body.older_than, deleted: deleted))
     }

@@ -23,17 +23,28 @@ struct ControlResponse: Sendable {
 
 /// The `/v1` API: each route validates its input, acts on the catalog or the worker pool, and records
 /// every change in the audit table with the caller's uid.
-struct ControlRouter: Sendable {
+public struct ControlRouter: Sendable {
     let database: CatalogDatabase
     let pool: WorkerPool
     let metrics: DaemonMetrics
     let zone: ZoneRules
-    let startedAt: Date
+    let clock: any SchedulerClock
+    /// Milliseconds since 1970.
+    let startedAt: Int64
     let access: AccessPolicy
     let scheduler: ScheduleService
     let keyring: SecretKeyring
     let hookService: HookService
     let log: DaemonLog
+
+    public init(database: CatalogDatabase, pool: WorkerPool, metrics: DaemonMetrics, zone: ZoneRules, clock: any SchedulerClock,
+                access: AccessPolicy, scheduler: ScheduleService, keyring: SecretKeyring, hookService: HookService, log: DaemonLog) {
+        (self.database, self.pool, self.metrics, self.zone, self.clock, self.startedAt) = (database, pool, metrics, zone, clock, clock.nowMillis())
+        (self.access, self.scheduler, self.keyring, self.hookService, self.log) = (access, scheduler, keyring, hookService, log)
+    }
+
+    /// Seconds since 1970 on the daemon's clock.
+    var nowSeconds: Int64 { clock.nowMillis() / 1000 }
 
     var workflows: WorkflowStore { WorkflowStore(database: database) }
     var runs: RunStore { RunStore(database: database) }
@@ -47,6 +58,7 @@ struct ControlRouter: Sendable {
             return .failure(400, "invalid", "invalid UTF-8 in the request body at byte \(offset)")
         }
         if request.method == "GET" && request.path == ["unversioned", "metrics"] {
+            await scheduler.publishLag()
             return ControlResponse(status: 200, body: metrics.text(), contentType: "text/plain; version=0.0.4")
         }
         do {
@@ -94,7 +106,9 @@ struct ControlRouter: Sendable {
         case ("GET", .runResult(let id)): return try result(id)
         case ("POST", .runCancel(let id)):
             let found = try run(id)
-            guard pool.cancel(found.id) else {
+            var cancelled = pool.cancel(found.id, reason: .user)
+            if !cancelled, let schedule = found.schedule { cancelled = await scheduler.cancelWaiting(found.id, schedule: schedule) }
+            guard cancelled else {
                 throw BadRequest(status: 409, code: "finished", message: "run \(found.id) is already \(found.state)")
             }
             try audit(request, "run.cancel", String(found.id))
@@ -182,13 +196,13 @@ struct ControlRouter: Sendable {
                              tasks: body.tasks, params: body.params, trigger: .manual, stack: stack)
         job.delegateTo = body.delegate_to ?? []
         job.queuedRunID = queued.id
-        pool.submit(.init(runID: queued.id, workflow: workflow.name, request: job), using: place)
+        pool.submit(.init(runID: queued.id, workflow: workflow.name, request: job, queuedAtMillis: clock.nowMillis()), using: place)
         return .json(try wire(queued), status: 202)
     }
 
     func status() async -> ControlAPI.Status {
         let summary = await scheduler.summary()
-        var answer = ControlAPI.Status(version: SlothVersion.current, pid: getpid(), uptime_seconds: Int64(Date().timeIntervalSince(startedAt)),
+        var answer = ControlAPI.Status(version: SlothVersion.current, pid: getpid(), uptime_seconds: (clock.nowMillis() - startedAt) / 1000,
                           workers: pool.workers, busy_workers: pool.busy, queued: pool.queued,
                           queue_capacity: pool.capacity, scheduler: summary.paused ? "paused" : "on", schedules: summary.schedules,
                           next_fire: summary.nextFireMillis.map(time), database: database.path)

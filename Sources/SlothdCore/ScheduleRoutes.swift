@@ -27,7 +27,7 @@ extension ControlRouter {
         } catch {
             throw BadRequest(message: "unknown time zone \"\(zoneName)\" (an IANA name such as Europe/Berlin or UTC)")
         }
-        let now = Int64(Date().timeIntervalSince1970)
+        let now = nowSeconds
         // @reboot fires at each start of slothd (ScheduleService.start), never from the calendar.
         guard expression.schedule == .reboot || expression.schedule.nextFire(after: now, in: zone) != nil else {
             throw BadRequest(message: "\"\(body.cron)\" never fires (no such date from now on)")
@@ -60,7 +60,7 @@ extension ControlRouter {
         let schedule = try schedules.get(name)
         var shown = try await wire(schedule)
         if let rules = try? ScheduleService.rules(schedule) {
-            let from = max(schedule.cursor, Int64(Date().timeIntervalSince1970))
+            let from = max(schedule.cursor, nowSeconds)
             shown.next = rules.schedule.nextFires(after: from, in: rules.zone, count: max(0, min(count, 1000)))
                 .map { RFC3339.format($0, in: rules.zone) }
         }
@@ -84,7 +84,7 @@ extension ControlRouter {
             return .json(try wire(run), status: 202)
         }
         let body = request.body.isEmpty ? ControlAPI.SetEnabled(note: nil) : try decode(ControlAPI.SetEnabled.self, request)
-        let changed = try schedules.setEnabled(name, action == "enable", note: body.note, cursor: Int64(Date().timeIntervalSince1970))
+        let changed = try schedules.setEnabled(name, action == "enable", note: body.note, cursor: nowSeconds)
         try await scheduler.reload(name)
         try audit(request, "schedule.\(action)", name, detail: body.note)
         return .json(try await wire(changed))
@@ -114,6 +114,8 @@ extension ControlRouter {
             overlap: schedule.overlap, catchup: schedule.catchup, catchup_window: CronDuration.text(seconds: schedule.catchupWindowSeconds),
             tasks: schedule.tasks, params: schedule.params, fired: schedule.fired, skipped: schedule.skipped, missed: schedule.missed)
         wired.next_at = await scheduler.nextStartMillis(schedule.name).map(time)
+        let health = await scheduler.health(schedule.name)
+        (wired.blocked, wired.lag_seconds) = (health.blocked, health.lagSeconds)
         if let last = try runs.list(.init(schedule: schedule.name, limit: 1)).first {
             wired.last_at = time(last.startedAt ?? last.nominalAt.map { $0 * 1000 } ?? last.queuedAt)
             wired.last_state = last.state.rawValue

@@ -1,6 +1,7 @@
 import Catalog
 import Foundation
 import Runner
+import Scheduler
 import ServiceLifecycle
 
 /// Dispatches event rows to the hooks that match them (SPEC section 9): one event at a time, oldest
@@ -9,16 +10,17 @@ import ServiceLifecycle
 /// (so even its file's top level is known to be a hook's), its execution recorded as soon as it ends,
 /// and the cursor moves past the event once all have run. A failing hook is recorded, never fatal;
 /// events a hook's own run writes are not dispatched.
-final class HookService: Sendable {
+public final class HookService: Sendable {
     let database: CatalogDatabase
     let pool: WorkerPool
     let log: DaemonLog
-    /// A hook still running after this is cancelled, so one stuck script cannot hold up the rest.
-    static let timeout: Duration = .seconds(300)
+    let clock: any SchedulerClock
+    /// A hook still running after this many seconds times out, so one stuck script cannot hold up the rest.
+    static let timeoutSeconds: Int64 = 300
     static let idlePoll: Duration = .milliseconds(500)
 
-    init(database: CatalogDatabase, pool: WorkerPool, log: DaemonLog) {
-        (self.database, self.pool, self.log) = (database, pool, log)
+    public init(database: CatalogDatabase, pool: WorkerPool, log: DaemonLog, clock: any SchedulerClock = WallClock()) {
+        (self.database, self.pool, self.log, self.clock) = (database, pool, log, clock)
     }
 
     var hooks: HookStore { HookStore(database: database) }
@@ -65,9 +67,9 @@ final class HookService: Sendable {
 
     /// Runs one hook for one event (a recorded one, or `hook test`'s mock with id 0).
     func execute(_ hook: HookStore.Hook, event: EventStore.Event) async -> HookStore.Execution {
-        let started = Date()
+        let started = clock.nowMillis()
         var execution = HookStore.Execution(hook: hook.name, eventID: event.id > 0 ? event.id : nil, eventType: event.type, runID: nil,
-                                            status: "failed", error: nil, at: Int64(started.timeIntervalSince1970 * 1000), durationMillis: 0)
+                                            status: "failed", error: nil, at: started, durationMillis: 0)
         do {
             let report = try await run(hook, event: event, started: &execution)
             execution.status = report.succeeded ? "success" : "failed"
@@ -75,7 +77,7 @@ final class HookService: Sendable {
         } catch {
             execution.error = "\(error)"
         }
-        execution.durationMillis = Int64(Date().timeIntervalSince(started) * 1000)
+        execution.durationMillis = clock.nowMillis() - started
         if execution.status != "success" { log.error("hook \(hook.name) failed on \(event.type): \(execution.error ?? "unknown error")") }
         return execution
     }
@@ -102,14 +104,9 @@ final class HookService: Sendable {
             "run_id": event.runID.map(LuaValue.integer) ?? .nil_,
         ])
         let pool = self.pool, runID = queued.id
-        let timer = Task {
-            try await Task.sleep(for: Self.timeout)
-            _ = pool.cancel(runID)
-        }
-        defer { timer.cancel() }
         let (ending, ended) = AsyncStream<RunReport?>.makeStream()
-        var job = WorkerPool.Job(runID: runID, workflow: hook.name, request: request)
-        job.finished = { report in
+        let job = WorkerPool.Job(runID: runID, workflow: hook.name, request: request, queuedAtMillis: clock.nowMillis(),
+                                 timeoutSeconds: Self.timeoutSeconds) { report in
             ended.yield(report)
             ended.finish()
         }
@@ -118,7 +115,7 @@ final class HookService: Sendable {
             var next = ending.makeAsyncIterator()
             return await next.next() ?? nil
         } onCancel: {
-            _ = pool.cancel(runID)
+            _ = pool.cancel(runID, reason: .shutdown)
         }
         guard let report else { throw HookFailure(message: (try? RunStore(database: database).run(runID))??.error ?? "the hook's run did not run") }
         return report
@@ -132,10 +129,12 @@ final class HookService: Sendable {
 
 /// The hook dispatcher as a service of slothd: on shutdown the running hook is cancelled and the
 /// dispatch stops between hooks.
-struct HookLoop: Service {
+public struct HookLoop: Service {
     let hooks: HookService
 
-    func run() async throws {
+    public init(hooks: HookService) { self.hooks = hooks }
+
+    public func run() async throws {
         await cancelWhenGracefulShutdown { await hooks.run() }
     }
 }

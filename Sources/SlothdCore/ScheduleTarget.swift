@@ -1,13 +1,12 @@
 import Catalog
-import Foundation
 import Scheduler
 
-// What the scheduling loop keeps of each schedule, and what the worker pool tells it.
+// What the scheduling loop keeps of each schedule.
 
 extension ScheduleService {
     /// What a schedule runs. Task selections, parameters, timeouts and stacks are rare, so they sit behind one
     /// optional reference: the common schedule costs a name and a pointer.
-    struct Target: Sendable {
+    struct Target: Sendable, Equatable {
         final class Options: Sendable {
             let tasks: [String]
             let params: [String: String]
@@ -21,6 +20,11 @@ extension ScheduleService {
 
         var workflow: String
         private var options: Options?
+
+        static func == (a: Target, b: Target) -> Bool {
+            a.workflow == b.workflow && a.tasks == b.tasks && a.params == b.params && a.timeoutSeconds == b.timeoutSeconds
+                && a.stack == b.stack && a.delegateTo == b.delegateTo
+        }
         var tasks: [String] { options?.tasks ?? [] }
         var params: [String: String] { options?.params ?? [:] }
         var timeoutSeconds: Int64? { options?.timeoutSeconds }
@@ -33,24 +37,6 @@ extension ScheduleService {
                 options = Options(tasks: tasks, params: params, timeoutSeconds: timeoutSeconds, stack: stack, delegateTo: delegateTo)
             }
         }
-    }
-}
-
-/// The pool tells the scheduler when its runs start (lateness) and end (overlap, buffers).
-struct ScheduleObserver: WorkerPoolObserver {
-    let service: ScheduleService
-    let metrics: DaemonMetrics
-
-    func runStarted(_ job: WorkerPool.Job) {
-        guard job.schedule != nil, let nominal = job.nominal else { return }
-        let lateness = Int64((Date().timeIntervalSince1970 * 1000).rounded()) - nominal * 1000
-        metrics.scheduleLateness(milliseconds: lateness)
-    }
-
-    func runEnded(_ job: WorkerPool.Job, state: RunState) {
-        guard let schedule = job.schedule else { return }
-        let service = self.service
-        Task { await service.runEnded(job.runID, schedule: schedule) }
     }
 }
 

@@ -7,8 +7,8 @@ import NIOPosix
 /// before any byte is read; connections are limited in number and in time (`ControlLimits`), and a
 /// body is counted as it arrives and refused as soon as it passes the limit, so no client can exhaust
 /// the daemon.
-struct ControlServer: Sendable {
-    enum Listener: Sendable {
+public struct ControlServer: Sendable {
+    public enum Listener: Sendable {
         /// Bind this path (mode 0660), replacing a stale socket file.
         case path(String)
         /// A listening socket systemd passed in (socket activation).
@@ -31,7 +31,11 @@ struct ControlServer: Sendable {
     }
 
     /// Serves until the task is cancelled; `listening()` runs once the socket accepts connections.
-    func run(listening: @Sendable () -> Void) async throws {
+    public init(listener: Listener, router: ControlRouter, access: AccessPolicy, connections: ConnectionTable, socketGroup: gid_t?) {
+        (self.listener, self.router, self.access, self.connections, self.socketGroup) = (listener, router, access, connections, socketGroup)
+    }
+
+    public func run(listening: @Sendable () -> Void) async throws {
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).serverChannelOption(.backlog, value: 256)
         let (access, connections) = (self.access, self.connections)
         let initializer: @Sendable (Channel) -> EventLoopFuture<Accepted> = { channel in

@@ -7,31 +7,31 @@ import Scheduler
 /// actor applies them: it records each plan in one transaction (a fire already recorded is never run
 /// again), dispatches the runs into the pool, holds buffered fires, and sleeps until the next wake time
 /// or until a schedule changes.
-actor ScheduleService {
+public actor ScheduleService {
     /// Every schedule's rules and cursor, with what it runs (the rest of its definition stays in the database).
-    private var book = ScheduleBook(payload: Target.self)
+    var book = ScheduleBook(payload: Target.self)
     /// Workflows read during one tick: thousands of fires of one workflow read it once.
     private var workflowCache: [String: WorkflowStore.Workflow] = [:]
-    /// Runs of each schedule queued or running in the pool.
-    private var inFlight: [String: Set<Int64>] = [:]
-    /// Fires waiting for their schedule's runs in flight (overlap buffer-one/buffer-all), oldest first.
-    private var buffered: [String: [(runID: Int64, nominal: Int64?, trigger: RunTrigger)]] = [:]
+    /// What each schedule's fires came to since slothd started (`scheduler show`, `/metrics`).
+    var counters: [String: ScheduleCounters] = [:]
+    /// Schedules whose lag gauge exists (they were overdue once).
+    var laggedBefore = Set<String>()
     private var sleeper: Task<Void, Never>?
     /// The note of `scheduler disable --note` while the whole scheduler is paused.
     private var pauseNote: String?
-    private let clock: any SchedulerClock
+    let clock: any SchedulerClock
     private let database: CatalogDatabase
-    private let store: ScheduleStore
+    let store: ScheduleStore
     private let workflows: WorkflowStore
     private let runs: RunStore
     private let events: EventStore
-    private let pool: WorkerPool
-    private let metrics: DaemonMetrics
-    private let log: DaemonLog
+    private let pool: any RunDispatch
+    let metrics: DaemonMetrics
+    let log: DaemonLog
     /// Sleeps are cut into steps this long, so a wall-clock jump is noticed soon.
     static let maxSleepMillis: Int64 = 5_000
 
-    init(database: CatalogDatabase, pool: WorkerPool, metrics: DaemonMetrics, log: DaemonLog, clock: any SchedulerClock = WallClock()) {
+    public init(database: CatalogDatabase, pool: any RunDispatch, metrics: DaemonMetrics, log: DaemonLog, clock: any SchedulerClock = WallClock()) {
         self.database = database
         (store, workflows, runs, events) = (ScheduleStore(database: database), WorkflowStore(database: database),
                                             RunStore(database: database), EventStore(database: database))
@@ -42,16 +42,14 @@ actor ScheduleService {
 
     /// Loads every schedule, applies the first plan (the catch-up after downtime) and fires the `@reboot`
     /// schedules; slothd reports READY only after this.
-    func start() throws {
+    public func start() throws {
         book = ScheduleBook(paused: try store.paused(), payload: Target.self)
         pauseNote = try store.pauseNote()
         book.reserve(try store.count())
         try store.forEach { load($0) }
         database.releaseMemory()
         tick()
-        let planned = book.startFires(startSeconds: clock.nowMillis() / 1000) { [inFlight, buffered] name in
-            InFlight(running: inFlight[name]?.count ?? 0, buffered: buffered[name]?.count ?? 0)
-        }
+        let planned = book.startFires(startSeconds: clock.nowMillis() / 1000)
         // The cursor keeps the last start fired, so the next start gets a later nominal time.
         let advances = planned.map { ScheduleStore.Advance(schedule: $0.rules.name, cursor: $0.fire.nominal, missed: 0) }
         if !planned.isEmpty && !fire(planned.map { ($0.rules.name, $0.fire) }, advances: advances) {
@@ -59,13 +57,36 @@ actor ScheduleService {
         }
     }
 
-    func run() async {
+    /// The timer loop and the pool's exits, each in a loop of its own on this actor, until cancelled.
+    public func run() async {
+        let exits = pool.exits
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.follow(exits) }
+            group.addTask { await self.timerLoop() }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func follow(_ exits: AsyncStream<PoolExit>) async {
+        for await exit in exits {
+            guard !Task.isCancelled else { return }
+            heard(exit)
+        }
+    }
+
+    private func timerLoop() async {
+        var nextReconcile = clock.nowMillis() + Self.reconcileEveryMillis
         while !Task.isCancelled {
+            if clock.nowMillis() >= nextReconcile {
+                reconcile()
+                nextReconcile = clock.nowMillis() + Self.reconcileEveryMillis
+            }
             tick()
             let now = clock.nowMillis()
             // While writes fail, the rewound schedules are due at once: wait for the retry time instead.
             let retry = writeFailure.map(\.retryAtMillis).flatMap { $0 > now ? $0 : nil }
-            let wake = retry ?? book.nextWakeMillis() ?? .max
+            let wake = min(retry ?? book.nextWakeMillis() ?? .max, nextReconcile)
             let delay = min(wake - now, Self.maxSleepMillis)
             guard delay > 0 else { continue }
             let clock = self.clock
@@ -78,14 +99,12 @@ actor ScheduleService {
     /// Something changed: plan again now.
     private func wake() { sleeper?.cancel() }
 
-    private func tick() {
+    func tick() {
         let now = clock.nowMillis()
         if let retryAt = writeFailure?.retryAtMillis, now < retryAt { return }
         workflowCache.removeAll()
         defer { workflowCache.removeAll() }
-        let plans = book.due(nowMillis: now) { [inFlight, buffered] name in
-            InFlight(running: inFlight[name]?.count ?? 0, buffered: buffered[name]?.count ?? 0)
-        }
+        let plans = book.due(nowMillis: now)
         guard !plans.isEmpty else { return }
         let fires = plans.flatMap { plan in plan.plan.fires.map { (plan.rules.name, $0) } }
         let advances = plans.map { ScheduleStore.Advance(schedule: $0.rules.name, cursor: $0.plan.cursor, missed: $0.plan.missed) }
@@ -101,7 +120,7 @@ actor ScheduleService {
     /// Records planned fires and cursor moves in one transaction, then applies each fire recorded now
     /// (one already recorded never runs again); false when the database refused the write.
     private func fire(_ planned: [(schedule: String, fire: PlannedFire)], advances: [ScheduleStore.Advance]) -> Bool {
-        var fires: [(fire: ScheduleStore.Fire, action: FireAction)] = []
+        var fires: [(fire: ScheduleStore.Fire, action: FireAction, trigger: FireTrigger)] = []
         for (schedule, planned) in planned {
             guard let target = book.entry(schedule)?.payload else { continue }
             let version = (try? workflow(target.workflow)).map(\.version)
@@ -109,19 +128,20 @@ actor ScheduleService {
             if case .skip(let why) = planned.action { reason = why }
             fires.append((ScheduleStore.Fire(schedule: schedule, workflow: target.workflow, workflowVersion: version,
                                              nominal: planned.nominal, trigger: RunTrigger(planned.trigger), skipReason: reason,
-                                             stack: target.stack), planned.action))
+                                             stack: target.stack), planned.action, planned.trigger))
         }
         let ids: [Int64?]
         do {
             ids = try store.record(fires.map(\.fire), advances: advances)
         } catch {
+            for (fire, _, _) in fires { count(fire.schedule) { $0.blocked += 1 } }
             noteWriteFailure("\(error)", now: clock.nowMillis())
             return false
         }
         noteWriteRecovered()
-        for ((fire, action), id) in zip(fires, ids) {
+        for ((fire, action, trigger), id) in zip(fires, ids) {
             guard let id else { continue }
-            apply(action, runID: id, schedule: fire.schedule, nominal: fire.nominal, trigger: fire.trigger)
+            apply(action, fire: .init(runID: id, nominal: fire.nominal, trigger: trigger), schedule: fire.schedule)
         }
         return true
     }
@@ -152,74 +172,108 @@ actor ScheduleService {
         log.info("the database takes writes again; waiting fires are recorded")
     }
 
-    /// One line in the daemon's log for each fire: started (by `dispatch`), waiting, or skipped.
-    private func apply(_ action: FireAction, runID: Int64, schedule: String, nominal: Int64?, trigger: RunTrigger) {
+    /// One line in the daemon's log for each fire: started (by `dispatch`), waiting, or skipped; then
+    /// the book's commands for it are carried out.
+    private func apply(_ action: FireAction, fire: ScheduleFlights.Fire, schedule: String) {
         switch action {
-        case .start:
-            dispatch(runID, schedule: schedule, nominal: nominal, trigger: trigger)
         case .buffer:
-            buffered[schedule, default: []].append((runID, nominal, trigger))
-            log.info("schedule \(schedule) fired (\(describe(trigger, nominal, schedule))): run \(runID) waits for the runs in flight")
-        case .cancelOthersAndStart:
-            for other in inFlight[schedule] ?? [] { _ = pool.cancel(other) }
-            for waiting in buffered.removeValue(forKey: schedule) ?? [] {
-                try? runs.close(waiting.runID, state: .cancelled, error: "replaced by a newer fire (overlap: cancel-other)")
-            }
-            dispatch(runID, schedule: schedule, nominal: nominal, trigger: trigger)
+            log.info("schedule \(schedule) fired (\(describe(fire, schedule))): run \(fire.runID) waits for the runs in flight")
         case .skip(let why):
+            count(schedule) { $0.skipped += 1 }
             metrics.scheduleSkipped(schedule)
-            log.info("schedule \(schedule) fired (\(describe(trigger, nominal, schedule))): run \(runID) skipped, \(why)")
+            log.info("schedule \(schedule) fired (\(describe(fire, schedule))): run \(fire.runID) skipped, \(why)")
+        case .start, .cancelOthersAndStart:
+            break
+        }
+        carryOut(book.recorded(fire, schedule: schedule, action: action))
+    }
+
+    private func carryOut(_ commands: [ScheduleFlights.Command]) {
+        for command in commands {
+            switch command {
+            case .start(let fire, let schedule):
+                dispatch(fire, schedule: schedule)
+            case .cancel(let runID, _):
+                _ = pool.cancel(runID, reason: .replaced)
+            case .close(let runID, let schedule, let reason):
+                let workflow = book.entry(schedule)?.payload.workflow ?? schedule
+                let why = switch reason {
+                case .replaced: RunCancellation.Reason.replaced.message
+                case .scheduleRemoved: "schedule \(schedule) was removed"
+                }
+                pool.close(UnstartedRun(runID: runID, workflow: workflow, schedule: schedule), state: .cancelled, error: why)
+            }
         }
     }
 
     /// "nominal 2026-03-08T02:30:00+01:00", in the schedule's zone; "manual" for a trigger.
-    private func describe(_ trigger: RunTrigger, _ nominal: Int64?, _ schedule: String) -> String {
-        guard let nominal else { return trigger.rawValue }
+    private func describe(_ fire: ScheduleFlights.Fire, _ schedule: String) -> String {
+        let trigger = RunTrigger(fire.trigger)
+        guard let nominal = fire.nominal else { return trigger.rawValue }
         let zone = book.entry(schedule)?.rules.zone ?? .utc
         return (trigger == .schedule ? "" : trigger.rawValue + ", ") + "nominal " + RFC3339.format(nominal, in: zone)
     }
 
-    private func dispatch(_ runID: Int64, schedule: String, nominal: Int64?, trigger: RunTrigger) {
-        guard let target = book.entry(schedule)?.payload else {
-            try? runs.close(runID, state: .failed, error: "schedule \(schedule) was removed before the run started")
-            return
-        }
+    /// Hands a fire's run to the pool. A run that cannot start is closed as failed; its end, like every
+    /// end, comes back on the pool's exits.
+    private func dispatch(_ fire: ScheduleFlights.Fire, schedule: String) {
+        let workflowName = book.entry(schedule)?.payload.workflow ?? schedule
         do {
+            guard let target = book.entry(schedule)?.payload else {
+                throw DispatchFailure(message: "schedule \(schedule) was removed before the run started")
+            }
             let workflow = try self.workflow(target.workflow)
             guard workflow.active else { throw DispatchFailure(message: "workflow \(workflow.name) is inactive") }
             var request = RunRequest(file: workflow.filePath ?? "\(workflow.name).sloth", source: workflow.content ?? "",
-                                     workflow: workflow.entry, tasks: target.tasks, params: target.params, trigger: trigger, stack: target.stack)
-            request.queuedRunID = runID
+                                     workflow: workflow.entry, tasks: target.tasks, params: target.params, trigger: RunTrigger(fire.trigger),
+                                     stack: target.stack)
+            request.queuedRunID = fire.runID
             request.delegateTo = target.delegateTo.map { [$0] } ?? []
-            inFlight[schedule, default: []].insert(runID)
-            try pool.submit(.init(runID: runID, workflow: workflow.name, request: request, schedule: schedule, nominal: nominal,
-                                  timeoutSeconds: target.timeoutSeconds))
+            try pool.submit(.init(runID: fire.runID, workflow: workflow.name, request: request, queuedAtMillis: clock.nowMillis(),
+                                  schedule: schedule, nominal: fire.nominal, timeoutSeconds: target.timeoutSeconds))
+            count(schedule) { $0.fired += 1 }
             metrics.scheduleFired(schedule)
-            log.info("schedule \(schedule) fired (\(describe(trigger, nominal, schedule))): run \(runID) of workflow \(workflow.name) queued")
+            log.info("schedule \(schedule) fired (\(describe(fire, schedule))): run \(fire.runID) of workflow \(workflow.name) queued")
         } catch {
-            inFlight[schedule]?.remove(runID)
-            try? runs.close(runID, state: .failed, error: "schedule \(schedule) could not start its run: \(error)")
-            _ = try? events.record(type: "schedule.dispatch_failed", data: ["schedule": schedule, "error": "\(error)"], runID: runID)
-            log.error("schedule \(schedule) fired (\(describe(trigger, nominal, schedule))) but run \(runID) was refused: \(error)")
+            count(schedule) { $0.blocked += 1 }
+            metrics.scheduleBlocked(schedule)
+            _ = try? events.record(type: "schedule.dispatch_failed", data: ["schedule": schedule, "error": "\(error)"], runID: fire.runID)
+            log.error("schedule \(schedule) fired (\(describe(fire, schedule))) but run \(fire.runID) was refused: \(error)")
+            pool.close(UnstartedRun(runID: fire.runID, workflow: workflowName, schedule: schedule), state: .failed,
+                       error: "schedule \(schedule) could not start its run: \(error)")
         }
     }
 
     private func noteMissed(_ schedule: String, count: Int) {
+        self.count(schedule) { $0.missed += count }
         metrics.scheduleMissed(schedule, count: count)
         _ = try? events.record(type: "schedule.missed", data: ["schedule": schedule], numbers: ["count": Int64(count)])
     }
 
     // MARK: runs in flight (told by the pool)
 
-    func runEnded(_ runID: Int64, schedule: String) {
-        inFlight[schedule]?.remove(runID)
-        guard inFlight[schedule]?.isEmpty ?? true, var waiting = buffered[schedule], !waiting.isEmpty else { return }
-        let next = waiting.removeFirst()
-        buffered[schedule] = waiting.isEmpty ? nil : waiting
-        dispatch(next.runID, schedule: schedule, nominal: next.nominal, trigger: next.trigger)
+    /// A start gives the lateness; an end may release a buffered fire.
+    func heard(_ exit: PoolExit) {
+        switch exit {
+        case .started(_, let schedule?, let nominal?, let atMillis):
+            metrics.scheduleLateness(milliseconds: atMillis - nominal * 1000)
+            count(schedule) { $0.lastStartMillis = atMillis }
+        case .ended(let runID, let schedule?, _):
+            carryOut(book.runEnded(runID, schedule: schedule))
+        case .started, .ended:
+            break
+        }
     }
 
     // MARK: changes from the control API
+
+    /// `sloth runs cancel` of a fire buffered behind its schedule's runs (the pool has never seen it).
+    func cancelWaiting(_ runID: Int64, schedule: String) -> Bool {
+        guard book.flights.runs(of: schedule).buffered.contains(runID) else { return false }
+        pool.close(UnstartedRun(runID: runID, workflow: book.entry(schedule)?.payload.workflow ?? schedule, schedule: schedule),
+                   state: .cancelled, error: "\(RunCancellation.Reason.user.message) before it started")
+        return true
+    }
 
     /// Takes a schedule's stored definition again (added, enabled, disabled).
     func reload(_ name: String) throws {
@@ -228,10 +282,8 @@ actor ScheduleService {
     }
 
     func removed(_ name: String) {
-        book.remove(name)
-        for waiting in buffered.removeValue(forKey: name) ?? [] {
-            try? runs.close(waiting.runID, state: .cancelled, error: "schedule \(name) was removed")
-        }
+        carryOut(book.remove(name))
+        counters[name] = nil
     }
 
     func setPaused(_ paused: Bool, note: String? = nil) throws {
@@ -244,10 +296,8 @@ actor ScheduleService {
 
     /// `scheduler trigger`: a run now, under the schedule's overlap policy (recorded `skipped` if the policy says so).
     func trigger(_ name: String) throws -> Int64 {
-        guard let entry = book.entry(name) else { throw ScheduleStore.Error.unknown(name) }
-        let (target, rules) = (entry.payload, entry.rules)
-        let action = FirePlanner.manual(rules.overlap, inFlight: InFlight(running: inFlight[name]?.count ?? 0,
-                                                                          buffered: buffered[name]?.count ?? 0))
+        guard let entry = book.entry(name), let action = book.trigger(name) else { throw ScheduleStore.Error.unknown(name) }
+        let target = entry.payload
         var reason: String?
         if case .skip(let why) = action { reason = why }
         let version = (try? workflows.get(target.workflow, content: false)).map(\.version)
@@ -256,23 +306,23 @@ actor ScheduleService {
                                       advances: []).first ?? nil else {
             throw DispatchFailure(message: "the trigger was not recorded")
         }
-        apply(action, runID: id, schedule: name, nominal: nil, trigger: .manual)
+        apply(action, fire: .init(runID: id, nominal: nil, trigger: .manual), schedule: name)
         return id
     }
 
     // MARK: views
 
-    struct Summary {
-        var schedules: Int
-        var paused: Bool
-        var nextFireMillis: Int64?
+    public struct Summary: Sendable {
+        public var schedules: Int
+        public var paused: Bool
+        public var nextFireMillis: Int64?
         /// Why the database takes no writes, while it does not.
-        var databaseProblem: String? = nil
+        public var databaseProblem: String? = nil
         /// Why the scheduler is paused, if the pause said.
-        var pauseNote: String? = nil
+        public var pauseNote: String? = nil
     }
 
-    func summary() -> Summary {
+    public func summary() -> Summary {
         Summary(schedules: book.count, paused: book.paused, nextFireMillis: book.nextWakeMillis(), databaseProblem: writeFailure?.reason,
                 pauseNote: book.paused ? pauseNote : nil)
     }
@@ -283,9 +333,7 @@ actor ScheduleService {
 
     private func load(_ schedule: ScheduleStore.Schedule) {
         do {
-            book.set(try Self.rules(schedule), cursor: schedule.cursor,
-                     payload: Target(workflow: schedule.workflow, tasks: schedule.tasks, params: schedule.params,
-                                     timeoutSeconds: schedule.timeoutSeconds, stack: schedule.stack, delegateTo: schedule.delegateTo))
+            book.set(try Self.rules(schedule), cursor: schedule.cursor, payload: Self.target(schedule))
         } catch {
             log.error("schedule \(schedule.name) is not loaded: \(error)")
         }
@@ -296,6 +344,11 @@ actor ScheduleService {
         let found = try workflows.get(name)
         workflowCache[name] = found
         return found
+    }
+
+    static func target(_ schedule: ScheduleStore.Schedule) -> Target {
+        Target(workflow: schedule.workflow, tasks: schedule.tasks, params: schedule.params, timeoutSeconds: schedule.timeoutSeconds,
+               stack: schedule.stack, delegateTo: schedule.delegateTo)
     }
 
     static func rules(_ schedule: ScheduleStore.Schedule) throws -> ScheduleRules {

@@ -3,14 +3,14 @@ import Foundation
 import Prometheus
 
 /// `GET /metrics`: Prometheus text, every name prefixed `slothd_`.
-final class DaemonMetrics: Sendable {
+public final class DaemonMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     private let queueDepth: Gauge
     private let busyWorkers: Gauge
     private let runDuration: DurationHistogram
     private let lateness: DurationHistogram
 
-    init() {
+    public init() {
         queueDepth = registry.makeGauge(descriptor: Self.name("queue_depth", help: "Runs waiting for a worker"))
         busyWorkers = registry.makeGauge(descriptor: Self.name("busy_workers", help: "Workers running a run"))
         runDuration = registry.makeDurationHistogram(
@@ -25,6 +25,14 @@ final class DaemonMetrics: Sendable {
     func scheduleFired(_ schedule: String) { scheduleCounter("fired", schedule).increment() }
     func scheduleSkipped(_ schedule: String) { scheduleCounter("skipped", schedule).increment() }
     func scheduleMissed(_ schedule: String, count: Int) { scheduleCounter("missed", schedule).increment(by: Int64(count)) }
+    func scheduleBlocked(_ schedule: String) { scheduleCounter("blocked", schedule).increment() }
+    func scheduleRepaired(_ schedule: String) { scheduleCounter("repaired", schedule).increment() }
+
+    /// Seconds since the schedule's next fire was due (0 while it is on time).
+    func scheduleLag(_ schedule: String, seconds: Int64) {
+        registry.makeGauge(descriptor: Self.name("schedule_lag", unit: "seconds", help: "Seconds since the schedule's next fire was due"),
+                           labels: [("schedule", schedule)]).set(Double(seconds))
+    }
 
     func scheduleLateness(milliseconds: Int64) {
         lateness.record(.milliseconds(max(milliseconds, 0)))

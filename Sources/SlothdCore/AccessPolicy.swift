@@ -2,12 +2,12 @@ import Foundation
 import Synchronization
 
 /// Who may use the control socket: root, the daemon's own user, and members of the configured group.
-final class AccessPolicy: Sendable {
+public final class AccessPolicy: Sendable {
     private let group = Mutex<gid_t?>(nil)
 
-    init(groupName: String?) { set(groupName: groupName) }
+    public init(groupName: String?) { set(groupName: groupName) }
 
-    func set(groupName: String?) {
+    public func set(groupName: String?) {
         let gid = groupName.flatMap { getgrnam($0)?.pointee.gr_gid }
         group.withLock { $0 = gid }
     }

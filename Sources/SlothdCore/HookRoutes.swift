@@ -44,7 +44,7 @@ extension ControlRouter {
         let body = try decode(ControlAPI.TestHook.self, request)
         try Self.checkEventType(body.event_type, allowPattern: false)
         let hook = try hooks.get(name)
-        let event = EventStore.Event(id: 0, type: body.event_type, at: Int64(Date().timeIntervalSince1970 * 1000), runID: nil, stack: nil,
+        let event = EventStore.Event(id: 0, type: body.event_type, at: clock.nowMillis(), runID: nil, stack: nil,
                                      dataJSON: body.data.json)
         let execution = await hookService.execute(hook, event: event)
         try hooks.record(execution)

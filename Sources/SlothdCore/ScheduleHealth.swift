@@ -1,0 +1,84 @@
+import Catalog
+import Scheduler
+
+/// What one schedule's fires came to since slothd started: `scheduler show` and `/metrics` tell them, so
+/// a schedule that stops firing is seen at once.
+public struct ScheduleCounters: Sendable, Equatable {
+    public var fired = 0
+    public var skipped = 0
+    public var missed = 0
+    /// Fires that were due but could not start: the pool or the database refused them.
+    public var blocked = 0
+    /// When a worker last took one of its runs (milliseconds since 1970).
+    public var lastStartMillis: Int64?
+    /// Seconds since its next fire was due, while it is overdue.
+    public var lagSeconds: Int64 = 0
+}
+
+extension ScheduleService {
+    /// The reconciler's period: the book is compared with the catalog this often.
+    static let reconcileEveryMillis: Int64 = 60_000
+
+    func count(_ schedule: String, _ change: (inout ScheduleCounters) -> Void) {
+        change(&counters[schedule, default: ScheduleCounters()])
+    }
+
+    /// A schedule's counters and its lag now.
+    func health(_ name: String) -> ScheduleCounters {
+        var counters = counters[name] ?? ScheduleCounters()
+        counters.lagSeconds = book.lagSeconds(name, nowMillis: clock.nowMillis())
+        return counters
+    }
+
+    /// Sets the lag gauge of every overdue schedule, and back to 0 for those no longer overdue (before
+    /// `/metrics` is rendered): a gauge per schedule only once it has lagged, as 100,000 would cost megabytes.
+    func publishLag() {
+        let now = clock.nowMillis()
+        var lagging = Set<String>()
+        for name in book.names {
+            let lag = book.lagSeconds(name, nowMillis: now)
+            guard lag > 0 else { continue }
+            lagging.insert(name)
+            metrics.scheduleLag(name, seconds: lag)
+        }
+        for name in laggedBefore.subtracting(lagging) { metrics.scheduleLag(name, seconds: 0) }
+        laggedBefore.formUnion(lagging)
+    }
+
+    /// Compares the book with the catalog and repairs any difference: a schedule missing, changed or
+    /// left over, the pause switch, a timer lost. Each repair is logged and counted; none is expected.
+    func reconcile() {
+        var repairs: [(schedule: String, what: String)] = []
+        var stored = Set<String>()
+        do {
+            if try store.paused() != book.paused {
+                book.setPaused(!book.paused)
+                repairs.append(("the scheduler", "pause switch differed from the catalog"))
+            }
+            try store.forEach { schedule in
+                stored.insert(schedule.name)
+                guard let rules = try? Self.rules(schedule) else { return }
+                let target = Self.target(schedule)
+                guard let entry = book.entry(schedule.name) else {
+                    book.set(rules, cursor: schedule.cursor, payload: target)
+                    return repairs.append((schedule.name, "was not in the book"))
+                }
+                if entry.rules != rules || entry.payload != target {
+                    book.set(rules, cursor: max(entry.cursor, schedule.cursor), payload: target)
+                    repairs.append((schedule.name, "differed from the catalog"))
+                }
+            }
+        } catch {
+            return log.error("the reconciler could not read the schedules: \(error)")
+        }
+        for name in book.names where !stored.contains(name) {
+            removed(name)
+            repairs.append((name, "was removed from the catalog but still in the book"))
+        }
+        repairs += book.repairTimers().map { ($0, "had no timer") }
+        for repair in repairs {
+            metrics.scheduleRepaired(repair.schedule)
+            log.warn("reconciler: schedule \(repair.schedule) \(repair.what); repaired")
+        }
+    }
+}
