@@ -87,3 +87,18 @@ public struct EventStore: Sendable {
         Event(id: row["id"], type: row["type"], at: row["at"], runID: row["run_id"], stack: row["stack"], dataJSON: row["data_json"])
     }
 }
+
+extension EventStore {
+    /// Stops a `watch` when released or cancelled.
+    public final class Watch: Sendable {
+        private let observation: AnyDatabaseCancellable
+        init(_ observation: AnyDatabaseCancellable) { self.observation = observation }
+        public func cancel() { observation.cancel() }
+    }
+
+    /// Calls `changed` after each commit of this process that wrote event rows (GRDB's region
+    /// observation), so the hook dispatcher wakes when there is something to do instead of polling.
+    public func watch(_ changed: @escaping @Sendable () -> Void) -> Watch {
+        Watch(DatabaseRegionObservation(tracking: Table("events")).start(in: database.pool, onError: { _ in }, onChange: { _ in changed() }))
+    }
+}

@@ -89,7 +89,7 @@ public final class WorkflowRunner: Sendable {
             let masked = session.log.redactor.redact(error)
             if let queued = request.queuedRunID {
                 let stopped = cancellation.reason
-                try? runs.end(queued, .init(state: stopped?.state ?? .failed, error: stopped?.message ?? masked.description))
+                _ = try? runs.end(queued, .init(state: stopped?.state ?? .failed, error: stopped?.message ?? masked.description))
             }
             throw masked
         }

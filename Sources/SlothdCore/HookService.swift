@@ -17,7 +17,11 @@ public final class HookService: Sendable {
     let clock: any SchedulerClock
     /// A hook still running after this many seconds times out, so one stuck script cannot hold up the rest.
     static let timeoutSeconds: Int64 = 300
-    static let idlePoll: Duration = .milliseconds(500)
+    /// While idle the dispatcher wakes when this process commits event rows; events other processes
+    /// write (`sloth run -f`) are seen within this.
+    static let idleCheck: Duration = .seconds(5)
+    /// Rung (key 0) after each commit that wrote events.
+    private let eventBell = LogBell()
 
     public init(database: CatalogDatabase, pool: WorkerPool, log: DaemonLog, clock: any SchedulerClock = WallClock()) {
         (self.database, self.pool, self.log, self.clock) = (database, pool, log, clock)
@@ -26,8 +30,12 @@ public final class HookService: Sendable {
     var hooks: HookStore { HookStore(database: database) }
 
     func run() async {
+        let bell = eventBell
+        let watch = EventStore(database: database).watch { bell.ring(0) }
+        defer { watch.cancel() }
         var lastProblem: String?
         while !Task.isCancelled {
+            let seen = bell.generation
             do {
                 if try await dispatchPending() > 0 { continue }
                 lastProblem = nil
@@ -36,7 +44,7 @@ public final class HookService: Sendable {
                 if problem != lastProblem { log.error(problem) }
                 lastProblem = problem
             }
-            try? await Task.sleep(for: Self.idlePoll)
+            await bell.wait(0, after: seen, upTo: Self.idleCheck)
         }
     }
 
