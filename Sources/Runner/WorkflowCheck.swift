@@ -73,17 +73,12 @@ public enum WorkflowCheck {
         }
     }
 
-    /// The same on one of the run threads, for callers on Swift's cooperative threads (the control routes).
+    /// The same on a thread of its own, for callers on Swift's cooperative threads (the control routes).
     public static func check(_ source: String, file: String, workflow: String? = nil, storedEntry: String? = nil, tasks: [String] = [],
                              cacheDirectory: String? = nil) async throws(RunnerError) -> Checked {
-        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Checked, RunnerError>, Never>) in
-            RunThreads.shared.submit {
-                continuation.resume(returning: Result { () throws(RunnerError) in
-                    try check(source, file: file, workflow: workflow, storedEntry: storedEntry, tasks: tasks, cacheDirectory: cacheDirectory)
-                })
-            }
+        try await LuaThread.run { () throws(RunnerError) in
+            try check(source, file: file, workflow: workflow, storedEntry: storedEntry, tasks: tasks, cacheDirectory: cacheDirectory)
         }
-        return try result.get()
     }
 
     /// The state directory's bytecode cache for a database, to pass as `cacheDirectory`.

@@ -37,16 +37,9 @@ public final class WorkflowRunner: Sendable {
     /// How long processes of a finished or cancelled run get to exit after SIGTERM before the run ends anyway.
     public static let teardownGraceSeconds = 10.0
 
-    /// The run goes on one of the run threads (never a Swift cooperative thread); the caller awaits its end.
+    /// The run goes on a thread of its own (never a Swift cooperative thread); the caller awaits its end.
     public func run(_ request: RunRequest, cancellation: RunCancellation = RunCancellation()) async throws(RunnerError) -> RunReport {
-        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<RunReport, RunnerError>, Never>) in
-            RunThreads.shared.submit { [self] in
-                continuation.resume(returning: Result { () throws(RunnerError) in
-                    try runOnCurrentThread(request, cancellation: cancellation)
-                })
-            }
-        }
-        return try result.get()
+        try await LuaThread.run { () throws(RunnerError) in try self.runOnCurrentThread(request, cancellation: cancellation) }
     }
 
     /// A run queued by the daemon becomes running; a local run gets its row now.

@@ -1,6 +1,7 @@
 import Control
 import Foundation
 import Testing
+import TestSupport
 
 @Suite("slothd end to end", .serialized)
 struct DaemonTests {
@@ -107,12 +108,14 @@ struct DaemonTests {
         let daemon = try DaemonProcess()
         try #require(daemon.waitUntilReady() != nil)
         let file = daemon.directory.appendingPathComponent("long.sloth").path
-        try "task('long'):command(function() exec.run('sleep 378') end)\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let started = try StartSignal(in: daemon.directory)
+        try "task('long'):command(function() exec.run('echo go > \(started.path); sleep 378') end)\n".write(toFile: file, atomically: true, encoding: .utf8)
         #expect(try await daemon.sloth(["workflow", "add", "long", "--file", file]).status == 0)
         #expect(try await daemon.sloth(["run", "long", "--detach"]).stdout == "run 1 queued\n")
-        try await Task.sleep(for: .milliseconds(800))
+        await started.wait()
         #expect(try await daemon.sloth(["runs", "cancel", "1"]).status == 0)
-        try await Task.sleep(for: .milliseconds(1500))
+        // Following the log returns once the run has ended.
+        _ = try await daemon.sloth(["runs", "logs", "1", "--follow"])
         #expect(try await daemon.sloth(["runs", "show", "1", "-o", "json"]).stdout.contains("\"state\":\"cancelled\""))
         #expect(try await CLI.shell("pgrep -f 'slee[p] 378' || true").isEmpty)
     }
@@ -122,10 +125,11 @@ struct DaemonTests {
         let first = try DaemonProcess()
         try #require(first.waitUntilReady() != nil)
         let file = first.directory.appendingPathComponent("long.sloth").path
-        try "task('long'):command(function() exec.run('sleep 379') end)\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let started = try StartSignal(in: first.directory)
+        try "task('long'):command(function() exec.run('echo go > \(started.path); sleep 379') end)\n".write(toFile: file, atomically: true, encoding: .utf8)
         #expect(try await first.sloth(["workflow", "add", "long", "--file", file]).status == 0)
         #expect(try await first.sloth(["run", "long", "--detach"]).status == 0)
-        try await Task.sleep(for: .milliseconds(500))
+        await started.wait()
         first.signal(SIGKILL)
         _ = await first.exitStatus()
         _ = try await CLI.shell("pkill -f 'slee[p] 379' || true")
@@ -140,10 +144,11 @@ struct DaemonTests {
         let first = try DaemonProcess(extraArguments: ["--shutdown-grace", "1"])
         try #require(first.waitUntilReady() != nil)
         let file = first.directory.appendingPathComponent("long.sloth").path
-        try "task('long'):command(function() exec.run('sleep 381') end)\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let started = try StartSignal(in: first.directory)
+        try "task('long'):command(function() exec.run('echo go > \(started.path); sleep 381') end)\n".write(toFile: file, atomically: true, encoding: .utf8)
         #expect(try await first.sloth(["workflow", "add", "long", "--file", file]).status == 0)
         #expect(try await first.sloth(["run", "long", "--detach"]).status == 0)
-        try await Task.sleep(for: .milliseconds(600))
+        await started.wait()
         first.signal(SIGTERM)
         #expect(await first.exitStatus() == 0)
         #expect(try await CLI.shell("pgrep -f 'slee[p] 381' || true").isEmpty)
