@@ -21,6 +21,9 @@ public struct ControlServer: Sendable {
     let connections: ConnectionTable
     /// Group of the socket file (members may connect), from the configuration.
     var socketGroup: gid_t?
+    /// Where requests are answered: routes read and write SQLite synchronously, which must not block
+    /// Swift's cooperative threads.
+    let routeThreads = BlockingThreads(name: "slothd control", threads: 4)
 
     typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
 
@@ -117,7 +120,8 @@ public struct ControlServer: Sendable {
                     body += chunk.readableBytesView
                 case .end:
                     guard let requestHead = head else { continue }
-                    let response = await router.respond(ControlRequest(requestHead, body: body, peer: peer))
+                    let request = ControlRequest(requestHead, body: body, peer: peer)
+                    let response = await withTaskExecutorPreference(routeThreads) { await router.respond(request) }
                     connections.releaseBody(held)
                     (held, body) = (0, [])
                     try await Self.write(response, to: outbound, keepAlive: requestHead.isKeepAlive)

@@ -28,6 +28,9 @@ public actor ScheduleService {
     private let pool: any RunDispatch
     let metrics: DaemonMetrics
     let log: DaemonLog
+    /// The actor runs on a thread of its own: recording fires is a synchronous SQLite write.
+    private let thread = SerialThread(name: "slothd scheduler")
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { thread.asUnownedSerialExecutor() }
     /// Sleeps are cut into steps this long, so a wall-clock jump is noticed soon.
     static let maxSleepMillis: Int64 = 5_000
 
