@@ -43,11 +43,11 @@ public struct HookStore: Sendable {
         public var eventID: Int64?
         public var eventType: String
         public var runID: Int64?
-        public var status: String
+        public var status: HookOutcome
         public var error: String?
         public var at: Int64
         public var durationMillis: Int64
-        public init(hook: String, eventID: Int64?, eventType: String, runID: Int64?, status: String, error: String?, at: Int64,
+        public init(hook: String, eventID: Int64?, eventType: String, runID: Int64?, status: HookOutcome, error: String?, at: Int64,
                     durationMillis: Int64) {
             (self.hook, self.eventID, self.eventType, self.runID, self.status) = (hook, eventID, eventType, runID, status)
             (self.error, self.at, self.durationMillis) = (error, at, durationMillis)

@@ -34,3 +34,8 @@ public enum TaskStatus: String, Sendable, Codable, CaseIterable, DatabaseValueCo
     case timedOut = "timed_out"
     case cancelled
 }
+
+/// How one hook's execution for one event ended (`sloth hook history`).
+public enum HookOutcome: String, Sendable, Codable, CaseIterable, DatabaseValueConvertible {
+    case success, failed
+}

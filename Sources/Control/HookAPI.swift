@@ -1,3 +1,5 @@
+import Catalog
+
 /// Hooks on the control API (`/v1/hooks`).
 extension ControlAPI {
     public struct AddHook: Codable, Sendable {
@@ -32,11 +34,11 @@ extension ControlAPI {
         public var event_id: Int64?
         public var event_type: String
         public var run_id: Int64?
-        public var status: String
+        public var status: HookOutcome
         public var error: String?
         public var at: String
         public var duration: String
-        public init(event_id: Int64?, event_type: String, run_id: Int64?, status: String, error: String?, at: String, duration: String) {
+        public init(event_id: Int64?, event_type: String, run_id: Int64?, status: HookOutcome, error: String?, at: String, duration: String) {
             (self.event_id, self.event_type, self.run_id, self.status, self.error, self.at, self.duration) =
                 (event_id, event_type, run_id, status, error, at, duration)
         }

@@ -77,16 +77,16 @@ public final class HookService: Sendable {
     func execute(_ hook: HookStore.Hook, event: EventStore.Event) async -> HookStore.Execution {
         let started = clock.nowMillis()
         var execution = HookStore.Execution(hook: hook.name, eventID: event.id > 0 ? event.id : nil, eventType: event.type, runID: nil,
-                                            status: "failed", error: nil, at: started, durationMillis: 0)
+                                            status: .failed, error: nil, at: started, durationMillis: 0)
         do {
             let report = try await run(hook, event: event, started: &execution)
-            execution.status = report.succeeded ? "success" : "failed"
+            execution.status = report.succeeded ? .success : .failed
             execution.error = report.error ?? report.tasks.first { $0.error != nil }?.error
         } catch {
             execution.error = "\(error)"
         }
         execution.durationMillis = clock.nowMillis() - started
-        if execution.status != "success" { log.error("hook \(hook.name) failed on \(event.type): \(execution.error ?? "unknown error")") }
+        if execution.status != .success { log.error("hook \(hook.name) failed on \(event.type): \(execution.error ?? "unknown error")") }
         return execution
     }
 

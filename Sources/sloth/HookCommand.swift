@@ -19,7 +19,7 @@ struct HookCommand: ParsableCommand {
                                 ["UPDATED", hook.updated_at]]), terminator: "")
         if let executions = hook.executions, !executions.isEmpty {
             print("\n" + TextTable.render([["AT", "EVENT", "EVENT ID", "STATUS", "DURATION", "RUN", "ERROR"]] + executions.map {
-                [$0.at, $0.event_type, $0.event_id.map(String.init) ?? "test", $0.status, $0.duration, $0.run_id.map(String.init) ?? "-",
+                [$0.at, $0.event_type, $0.event_id.map(String.init) ?? "test", $0.status.rawValue, $0.duration, $0.run_id.map(String.init) ?? "-",
                  $0.error ?? ""]
             }), terminator: "")
         }
@@ -117,10 +117,10 @@ struct HookCommand: ParsableCommand {
             switch connection.output {
             case .json: print(try JSONOutput.encode(execution))
             case .text:
-                print("hook \(name): \(execution.status) in \(execution.duration) (run \(execution.run_id.map(String.init) ?? "-"))"
+                print("hook \(name): \(execution.status.rawValue) in \(execution.duration) (run \(execution.run_id.map(String.init) ?? "-"))"
                       + (execution.error.map { ": \($0)" } ?? ""))
             }
-            if execution.status != "success" { throw ExitCode(ExitStatus.hookFailed) }
+            if execution.status != .success { throw ExitCode(ExitStatus.hookFailed) }
         }
     }
 }
