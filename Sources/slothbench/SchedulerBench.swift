@@ -18,13 +18,13 @@ struct SchedulerBench: ParsableCommand {
 
     func run() throws {
         let fire = try fireTest()
-        let small = try memory(schedules: 1_000)
+        let small = try memory(schedules: 1_000, serve: 1_000)
         let large = try memory(schedules: 100_000)
         let report = SchedulerBenchReport(
             suite: "scheduler", schedules: schedules, workers: workers, started: fire.started, recorded_once: fire.recordedOnce,
             dispatch_lateness_p50_ms: fire.dispatchP50, dispatch_lateness_p99_ms: fire.dispatchP99, dispatch_lateness_max_ms: fire.dispatchMax,
             all_started_after_ms: fire.allStartedAfter, lateness_p50_ms: fire.p50, lateness_p99_ms: fire.p99, lateness_max_ms: fire.max,
-            ready_ms: fire.readyMillis, rss_kib_1000: small.rss, rss_kib_100000: large.rss, anon_kib_1000: small.anon,
+            ready_ms: fire.readyMillis, rss_kib_1000: small.rss, rss_kib_1000_served: small.served ?? 0, rss_kib_100000: large.rss, anon_kib_1000: small.anon,
             anon_kib_100000: large.anon, ready_ms_100000: large.ready,
             apscheduler_fire: peerScript.flatMap { try? Self.peer($0, ["fire", String(schedules), "cron", "none"]) },
             apscheduler_memory: peerScript.flatMap { try? Self.peer($0, ["memory", "100000"]) })
@@ -33,7 +33,8 @@ struct SchedulerBench: ParsableCommand {
         } else {
             print("dispatch lateness p50 \(fire.dispatchP50) p99 \(fire.dispatchP99) max \(fire.dispatchMax) ms")
             print("\(fire.started)/\(schedules) started, all after \(fire.allStartedAfter) ms; lateness p50 \(fire.p50) p99 \(fire.p99) max \(fire.max) ms")
-            print("ready with \(schedules) schedules: \(fire.readyMillis) ms; RSS 1k: \(small.rss) KiB, 100k: \(large.rss) KiB")
+            print("ready with \(schedules) schedules: \(fire.readyMillis) ms; RSS 1k: \(small.rss) KiB (\(small.served ?? 0) KiB after 1,000 runs), "
+                  + "100k: \(large.rss) KiB")
         }
     }
 
@@ -79,20 +80,39 @@ struct SchedulerBench: ParsableCommand {
         return fire
     }
 
-    private func memory(schedules count: Int) throws -> (rss: Int, anon: Int, ready: Double) {
+    private func memory(schedules count: Int, serve runs: Int = 0) throws -> (rss: Int, anon: Int, ready: Double, served: Int?) {
         let place = Place()
         defer { place.remove() }
         try place.seed(count, cron: "0 3 * * 1-5", cursor: Int64(Date().timeIntervalSince1970))
         let daemon = try place.start(workers: 2, queue: 1000)
         defer { daemon.stop() }
         usleep(500_000)
-        return (DaemonBench.rssKiB(daemon.pid), Self.anonKiB(daemon.pid), daemon.readyMillis)
+        let idle = (DaemonBench.rssKiB(daemon.pid), Self.anonKiB(daemon.pid), daemon.readyMillis)
+        guard runs > 0 else { return (idle.0, idle.1, idle.2, nil) }
+        try Self.serve(ControlClient(socket: place.socketPath), runs: runs)
+        return (idle.0, idle.1, idle.2, DaemonBench.rssKiB(daemon.pid))
+    }
+
+    /// What an operator's day asks of the daemon: `status`, `scheduler list`, then `runs` trivial runs,
+    /// waited for until the pool is idle.
+    static func serve(_ client: ControlClient, runs: Int) throws {
+        let _: ControlAPI.Status = try client.get("/status")
+        let _: [ControlAPI.Schedule] = try client.get("/schedules")
+        for _ in 0..<runs {
+            let _: ControlAPI.Run = try client.post("/runs", ControlAPI.StartRun(workflow: "trivial", params: [:], tasks: []))
+        }
+        while true {
+            let status: ControlAPI.Status = try client.get("/status")
+            if status.queued == 0 && status.busy_workers == 0 { return }
+            usleep(20_000)
+        }
     }
 
     /// A state directory for one daemon under test.
     struct Place {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("slothbench-scheduler-\(getpid())-\(UUID().uuidString.prefix(6))")
         var databasePath: String { directory.appendingPathComponent("state/slothd.db").path }
+        var socketPath: String { directory.appendingPathComponent("control.sock").path }
 
         /// A database with one trivial workflow and `count` schedules, closed again (its WAL checkpointed)
         /// before slothd opens it, as after any earlier daemon run.
@@ -112,7 +132,7 @@ struct SchedulerBench: ParsableCommand {
             let notify = try NotifyListener(path: directory.appendingPathComponent("notify.sock").path)
             let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("slothd").path
             let arguments = [binary, "--state-dir", directory.appendingPathComponent("state").path,
-                             "--socket", directory.appendingPathComponent("control.sock").path,
+                             "--socket", socketPath,
                              "--workers", String(workers), "--queue", String(queue)]
             let environment = ProcessInfo.processInfo.environment.merging(["NOTIFY_SOCKET": notify.path]) { $1 }.map { "\($0.key)=\($0.value)" }
             let started = ContinuousClock.now
@@ -195,6 +215,8 @@ struct SchedulerBenchReport: Encodable {
     let lateness_max_ms: Double
     let ready_ms: Double
     let rss_kib_1000: Int
+    /// After `status`, `scheduler list` and 1,000 runs.
+    let rss_kib_1000_served: Int
     let rss_kib_100000: Int
     let anon_kib_1000: Int
     let anon_kib_100000: Int
