@@ -1,4 +1,5 @@
 import Foundation
+import Crypto
 import GRDB
 
 /// The workflow catalog: a workflow per name, every add/update kept as a numbered version.
@@ -40,15 +41,28 @@ public struct WorkflowStore: Sendable {
         public var createdAt: Int64
     }
 
+    /// A workflow to store; its digest is the content's SHA-256.
     public struct NewWorkflow: Sendable {
-        public var name: String, content: String, sha256: String, filePath: String?
+        public var name: String, content: String, filePath: String?
         public var description: String?, tags: [String], active: Bool
         public var entry: String?
-        public init(name: String, content: String, sha256: String, filePath: String?, description: String?, tags: [String], active: Bool,
+        public var sha256: String { WorkflowStore.digest(content) }
+        public init(name: String, content: String, filePath: String?, description: String? = nil, tags: [String] = [], active: Bool = true,
                     entry: String? = nil) {
-            (self.name, self.content, self.sha256, self.filePath, self.description, self.tags, self.active, self.entry) =
-                (name, content, sha256, filePath, description, tags, active, entry)
+            (self.name, self.content, self.filePath, self.description, self.tags, self.active, self.entry) =
+                (name, content, filePath, description, tags, active, entry)
         }
+    }
+
+    /// What `save` did.
+    public enum Saved: Sendable, Equatable {
+        case added, updated, unchanged
+    }
+
+    /// The hex SHA-256 of a workflow's text: its identity across versions.
+    public static func digest(_ content: String) -> String {
+        let hex = Array("0123456789abcdef".utf8)
+        return String(decoding: SHA256.hash(data: Array(content.utf8)).flatMap { [hex[Int($0 >> 4)], hex[Int($0 & 15)]] }, as: UTF8.self)
     }
 
     let database: CatalogDatabase
@@ -61,34 +75,52 @@ public struct WorkflowStore: Sendable {
                 guard try Row.fetchOne(db, sql: "SELECT 1 FROM workflows WHERE name = ?", arguments: [new.name]) == nil else {
                     throw Error.duplicate(new.name)
                 }
-                let now = database.now()
-                try db.execute(sql: """
-                    INSERT INTO workflows(name, description, tags_json, active, current_version, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, 1, ?, ?)
-                    """, arguments: [new.name, new.description, Self.json(new.tags), new.active, now, now])
-                try insertVersion(db, workflowID: db.lastInsertedRowID, version: 1, content: new.content, sha256: new.sha256,
-                                  filePath: new.filePath, entry: new.entry, at: now)
-                return try fetch(db, new.name, content: false)
+                return try insert(db, new)
             }
         }
     }
 
+    private func insert(_ db: Database, _ new: NewWorkflow) throws -> Workflow {
+        let now = database.now()
+        try db.execute(sql: """
+            INSERT INTO workflows(name, description, tags_json, active, current_version, created_at, updated_at)
+            VALUES (?, ?, ?, ?, 1, ?, ?)
+            """, arguments: [new.name, new.description, Self.json(new.tags), new.active, now, now])
+        try insertVersion(db, workflowID: db.lastInsertedRowID, version: 1, content: new.content, sha256: new.sha256,
+                          filePath: new.filePath, entry: new.entry, at: now)
+        return try fetch(db, new.name, content: false)
+    }
+
     /// Stores `content` as the next version; the same content and entry as the current version change nothing.
-    public func update(name: String, content: String, sha256: String, filePath: String?, entry: String? = nil) throws(Error)
-        -> (Workflow, changed: Bool) {
+    public func update(name: String, content: String, filePath: String?, entry: String? = nil) throws(Error) -> (Workflow, changed: Bool) {
+        try Error.guarding { try database.write { db in try update(db, name: name, content: content, filePath: filePath, entry: entry) } }
+    }
+
+    /// Adds the workflow, or stores its content as the next version of the one of that name (`sloth.workflow.add`
+    /// from a workflow): one transaction.
+    public func save(_ new: NewWorkflow) throws(Error) -> (Workflow, Saved) {
         try Error.guarding {
             try database.write { db in
-                let current = try fetch(db, name, content: false)
-                guard current.sha256 != sha256 || current.entry != entry else { return (current, false) }
-                let id = try Int64.fetchOne(db, sql: "SELECT id FROM workflows WHERE name = ?", arguments: [name])!
-                let now = database.now()
-                try insertVersion(db, workflowID: id, version: current.version + 1, content: content, sha256: sha256,
-                                  filePath: filePath, entry: entry, at: now)
-                try db.execute(sql: "UPDATE workflows SET current_version = ?, updated_at = ? WHERE id = ?",
-                               arguments: [current.version + 1, now, id])
-                return (try fetch(db, name, content: false), true)
+                guard try Row.fetchOne(db, sql: "SELECT 1 FROM workflows WHERE name = ?", arguments: [new.name]) != nil else {
+                    return (try insert(db, new), .added)
+                }
+                let (workflow, changed) = try update(db, name: new.name, content: new.content, filePath: new.filePath, entry: new.entry)
+                return (workflow, changed ? .updated : .unchanged)
             }
         }
+    }
+
+    private func update(_ db: Database, name: String, content: String, filePath: String?, entry: String?) throws -> (Workflow, changed: Bool) {
+        let sha256 = Self.digest(content)
+        let current = try fetch(db, name, content: false)
+        guard current.sha256 != sha256 || current.entry != entry else { return (current, false) }
+        let id = try Int64.fetchOne(db, sql: "SELECT id FROM workflows WHERE name = ?", arguments: [name])!
+        let now = database.now()
+        try insertVersion(db, workflowID: id, version: current.version + 1, content: content, sha256: sha256,
+                          filePath: filePath, entry: entry, at: now)
+        try db.execute(sql: "UPDATE workflows SET current_version = ?, updated_at = ? WHERE id = ?",
+                       arguments: [current.version + 1, now, id])
+        return (try fetch(db, name, content: false), true)
     }
 
     public func get(_ name: String, content: Bool = true) throws(Error) -> Workflow {

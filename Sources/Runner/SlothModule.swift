@@ -50,21 +50,16 @@ enum SlothModule {
                 } catch {
                     return HostResult.failure("sloth.workflow.add: \(error)")
                 }
-                let digest = SHA256.hash(data: Array(content.utf8)).map { String(format: "%02x", $0) }.joined()
                 do {
-                    let message: String, changed: Bool
-                    if current == nil {
-                        _ = try store.add(.init(name: target, content: content, sha256: digest, filePath: file,
-                                                description: spec["description"].string,
-                                                tags: (spec["tags"].table?.array ?? []).compactMap(\.string),
-                                                active: spec["active"].bool ?? true, entry: checked.entry))
-                        (message, changed) = ("added workflow \(target)", true)
-                    } else {
-                        let (updated, didChange) = try store.update(name: target, content: content, sha256: digest, filePath: file,
-                                                                    entry: checked.entry)
-                        (message, changed) = didChange ? ("updated \(target) to version \(updated.version)", true)
-                                                       : ("\(target) is up to date", false)
+                    let (workflow, saved) = try store.save(.init(name: target, content: content, filePath: file, description: spec["description"].string,
+                                                                 tags: (spec["tags"].table?.array ?? []).compactMap(\.string),
+                                                                 active: spec["active"].bool ?? true, entry: checked.entry))
+                    let message = switch saved {
+                    case .added: "added workflow \(target)"
+                    case .updated: "updated \(target) to version \(workflow.version)"
+                    case .unchanged: "\(target) is up to date"
                     }
+                    let changed = saved != .unchanged
                     if changed { try? audit.record(uid: getuid(), action: "workflow.add", object: target, detail: "from a workflow") }
                     return [LuaTable.record(["changed": .boolean(changed), "message": .string(message)])]
                 } catch {

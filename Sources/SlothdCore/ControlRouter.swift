@@ -147,7 +147,7 @@ public struct ControlRouter: Sendable {
         let body = try decode(ControlAPI.AddWorkflow.self, request)
         guard Self.validName(body.name) else { throw BadRequest(message: "invalid workflow name \"\(body.name)\": use letters, digits, . _ -") }
         let checked = try await check(body.content, file: body.file ?? body.name, workflow: body.workflow)
-        let added = try workflows.add(.init(name: body.name, content: body.content, sha256: Self.digest(body.content), filePath: body.file,
+        let added = try workflows.add(.init(name: body.name, content: body.content, filePath: body.file,
                                             description: body.description, tags: body.tags, active: body.active, entry: checked.entry))
         try audit(request, "workflow.add", body.name)
         return .json(wire(added), status: 201)
@@ -157,7 +157,7 @@ public struct ControlRouter: Sendable {
         let body = try decode(ControlAPI.UpdateWorkflow.self, request)
         let current = try workflows.get(name, content: false)
         let checked = try await check(body.content, file: body.file ?? name, workflow: body.workflow, storedEntry: current.entry)
-        let (updated, changed) = try workflows.update(name: name, content: body.content, sha256: Self.digest(body.content), filePath: body.file,
+        let (updated, changed) = try workflows.update(name: name, content: body.content, filePath: body.file,
                                                       entry: checked.entry)
         if changed { try audit(request, "workflow.update", name, detail: "version \(updated.version)") }
         var answer = wire(updated)
@@ -246,9 +246,5 @@ public struct ControlRouter: Sendable {
 
     static func validName(_ name: String) -> Bool {
         !name.isEmpty && name.count <= 128 && name.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) && $0.isASCII || "._-".unicodeScalars.contains($0) }
-    }
-
-    static func digest(_ content: String) -> String {
-        SHA256.hash(data: Array(content.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 }

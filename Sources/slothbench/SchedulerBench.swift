@@ -119,7 +119,7 @@ struct SchedulerBench: ParsableCommand {
         func seed(_ count: Int, cron: String, cursor: Int64) throws {
             let database = try CatalogDatabase(path: databasePath)
             _ = try WorkflowStore(database: database).add(.init(
-                name: "trivial", content: "task('t'):command(function() return true end)\n", sha256: "-", filePath: nil,
+                name: "trivial", content: "task('t'):command(function() return true end)\n", filePath: nil,
                 description: nil, tags: [], active: true))
             try ScheduleStore(database: database).add((0..<count).map {
                 .init(name: "s\($0)", workflow: "trivial", cron: cron, zone: "UTC", tasks: [], params: [:], overlap: "skip", catchup: "latest",

@@ -109,7 +109,7 @@ final class ScheduleHarness: Sendable {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sloth-schedule-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let database = try CatalogDatabase(path: directory.appendingPathComponent("slothd.db").path, now: { clock.nowMillis() })
-        _ = try WorkflowStore(database: database).add(.init(name: "job", content: "task('t'):command('true')", sha256: "0",
+        _ = try WorkflowStore(database: database).add(.init(name: "job", content: "task('t'):command('true')", 
                                                             filePath: nil, description: nil, tags: [], active: true))
         let recording = RecordingPool(runs: RunStore(database: database))
         let lines = LogLines()
