@@ -1,4 +1,5 @@
 import Catalog
+import Scheduler
 
 /// How a store's error answers on the wire: 404 for what does not exist, 409 for a conflict with what
 /// is stored, 400 for bad input, 500 for the daemon's own trouble (the CLI exits 2 on 4xx, 1 on 5xx).
@@ -38,6 +39,7 @@ extension ControlResponse {
             case .unknown: .failure(404, "not_found", error.description)
             case .storage: .failure(500, "storage", error.description)
             }
+        case let error as ScheduleRequestError: .failure(400, "invalid", error.description)
         case let error as ControlRouter.BadRequest: .failure(error.status, error.code, error.message)
         default: .failure(500, "internal", "\(error)")
         }

@@ -245,6 +245,6 @@ public struct ControlRouter: Sendable {
     }
 
     static func validName(_ name: String) -> Bool {
-        !name.isEmpty && name.count <= 128 && name.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) && $0.isASCII || "._-".unicodeScalars.contains($0) }
+        PlainName.isValid(name)
     }
 }

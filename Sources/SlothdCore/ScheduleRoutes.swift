@@ -10,40 +10,21 @@ extension ControlRouter {
 
     func addSchedule(_ request: ControlRequest) async throws -> ControlResponse {
         let body = try decode(ControlAPI.AddSchedule.self, request)
-        guard Self.validName(body.name) else { throw BadRequest(message: "invalid schedule name \"\(body.name)\": use letters, digits, . _ -") }
-        let expression: CronExpression
-        do {
-            expression = try CronExpression(parsing: body.cron)
-        } catch {
-            throw BadRequest(message: "invalid cron expression \"\(body.cron)\": \(error)")
-        }
-        if let prefixed = expression.zoneName, let tz = body.tz, tz != prefixed {
-            throw BadRequest(message: "the expression names zone \(prefixed) but --tz says \(tz): give one")
-        }
-        let zoneName = expression.zoneName ?? body.tz ?? ZoneRules.host().identifier
-        let zone: ZoneRules
-        do {
-            zone = try ZoneRules.named(zoneName)
-        } catch {
-            throw BadRequest(message: "unknown time zone \"\(zoneName)\" (an IANA name such as Europe/Berlin or UTC)")
-        }
         let now = nowSeconds
-        // @reboot fires at each start of slothd (ScheduleService.start), never from the calendar.
-        guard expression.schedule == .reboot || expression.schedule.nextFire(after: now, in: zone) != nil else {
-            throw BadRequest(message: "\"\(body.cron)\" never fires (no such date from now on)")
-        }
-        let overlap = try choice(OverlapPolicy.self, body.overlap, default: .skip, option: "overlap")
-        let catchup = try choice(CatchupPolicy.self, body.catchup, default: .latest, option: "catchup")
-        let window = try duration(body.catchup_window, option: "catchup-window") ?? ScheduleRules.defaultCatchupWindowSeconds
+        let definition = try ScheduleDefinition.check(
+            .init(name: body.name, cron: body.cron, zone: body.tz, overlap: body.overlap, catchup: body.catchup,
+                  catchupWindow: body.catchup_window, jitter: body.jitter, timeout: body.timeout),
+            hostZone: ZoneRules.host().identifier, now: now)
         let stack = try stackScope(body.stack)
         if !body.tasks.isEmpty { try await checkTasks(body.tasks, of: try workflowToSchedule(body.workflow)) }
         if let agent = body.delegate_to, !Self.validName(agent) {
             throw BadRequest(message: "invalid --delegate-to \"\(agent)\": an agent name uses letters, digits, . _ -")
         }
         let added = try schedules.add(.init(
-            name: body.name, workflow: body.workflow, cron: body.cron, zone: zoneName, tasks: body.tasks, params: body.params,
-            overlap: overlap.rawValue, catchup: catchup.rawValue, catchupWindowSeconds: window,
-            jitterSeconds: try duration(body.jitter, option: "jitter") ?? 0, timeoutSeconds: try duration(body.timeout, option: "timeout"),
+            name: definition.name, workflow: body.workflow, cron: body.cron, zone: definition.zoneName, tasks: body.tasks,
+            params: body.params, overlap: definition.overlap.rawValue, catchup: definition.catchup.rawValue,
+            catchupWindowSeconds: definition.catchupWindowSeconds, jitterSeconds: definition.jitterSeconds,
+            timeoutSeconds: definition.timeoutSeconds,
             description: body.description, enabled: !body.disabled, cursor: now, stack: stack, delegateTo: body.delegate_to))
         try await scheduler.reload(added.name)
         try audit(request, "schedule.add", added.name, detail: body.cron)
@@ -124,23 +105,5 @@ extension ControlRouter {
         wired.timeout = schedule.timeoutSeconds.map(CronDuration.text(seconds:))
         (wired.description, wired.note, wired.stack, wired.delegate_to) = (schedule.description, schedule.note, schedule.stack, schedule.delegateTo)
         return wired
-    }
-
-    private func choice<Policy: RawRepresentable & CaseIterable>(_ type: Policy.Type, _ text: String?, default fallback: Policy,
-                                                                  option: String) throws -> Policy where Policy.RawValue == String {
-        guard let text else { return fallback }
-        guard let policy = Policy(rawValue: text) else {
-            throw BadRequest(message: "invalid --\(option) \"\(text)\": use one of \(Policy.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        return policy
-    }
-
-    private func duration(_ text: String?, option: String) throws -> Int64? {
-        guard let text else { return nil }
-        do {
-            return try CronDuration.seconds(parsing: text)
-        } catch {
-            throw BadRequest(message: "invalid --\(option) \"\(text)\": \(error)")
-        }
     }
 }
