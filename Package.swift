@@ -40,6 +40,7 @@ let package = Package(
         ], resources: [
             .embedInCode("Lua/runtime.lua"), .embedInCode("Lua/scheduler.lua"), .embedInCode("Lua/dsl.lua"),
             .embedInCode("Lua/executor.lua"), .embedInCode("Lua/modules.lua"), .embedInCode("Lua/infra_test.lua"),
+            .embedInCode("Lua/exec.lua"), .embedInCode("Lua/http.lua"), .embedInCode("Lua/goroutine.lua"),
         ]),
         .target(name: "Control", dependencies: ["CCurl", "Catalog"]),
         // The daemon's logic: schedule service, worker pool, hooks, control routes; tests import it.

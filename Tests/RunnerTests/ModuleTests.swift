@@ -98,18 +98,25 @@ struct ModuleTests {
         ]))
     }
 
-    @Test("http: JSON responses are decoded; transport failures return nil and a reason")
+    @Test("http: JSON responses are decoded; transport failures return nil and a reason; net.download saves a body")
     func http() async throws {
         let server = try LoopbackHTTPServer(body: "{\"users\": [\"ana\"]}", headers: ["Content-Type": "application/json"])
+        let file = try LoopbackHTTPServer(body: "{\"users\": [\"ana\"]}")
         let closed = try LoopbackHTTPServer.closedPort()
+        let saved = FileManager.default.temporaryDirectory.appendingPathComponent("net-download-\(getpid()).json").path
+        defer { try? FileManager.default.removeItem(atPath: saved) }
         let output = try await RunHarness().output(of: """
             local r = http.get('http://127.0.0.1:\(server.port)/users', {timeout = 5})
             local none, err = http.get({url = 'http://127.0.0.1:\(closed)/', timeout = 2})
-            return true, 'ok', {status = r.status_code, success = r.success, first = r.json.users[1], none = none == nil, err = err ~= nil}
+            local downloaded = net.download('http://127.0.0.1:\(file.port)/users', '\(saved)')
+            return true, 'ok', {status = r.status_code, success = r.success, first = r.json.users[1], none = none == nil, err = err ~= nil,
+                                downloaded = downloaded, same = net == http}
             """)
         #expect(output == LuaTable.record([
             "status": .integer(200), "success": .boolean(true), "first": .string("ana"), "none": .boolean(true), "err": .boolean(true),
+            "downloaded": .boolean(true), "same": .boolean(true),
         ]))
+        #expect(FileManager.default.contents(atPath: saved) == Data("{\"users\": [\"ana\"]}".utf8))
     }
 
     @Test("require returns the same tables; values and events are there")

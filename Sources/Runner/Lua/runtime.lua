@@ -11,24 +11,35 @@ local modules = load_part("modules", S, util, sched, ctx)
 task = dsl.task
 workflow = dsl.workflow
 log = modules.log
-exec = modules.exec
-http = modules.http
-net = modules.http
-net.download = function(url, destination) return modules.http.download(url, destination) end
-goroutine = modules.goroutine
 env = modules.env
 -- Parts few workflows use load on first use: undumping them costs more than a trivial run's tasks.
-local lazy_parts = { infra_test = true }
+local loaded_parts = {}
+local function part(name)
+  local module = loaded_parts[name]
+  if not module then
+    module = load_part(name, S, util, sched, ctx, modules)
+    loaded_parts[name] = module
+  end
+  return module
+end
+local lazy_globals = {
+  exec = function() return part("exec").exec end,
+  http = function() return part("http") end,
+  net = function() return part("http") end,
+  goroutine = function() return part("goroutine") end,
+  infra_test = function() return part("infra_test") end,
+}
 setmetatable(_G, { __index = function(globals, name)
-  if lazy_parts[name] then
-    local module = load_part(name)
+  local make = lazy_globals[name]
+  if make then
+    local module = make()
     rawset(globals, name, module)
     return module
   end
 end })
 sloth = { workflow = __sloth_workflow, stack = __sloth_stack, version = S.version and S.version() }
 __sloth_workflow, __sloth_stack = nil, nil
-os.execute = modules.os_execute
+os.execute = function(...) return part("exec").os_execute(...) end
 -- print goes to the run's log (kept, masked, echoed on stderr), never to stdout, which `-o json` owns.
 print = function(...)
   local parts = table.pack(...)
@@ -64,13 +75,12 @@ end
 dofile = function(path) return assert(loadfile(path))() end
 
 local modules_by_name = {
-  log = log, exec = exec, fs = fs, file = file, file_ops = file_ops, state = state, data = data,
-  json = json, http = http, net = net, crypto = crypto, goroutine = goroutine, event = event,
-  values = values, env = env, sloth = sloth, secrets = secrets, stack = stack,
+  log = log, fs = fs, file = file, file_ops = file_ops, state = state, data = data, json = json, crypto = crypto,
+  event = event, values = values, env = env, sloth = sloth, secrets = secrets, stack = stack,
 }
 local lua_require = require
 require = function(name)
-  local module = modules_by_name[name] or (lazy_parts[name] and _G[name])
+  local module = modules_by_name[name] or (lazy_globals[name] and _G[name])
   if module then return module end
   return lua_require(name)
 end
@@ -95,7 +105,7 @@ os.getenv = function(name)
   if hidden_variables[name] then return nil end
   return lua_getenv(name)
 end
-io.popen = modules.popen
+io.popen = function(...) return part("exec").popen(...) end
 package.loadlib = nil
 package.cpath = ""
 local searchpath = package.searchpath

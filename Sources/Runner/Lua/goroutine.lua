@@ -1,0 +1,143 @@
+-- goroutine: Go-style fibers on the run's scheduler.
+local S, util, sched, ctx, modules = ...
+local M = {}
+
+local go = M
+
+local function handle_result(fiber)
+  local result = { success = fiber.ok and true or false }
+  if fiber.ok then
+    result.values = { table.unpack(fiber.values, 1, fiber.values.n) }
+    result.value = fiber.values[1]
+  else
+    result.error = fiber.reason or tostring(fiber.values[1])
+    result.values = {}
+  end
+  return result
+end
+
+function go.async(fn, ...)
+  if type(fn) ~= "function" then error("goroutine.async expects a function", 2) end
+  return sched.spawn(fn, { name = "goroutine" }, ...)
+end
+go.create = go.async
+go.spawn = go.async
+function go.spawn_many(count, fn)
+  local handles = {}
+  for i = 1, count do handles[i] = go.async(fn, i) end
+  return handles
+end
+function go.sleep(ms) sched.sleep(tonumber(ms) or 0) end
+
+-- await(handle) -> success, value...
+function go.await(handle)
+  local ok, values, reason = sched.join(handle)
+  if ok then return true, table.unpack(values, 1, values.n) end
+  return false, reason or values[1]
+end
+
+function go.await_all(handles)
+  local results = {}
+  for i, handle in ipairs(handles) do
+    sched.join(handle)
+    results[i] = handle_result(handle)
+  end
+  return results
+end
+
+-- wait_all(handles[, timeout_seconds]): handles still running at the timeout are stopped.
+function go.wait_all(handles, timeout)
+  local deadline = timeout and (S.now() + util.duration_ms(timeout, "wait_all timeout"))
+  local watchdog
+  if deadline then
+    watchdog = sched.spawn(function()
+      sched.sleep(deadline - S.now())
+      for _, handle in ipairs(handles) do sched.kill(handle, "timed out") end
+    end, { name = "wait_all timeout" })
+  end
+  local results = go.await_all(handles)
+  if watchdog then sched.kill(watchdog, "done") end
+  return results
+end
+
+-- timeout(ms, fn) -> true, values... | false, "timeout"
+function go.timeout(ms, fn, ...)
+  local handle = sched.spawn(fn, { deadline = S.now() + (tonumber(ms) or 0), name = "goroutine.timeout" }, ...)
+  local ok, values, reason = sched.join(handle)
+  if ok then return true, table.unpack(values, 1, values.n) end
+  if reason == "timed out" then return false, "timeout" end
+  return false, reason or values[1]
+end
+
+-- parallel({fn, ...}) or parallel({tasks = {...}, max_concurrent = n}) -> results like await_all.
+function go.parallel(spec)
+  local functions = spec.tasks or spec
+  local limit = tonumber(spec.max_concurrent) or #functions
+  local results, running, next_index = {}, {}, 1
+  while next_index <= #functions or next(running) do
+    while next_index <= #functions and #running < limit do
+      running[#running + 1] = { index = next_index, handle = go.async(functions[next_index]) }
+      next_index = next_index + 1
+    end
+    local handles = {}
+    for _, item in ipairs(running) do handles[#handles + 1] = item.handle end
+    sched.join_any(handles)
+    for i = #running, 1, -1 do
+      if running[i].handle.done then
+        results[running[i].index] = handle_result(running[i].handle)
+        table.remove(running, i)
+      end
+    end
+  end
+  return results
+end
+
+local pools = {}
+function go.pool_create(name, opts)
+  if pools[name] then return nil, "pool '" .. tostring(name) .. "' exists" end
+  pools[name] = { workers = math.max(1, tonumber((opts or {}).workers) or 4), queue = {}, active = {},
+                  completed = 0, failed = 0, closed = false, results = {} }
+  return true
+end
+local function pool_pump(pool)
+  while #pool.queue > 0 and #pool.active < pool.workers do
+    local job = table.remove(pool.queue, 1)
+    local handle = sched.spawn(job.fn, { name = "pool job" }, table.unpack(job.args, 1, job.args.n))
+    handle.on_done = function(fiber)
+      for i, h in ipairs(pool.active) do if h == fiber then table.remove(pool.active, i) break end end
+      if fiber.ok then pool.completed = pool.completed + 1 else pool.failed = pool.failed + 1 end
+      pool.results[#pool.results + 1] = handle_result(fiber)
+      pool_pump(pool)
+    end
+    pool.active[#pool.active + 1] = handle
+  end
+end
+function go.pool_submit(name, fn, ...)
+  local pool = pools[name]
+  if not pool or pool.closed then return nil, "no open pool '" .. tostring(name) .. "'" end
+  pool.queue[#pool.queue + 1] = { fn = fn, args = table.pack(...) }
+  pool_pump(pool)
+  return true
+end
+function go.pool_wait(name)
+  local pool = pools[name]
+  if not pool then return nil, "no pool '" .. tostring(name) .. "'" end
+  while #pool.active > 0 do sched.join_any({ table.unpack(pool.active) }) end
+  return pool.results
+end
+function go.pool_stats(name)
+  local pool = pools[name]
+  if not pool then return nil, "no pool '" .. tostring(name) .. "'" end
+  return { completed = pool.completed, failed = pool.failed, pending = #pool.queue, active = #pool.active,
+           workers = pool.workers }
+end
+function go.pool_close(name)
+  local pool = pools[name]
+  if not pool then return nil, "no pool '" .. tostring(name) .. "'" end
+  pool.closed = true
+  go.pool_wait(name)
+  pools[name] = nil
+  return true
+end
+
+return M
