@@ -210,11 +210,11 @@ public struct RunStore: Sendable {
     public func start(_ run: NewRun) throws -> Int64 {
         try database.write { db in
             let now = database.now()
-            try db.execute(sql: """
+            try db.execute(cached: """
                 INSERT INTO runs(workflow, workflow_version, declared_version, trigger, stack, file, state, queued_at, started_at, owner)
                 VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)
-                """, arguments: [run.workflow, run.workflowVersion, run.declaredVersion, run.trigger, run.stack, run.file, now, now,
-                                 ProcessIdentity.current])
+                """, [run.workflow, run.workflowVersion, run.declaredVersion, run.trigger, run.stack, run.file, now, now,
+                      ProcessIdentity.current])
             return db.lastInsertedRowID
         }
     }
@@ -294,11 +294,8 @@ public struct RunStore: Sendable {
                 arguments.append(line.message)
                 arguments.append(line.fieldsJSON)
             }
-            if batch.count == logRowsPerStatement {
-                try db.execute(cached: fullLogInsert, StatementArguments(arguments))
-            } else {
-                try db.execute(sql: logInsert(rows: batch.count), arguments: StatementArguments(arguments))
-            }
+            try db.execute(cached: batch.count == logRowsPerStatement ? fullLogInsert : logInsert(rows: batch.count),
+                           StatementArguments(arguments))
         }
     }
 

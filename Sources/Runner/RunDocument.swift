@@ -37,7 +37,13 @@ public struct RunDocument {
 
     /// `1.234s`.
     public static func duration(_ milliseconds: Int64) -> String {
-        "\(milliseconds / 1000).\(String(format: "%03d", Int(milliseconds % 1000)))s"
+        "\(milliseconds / 1000).\(zeroPadded(milliseconds % 1000, width: 3))s"
+    }
+
+    /// `7` as `007`: String(format:) goes through Foundation's formatter, which costs more than the run's bookkeeping.
+    static func zeroPadded(_ value: Int64, width: Int) -> String {
+        let digits = String(value)
+        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
     }
 
     private static func text(_ string: String) -> String { LuaJSON.encode(.string(string)) }

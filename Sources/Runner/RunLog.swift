@@ -126,7 +126,8 @@ public final class RunLog: @unchecked Sendable {
         var seconds = time_t(millis / 1000)
         var parts = tm()
         localtime_r(&seconds, &parts)
-        return String(format: "%02d:%02d:%02d.%03d", parts.tm_hour, parts.tm_min, parts.tm_sec, Int32(millis % 1000))
+        let pad = RunDocument.zeroPadded
+        return "\(pad(Int64(parts.tm_hour), 2)):\(pad(Int64(parts.tm_min), 2)):\(pad(Int64(parts.tm_sec), 2)).\(pad(millis % 1000, 3))"
     }
 
     /// Under the lock: true when the batch should go to the sink now.
