@@ -30,6 +30,12 @@ struct RunnerBench: ParsableCommand {
     @Option(help: "The workflow for the CLI figure.")
     var example = "examples/hello-world.sloth"
 
+    @Option(help: "The C floor ../shared/bench/c/lua_bench.c, built (skipped when absent).")
+    var luaBench: String?
+
+    @Option(help: "The interpreter whose bare start is the CLI figure's floor (skipped when absent).")
+    var python = "/usr/bin/python3"
+
     func run() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("slothbench-\(getpid())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -44,20 +50,29 @@ struct RunnerBench: ParsableCommand {
         let spawnPerCall = try seconds { for _ in 0..<spawns { try spawnAndWait(["/bin/true"]) } } / Double(spawns)
         let capture = try outputCapture(runner)
         let cli = cliRuns > 0 ? try cliMedian(stateDirectory: directory.path) : nil
+        let pythonStart = cliRuns > 0 && FileManager.default.isExecutableFile(atPath: python)
+            ? try median(cliRuns) { try spawnAndWait([python, "-c", "pass"], quiet: true) } : nil
+        let floor = try luaBench.map(Self.luaStateFloor)
 
         let report = RunnerBenchReport(
             suite: "runner", trivial_runs_per_sec: (1 / perRun).rounded(),
             exec_true_ms: Self.millis(execPerCall), posix_spawn_true_ms: Self.millis(spawnPerCall),
             exec_overhead_ms: Self.millis(execPerCall - spawnPerCall),
             output_1000_lines_median_ms: Self.millis(capture.printing), output_none_median_ms: Self.millis(capture.silent),
-            output_capture_cost_ms: Self.millis(capture.printing - capture.silent), cli_hello_world_median_ms: cli.map(Self.millis))
+            output_capture_cost_ms: Self.millis(capture.printing - capture.silent), cli_hello_world_median_ms: cli.map(Self.millis),
+            c_floor_lua_states_per_sec: floor, trivial_share_of_c_floor: floor.map { ((1 / perRun) / $0 * 1000).rounded() / 1000 },
+            python_start_median_ms: pythonStart.map(Self.millis),
+            cli_over_python_start: pythonStart.flatMap { start in cli.map { (($0 / start) * 100).rounded() / 100 } })
         if json {
             try printJSON(report)
         } else {
-            print("trivial runs in-process: \(Int(report.trivial_runs_per_sec))/s")
+            print("trivial runs in-process: \(Int(report.trivial_runs_per_sec))/s"
+                  + (floor.map { "; C floor (state create+openlibs+close) \(Int($0))/s, share \(report.trivial_share_of_c_floor ?? 0)" } ?? ""))
             print("exec.run('true'): \(report.exec_true_ms) ms; posix_spawn /bin/true: \(report.posix_spawn_true_ms) ms; overhead \(report.exec_overhead_ms) ms")
             print("1,000 lines of 80 bytes: \(report.output_1000_lines_median_ms) ms; none: \(report.output_none_median_ms) ms; capture costs \(report.output_capture_cost_ms) ms")
-            if let cli = report.cli_hello_world_median_ms { print("sloth run -f \(example): median \(cli) ms") }
+            if let cli = report.cli_hello_world_median_ms {
+                print("sloth run -f \(example): median \(cli) ms" + (report.python_start_median_ms.map { "; python3 -c pass \($0) ms" } ?? ""))
+            }
         }
     }
 
@@ -82,10 +97,36 @@ struct RunnerBench: ParsableCommand {
     private func cliMedian(stateDirectory: String) throws -> Double {
         let binary = sloth ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("sloth").path
         let environment = ["SLOTHD_STATE_DIR=\(stateDirectory)", "PATH=/usr/bin:/bin"]
-        let samples = try (0..<cliRuns).map { _ in
-            try seconds { try spawnAndWait([binary, "run", "-f", example], environment: environment, quiet: true) }
-        }
+        return try median(cliRuns) { try spawnAndWait([binary, "run", "-f", example], environment: environment, quiet: true) }
+    }
+
+    private func median(_ count: Int, _ body: () throws -> Void) throws -> Double {
+        let samples = try (0..<count).map { _ in try seconds(body) }
         return samples.sorted()[samples.count / 2]
+    }
+
+    /// States per second of `lua_bench full`, the best of three rounds of 20,000.
+    private static func luaStateFloor(_ binary: String) throws -> Double {
+        try (0..<3).map { _ in
+            let line = try capture([binary, "full", "20000"])
+            guard let field = line.split(separator: " ").first(where: { $0.hasPrefix("per_sec=") }),
+                  let rate = Double(field.dropFirst("per_sec=".count)) else {
+                throw ValidationError("\(binary) printed no per_sec= figure: \(line)")
+            }
+            return rate
+        }.max()!.rounded()
+    }
+
+    private static func capture(_ arguments: [String]) throws -> String {
+        let process = Process()
+        let output = Pipe()
+        process.executableURL = URL(fileURLWithPath: arguments[0])
+        process.arguments = Array(arguments.dropFirst())
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
     }
 
     private func seconds(_ body: () throws -> Void) rethrows -> Double {
@@ -108,4 +149,8 @@ struct RunnerBenchReport: Codable {
     let output_none_median_ms: Double
     let output_capture_cost_ms: Double
     let cli_hello_world_median_ms: Double?
+    let c_floor_lua_states_per_sec: Double?
+    let trivial_share_of_c_floor: Double?
+    let python_start_median_ms: Double?
+    let cli_over_python_start: Double?
 }
