@@ -1,8 +1,10 @@
 import Catalog
 import Foundation
 import Prometheus
+import Synchronization
 
-/// `GET /metrics`: Prometheus text, every name prefixed `slothd_`.
+/// `GET /metrics`: Prometheus text, every name prefixed `slothd_`. Per-schedule series come from the
+/// schedule service's counters (ScheduleMetrics), not from this registry.
 public final class DaemonMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     private let queueDepth: Gauge
@@ -22,25 +24,8 @@ public final class DaemonMetrics: Sendable {
                       .seconds(5), .seconds(60)])
     }
 
-    func scheduleFired(_ schedule: String) { scheduleCounter("fired", schedule).increment() }
-    func scheduleSkipped(_ schedule: String) { scheduleCounter("skipped", schedule).increment() }
-    func scheduleMissed(_ schedule: String, count: Int) { scheduleCounter("missed", schedule).increment(by: Int64(count)) }
-    func scheduleBlocked(_ schedule: String) { scheduleCounter("blocked", schedule).increment() }
-    func scheduleRepaired(_ schedule: String) { scheduleCounter("repaired", schedule).increment() }
-
-    /// Seconds since the schedule's next fire was due (0 while it is on time).
-    func scheduleLag(_ schedule: String, seconds: Int64) {
-        registry.makeGauge(descriptor: Self.name("schedule_lag", unit: "seconds", help: "Seconds since the schedule's next fire was due"),
-                           labels: [("schedule", schedule)]).set(Double(seconds))
-    }
-
     func scheduleLateness(milliseconds: Int64) {
         lateness.record(.milliseconds(max(milliseconds, 0)))
-    }
-
-    private func scheduleCounter(_ what: String, _ schedule: String) -> Counter {
-        registry.makeCounter(descriptor: Self.name("schedule_\(what)", unit: "total", help: "Fires of each schedule: \(what)"),
-                             labels: [("schedule", schedule)])
     }
 
     func pool(queued: Int, busy: Int) {
@@ -49,19 +34,33 @@ public final class DaemonMetrics: Sendable {
     }
 
     func runEnded(workflow: String, state: RunState, duration: Duration) {
-        registry.makeCounter(descriptor: Self.name("runs", unit: "total", help: "Finished runs by workflow and final state"),
-                             labels: [("workflow", workflow), ("state", state.rawValue)]).increment()
+        runCounter(workflow: workflow, state: state).increment()
         runDuration.record(duration)
     }
+
+    /// Made once per (workflow, state): the registry's lookup copies its label table.
+    private func runCounter(workflow: String, state: RunState) -> Counter {
+        let key = workflow + "\u{0}" + state.rawValue
+        return runCounters.withLock { known in
+            if let counter = known[key] { return counter }
+            let counter = registry.makeCounter(descriptor: Self.name("runs", unit: "total", help: "Finished runs by workflow and final state"),
+                                               labels: [("workflow", workflow), ("state", state.rawValue)])
+            known[key] = counter
+            return counter
+        }
+    }
+
+    private let runCounters = Mutex<[String: Counter]>([:])
 
     /// `slothd_NAME[_UNIT]`.
     static func name(_ name: String, unit: String = "", help: String) -> MetricNameDescriptor {
         MetricNameDescriptor(namespace: "slothd", metricName: name, unitName: unit, helpText: help)
     }
 
-    func text() -> [UInt8] {
+    /// The registry's series, then `extra` (the schedule service's per-schedule series).
+    func text(appending extra: [UInt8] = []) -> [UInt8] {
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
-        return buffer
+        return buffer + extra
     }
 }

@@ -9,6 +9,8 @@ public struct ScheduleCounters: Sendable, Equatable {
     public var missed = 0
     /// Fires that were due but could not start: the pool or the database refused them.
     public var blocked = 0
+    /// Differences the reconciler found between the book and the catalog, and repaired.
+    public var repaired = 0
     /// When a worker last took one of its runs (milliseconds since 1970).
     public var lastStartMillis: Int64?
     /// Seconds since its next fire was due, while it is overdue.
@@ -30,19 +32,18 @@ extension ScheduleService {
         return counters
     }
 
-    /// Sets the lag gauge of every overdue schedule, and back to 0 for those no longer overdue (before
-    /// `/metrics` is rendered): a gauge per schedule only once it has lagged, as 100,000 would cost megabytes.
-    func publishLag() {
+    /// The per-schedule series of `/metrics` now: counters, and the lag of every schedule that is or
+    /// was overdue (a gauge per schedule only once it has lagged, as 100,000 would cost megabytes).
+    func metricsText() -> [UInt8] {
         let now = clock.nowMillis()
-        var lagging = Set<String>()
+        var snapshot = counters
         for name in book.names {
             let lag = book.lagSeconds(name, nowMillis: now)
             guard lag > 0 else { continue }
-            lagging.insert(name)
-            metrics.scheduleLag(name, seconds: lag)
+            laggedBefore.insert(name)
+            snapshot[name, default: ScheduleCounters()].lagSeconds = lag
         }
-        for name in laggedBefore.subtracting(lagging) { metrics.scheduleLag(name, seconds: 0) }
-        laggedBefore.formUnion(lagging)
+        return ScheduleMetrics.text(snapshot, lagging: laggedBefore)
     }
 
     /// Compares the book with the catalog and repairs any difference: a schedule missing, changed or
@@ -77,7 +78,7 @@ extension ScheduleService {
         }
         repairs += book.repairTimers().map { ($0, "had no timer") }
         for repair in repairs {
-            metrics.scheduleRepaired(repair.schedule)
+            count(repair.schedule) { $0.repaired += 1 }
             log.warn("reconciler: schedule \(repair.schedule) \(repair.what); repaired")
         }
     }

@@ -14,7 +14,7 @@ public actor ScheduleService {
     private var workflowCache: [String: WorkflowStore.Workflow] = [:]
     /// What each schedule's fires came to since slothd started (`scheduler show`, `/metrics`).
     var counters: [String: ScheduleCounters] = [:]
-    /// Schedules whose lag gauge exists (they were overdue once).
+    /// Schedules whose lag gauge is shown (they were overdue once).
     var laggedBefore = Set<String>()
     private var sleeper: Task<Void, Never>?
     /// The note of `scheduler disable --note` while the whole scheduler is paused.
@@ -183,7 +183,6 @@ public actor ScheduleService {
             log.info("schedule \(schedule) fired (\(describe(fire, schedule))): run \(fire.runID) waits for the runs in flight")
         case .skip(let why):
             count(schedule) { $0.skipped += 1 }
-            metrics.scheduleSkipped(schedule)
             log.info("schedule \(schedule) fired (\(describe(fire, schedule))): run \(fire.runID) skipped, \(why)")
         case .start, .cancelOthersAndStart:
             break
@@ -235,11 +234,9 @@ public actor ScheduleService {
             try pool.submit(.init(runID: fire.runID, workflow: workflow.name, request: request, queuedAtMillis: clock.nowMillis(),
                                   schedule: schedule, nominal: fire.nominal, timeoutSeconds: target.timeoutSeconds))
             count(schedule) { $0.fired += 1 }
-            metrics.scheduleFired(schedule)
             log.info("schedule \(schedule) fired (\(describe(fire, schedule))): run \(fire.runID) of workflow \(workflow.name) queued")
         } catch {
             count(schedule) { $0.blocked += 1 }
-            metrics.scheduleBlocked(schedule)
             _ = try? events.record(type: "schedule.dispatch_failed", data: ["schedule": schedule, "error": "\(error)"], runID: fire.runID)
             log.error("schedule \(schedule) fired (\(describe(fire, schedule))) but run \(fire.runID) was refused: \(error)")
             pool.close(UnstartedRun(runID: fire.runID, workflow: workflowName, schedule: schedule), state: .failed,
@@ -249,7 +246,6 @@ public actor ScheduleService {
 
     private func noteMissed(_ schedule: String, count: Int) {
         self.count(schedule) { $0.missed += count }
-        metrics.scheduleMissed(schedule, count: count)
         _ = try? events.record(type: "schedule.missed", data: ["schedule": schedule], numbers: ["count": Int64(count)])
     }
 

@@ -163,6 +163,7 @@ struct ScheduleServiceTests {
         #expect(await harness.service.summary().schedules == 2)
         let repairs = harness.lines.filter { $0.contains("reconciler") }
         #expect(repairs.count == 2)
+        #expect(await harness.service.health("unseen").repaired == 1)
         await harness.service.reconcile()
         #expect(harness.lines.filter { $0.contains("reconciler") }.count == 2, "a book that agrees needs no repair")
     }
@@ -175,8 +176,11 @@ struct ScheduleServiceTests {
         harness.pool.refuse(false)
         harness.clock.set(ScheduleHarness.millis("2026-06-01T13:00:45Z"))
         #expect(await harness.service.health("hourly").lagSeconds == 45)
+        #expect(String(decoding: await harness.service.metricsText(), as: UTF8.self).contains("slothd_schedule_lag_seconds{schedule=\"hourly\"} 45\n"))
         await harness.service.tick()
         #expect(await harness.service.health("hourly").lagSeconds == 0)
+        #expect(String(decoding: await harness.service.metricsText(), as: UTF8.self).contains("slothd_schedule_lag_seconds{schedule=\"hourly\"} 0\n"),
+                "a schedule that lagged once reads 0 once it is on time again")
     }
 
     @Test("the loop fires on the manual clock and hears the pool's exits: a buffered fire starts when the run before it ends")
