@@ -339,8 +339,8 @@ public struct RunStore: Sendable {
     }
 
     public func tasks(run id: Int64) throws -> [TaskResult] {
-        try database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM run_tasks WHERE run_id = ? ORDER BY rowid", arguments: [id]).map(Self.task)
+        try database.readSingleStatement { db in
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM run_tasks WHERE run_id = ? ORDER BY rowid"), arguments: [id]).map(Self.task)
         }
     }
 

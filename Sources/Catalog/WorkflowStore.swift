@@ -176,7 +176,9 @@ public struct WorkflowStore: Sendable {
             SELECT w.*, v.sha256, v.file_path, v.content, v.entry FROM workflows w
             JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.current_version WHERE w.name = ?
             """), arguments: [name]) else { throw Error.unknown(name) }
-        let tags = (try? JSONDecoder().decode([String].self, from: Data((row["tags_json"] as String).utf8))) ?? []
+        // Read for every run started: most workflows have no tags, and JSONDecoder costs more than the query.
+        let tagsJSON: String = row["tags_json"]
+        let tags = tagsJSON == "[]" ? [] : (try? JSONDecoder().decode([String].self, from: Data(tagsJSON.utf8))) ?? []
         return Workflow(name: row["name"], description: row["description"], tags: tags, active: row["active"],
                         version: row["current_version"], sha256: row["sha256"], filePath: row["file_path"],
                         createdAt: row["created_at"], updatedAt: row["updated_at"], lastUsedAt: row["last_used_at"],

@@ -58,8 +58,8 @@ public struct ControlRouter: Sendable {
             return .failure(400, "invalid", "invalid UTF-8 in the request body at byte \(offset)")
         }
         if request.method == "GET" && request.path == ["unversioned", "metrics"] {
-            await scheduler.publishLag()
-            return ControlResponse(status: 200, body: metrics.text(), contentType: "text/plain; version=0.0.4")
+            let schedules = await scheduler.metricsText()
+            return ControlResponse(status: 200, body: metrics.text(appending: schedules), contentType: "text/plain; version=0.0.4")
         }
         do {
             return try await route(request)
@@ -197,7 +197,8 @@ public struct ControlRouter: Sendable {
         job.delegateTo = body.delegate_to ?? []
         job.queuedRunID = queued.id
         pool.submit(.init(runID: queued.id, workflow: workflow.name, request: job, queuedAtMillis: clock.nowMillis()), using: place)
-        return .json(try wire(queued), status: 202)
+        // A queued run has no task rows yet: nothing to read back.
+        return .json(wire(queued, tasks: []), status: 202)
     }
 
     func status() async -> ControlAPI.Status {

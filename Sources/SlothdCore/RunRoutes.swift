@@ -43,7 +43,7 @@ extension ControlRouter {
         return list.map { wire($0, tasks: tasks[$0.id] ?? []) }
     }
 
-    private func wire(_ run: RunStore.Run, tasks: [RunStore.TaskResult]) -> ControlAPI.Run {
+    func wire(_ run: RunStore.Run, tasks: [RunStore.TaskResult]) -> ControlAPI.Run {
         ControlAPI.Run(id: run.id, workflow: run.workflow, workflow_version: run.workflowVersion, declared_version: run.declaredVersion,
                        schedule: run.schedule, stack: run.stack, trigger: run.trigger, state: run.state,
                        nominal_at: run.nominalAt.map { time($0 * 1000) }, queued_at: preciseTime(run.queuedAt),
