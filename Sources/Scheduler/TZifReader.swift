@@ -15,24 +15,25 @@ enum TZifReader {
 
     static func read(_ bytes: [UInt8]) throws(TZifError) -> TZif {
         var cursor = ByteCursor(bytes: bytes[...])
-        let first = try header(&cursor)
+        let first = try header(&cursor, "header")
         guard first.version >= 2 else { return try block(&cursor, first, timeSize: 4, footer: nil) }
         _ = try cursor.take(first.dataSize(timeSize: 4), for: "version 1 data block")
-        let second = try header(&cursor)
+        let second = try header(&cursor, "64-bit header")
         var rest = cursor
         _ = try rest.take(second.dataSize(timeSize: 8), for: "64-bit data block")
         return try block(&cursor, second, timeSize: 8, footer: try footer(rest.remaining))
     }
 
-    private static func header(_ cursor: inout ByteCursor) throws(TZifError) -> Header {
-        guard cursor.remaining.starts(with: Array("TZif".utf8)) else { throw .notTZif }
-        let fixed = try cursor.take(20, for: "header")
+    private static func header(_ cursor: inout ByteCursor, _ section: String) throws(TZifError) -> Header {
+        // Fewer than four bytes may be a truncated magic: that is reported as truncation.
+        guard cursor.remaining.count < 4 || cursor.remaining.starts(with: Array("TZif".utf8)) else { throw .notTZif }
+        let fixed = try cursor.take(20, for: section)
         let versionByte = fixed[fixed.startIndex + 4]
         let version = versionByte == 0 ? 1 : Int(versionByte) - Int(UInt8(ascii: "0"))
         guard (1...9).contains(version) else { throw .badCount(field: "version", value: Int(versionByte)) }
         var counts: [Int] = []
         for field in ["isutcnt", "isstdcnt", "leapcnt", "timecnt", "typecnt", "charcnt"] {
-            let value = Int(try cursor.uint32(for: "header"))
+            let value = Int(try cursor.uint32(for: section))
             guard value < 1 << 20 else { throw .badCount(field: field, value: value) }
             counts.append(value)
         }
