@@ -71,7 +71,7 @@ enum ZoneSource {
     }
 
     /// `Europe/Berlin` of `/usr/share/zoneinfo/Europe/Berlin` or `../usr/share/zoneinfo/Europe/Berlin`.
-    private static func afterZoneinfo(_ path: String) -> String? {
+    static func afterZoneinfo(_ path: String) -> String? {
         let marker = Array("zoneinfo/".utf8)
         let bytes = Array(path.utf8)
         guard bytes.count > marker.count else { return nil }
