@@ -25,7 +25,8 @@ extension ControlRouter {
         do {
             zone = try ZoneRules.named(zoneName)
         } catch {
-            throw BadRequest(message: "unknown time zone \"\(zoneName)\" (an IANA name such as Europe/Berlin or UTC)")
+            // ZoneRules' message names the zone file looked for, or why a damaged one is refused.
+            throw BadRequest(message: "\(error)")
         }
         let now = nowSeconds
         // @reboot fires at each start of slothd (ScheduleService.start), never from the calendar.
