@@ -56,10 +56,7 @@ enum ZoneSource {
     /// path into zoneinfo), /etc/timezone (Debian), then the target of the /etc/localtime link.
     static func hostZoneNames() -> [String] {
         var names: [String] = []
-        if let tz = SystemCalls.environment("TZ") {
-            let name = tz.hasPrefix(":") ? String(tz.dropFirst()) : tz
-            names.append(afterZoneinfo(name) ?? name)
-        }
+        if let tz = SystemCalls.environment("TZ") { names.append(zoneName(ofTZ: tz)) }
         if let bytes = try? SystemCalls.readFile(atPath: "/etc/timezone", limit: 4096),
            let line = String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isWhitespace).first {
             names.append(String(line))
@@ -68,6 +65,12 @@ enum ZoneSource {
             names.append(name)
         }
         return names.filter(isZoneName)
+    }
+
+    /// The zone a `$TZ` value names, if it names one (a POSIX rule such as `CET-1CEST,...` fails `isZoneName`).
+    static func zoneName(ofTZ tz: String) -> String {
+        let name = tz.hasPrefix(":") ? String(tz.dropFirst()) : tz
+        return afterZoneinfo(name) ?? name
     }
 
     /// `Europe/Berlin` of `/usr/share/zoneinfo/Europe/Berlin` or `../usr/share/zoneinfo/Europe/Berlin`.

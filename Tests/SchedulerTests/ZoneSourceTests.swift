@@ -51,15 +51,17 @@ struct ZoneSourceTests {
     }
 
     @Test("damaged files say what is wrong", arguments: [
-        (Array("# tzdata text\n".utf8), TZifError.notTZif),
-        (TZifBytes(transitions: [(100, 3)]).encoded, .badTypeIndex(transition: 0, index: 3, typeCount: 2)),
-        (TZifBytes(transitions: [(100, 1), (100, 0)]).encoded, .unsortedTransitions(index: 1)),
-        (TZifBytes(offsets: [0, 100_000]).encoded, .badOffset(type: 1, seconds: 100_000)),
-        (TZifBytes(footer: "CET-1CEST").encoded, .badRule("CET-1CEST", .missingDates)),
-        (Array(TZifBytes().encoded.dropLast()), .badFooter("no newline after the TZ string")),
+        DamagedFile("a text file", Array("# tzdata text\n".utf8), .notTZif),
+        DamagedFile("a type index past the types", TZifBytes(transitions: [(100, 3)]).encoded,
+                    .badTypeIndex(transition: 0, index: 3, typeCount: 2)),
+        DamagedFile("two transitions at one instant", TZifBytes(transitions: [(100, 1), (100, 0)]).encoded,
+                    .unsortedTransitions(index: 1)),
+        DamagedFile("an offset over 26 hours", TZifBytes(offsets: [0, 100_000]).encoded, .badOffset(type: 1, seconds: 100_000)),
+        DamagedFile("DST without dates", TZifBytes(footer: "CET-1CEST").encoded, .badRule("CET-1CEST", .missingDates)),
+        DamagedFile("no final newline", Array(TZifBytes().encoded.dropLast()), .badFooter("no newline after the TZ string")),
     ])
-    func damagedFiles(bytes: [UInt8], error: TZifError) {
-        #expect(throws: error) { try ZoneTable(try TZifReader.read(bytes), until: ZoneRules.tableEnd, rulesFrom: 1900) }
+    func damagedFiles(file: DamagedFile) {
+        #expect(throws: file.error) { try ZoneTable(try TZifReader.read(file.bytes), until: ZoneRules.tableEnd, rulesFrom: 1900) }
     }
 
     @Test("a damaged zone file is refused with its path and the reason")
@@ -87,6 +89,22 @@ struct ZoneSourceTests {
     func linkTargets(target: String, expected: String?) {
         #expect(ZoneSource.afterZoneinfo(target) == expected)
     }
+
+    @Test("$TZ names a zone with or without a colon, or by a path into zoneinfo; a POSIX rule names none", arguments: [
+        (":Europe/Berlin", true), ("Europe/Berlin", true), (":/usr/share/zoneinfo/Europe/Berlin", true),
+        ("CET-1CEST,M3.5.0,M10.5.0/3", false),
+    ])
+    func tzVariable(tz: String, namesBerlin: Bool) {
+        let name = ZoneSource.zoneName(ofTZ: tz)
+        #expect((name == "Europe/Berlin") == namesBerlin)
+        #expect(ZoneSource.isZoneName(name) == namesBerlin)
+    }
+}
+
+struct DamagedFile: CustomTestStringConvertible, Sendable {
+    let name: String, bytes: [UInt8], error: TZifError
+    init(_ name: String, _ bytes: [UInt8], _ error: TZifError) { (self.name, self.bytes, self.error) = (name, bytes, error) }
+    var testDescription: String { name }
 }
 
 /// A small TZif file (version 2 unless told) with two local time types, +00:00 and +01:00 by default.
