@@ -1,5 +1,3 @@
-import Foundation
-
 /// The time the scheduling loop reads and sleeps on: the wall clock in slothd, a manual clock in tests.
 public protocol SchedulerClock: Sendable {
     /// Milliseconds since 1970 UTC.
@@ -10,6 +8,6 @@ public protocol SchedulerClock: Sendable {
 
 public struct WallClock: SchedulerClock {
     public init() {}
-    public func nowMillis() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+    public func nowMillis() -> Int64 { SystemCalls.realtimeMillis() }
     public func sleep(milliseconds: Int64) async throws { try await Task.sleep(for: .milliseconds(milliseconds)) }
 }

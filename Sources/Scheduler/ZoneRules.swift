@@ -1,16 +1,23 @@
-import Foundation
 import Synchronization
 
-/// A time zone as a table of UTC-offset periods, read once from the system's zone data so that
-/// next-fire search never asks Foundation per candidate.
+/// A time zone as a table of UTC-offset periods, read once from the system's tzdata (TZif files, see
+/// `ZoneSource`) so that next-fire search is a binary search, and static binaries carry no ICU.
 public struct ZoneRules: Sendable, Hashable {
     public enum Error: Swift.Error, Equatable, CustomStringConvertible {
         case unknownZone(String)
+        /// The zone file exists but cannot be read or decoded (truncated, corrupt, not TZif).
+        case unreadableZone(String, path: String, reason: String)
+
         public var description: String {
             switch self {
             case .unknownZone(let name):
-                "unknown time zone \"\(name)\" (expected an IANA name such as Europe/Berlin, UTC or Etc/GMT+5; "
+                // Names that are never looked up (GMT+5, ../x) name no file.
+                "unknown time zone \"\(name)\" ("
+                    + (ZoneSource.isZoneName(name) ? "no zone file \(ZoneSource.path(of: name)); " : "")
+                    + "expected an IANA name such as Europe/Berlin, UTC or Etc/GMT+5; "
                     + "POSIX-style GMT+5 is not accepted: it means the opposite of Etc/GMT+5)"
+            case .unreadableZone(let name, let path, let reason):
+                "time zone \"\(name)\": cannot use \(path): \(reason)"
             }
         }
     }
@@ -41,7 +48,8 @@ public struct ZoneRules: Sendable, Hashable {
 
     /// Transitions are tabulated up to this instant (2500-01-01); after it the last offset holds.
     static let tableEnd: Int64 = 16_725_225_600
-    static let tableStart: Int64 = -2_208_988_800    // 1900-01-01
+    /// A footer rule of a file without transitions is tabulated from this instant's year (1900).
+    static let tableStart: Int64 = -2_208_988_800
 
     public static let utc = ZoneRules(identifier: "UTC", starts: [.min], offsets: [0])
 
@@ -49,36 +57,29 @@ public struct ZoneRules: Sendable, Hashable {
         table = Table(identifier: identifier, starts: starts, offsets: offsets)
     }
 
-    /// Loads the zone named by an IANA identifier (case-sensitive, as in the tz database).
+    /// Loads the zone named by an IANA identifier (case-sensitive, as in the tz database) from its TZif
+    /// file; `UTC` needs no file, so it works on hosts without tzdata.
     public init(identifier: String) throws(Error) {
-        guard Self.isIANAName(identifier), let zone = TimeZone(identifier: identifier) else { throw .unknownZone(identifier) }
-        var starts: [Int64] = [.min]
-        var offsets: [Int32] = [Int32(zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(Self.tableStart))))]
-        var cursor = Date(timeIntervalSince1970: Double(Self.tableStart))
-        while let next = zone.nextDaylightSavingTimeTransition(after: cursor),
-              next.timeIntervalSince1970 < Double(Self.tableEnd) {
-            let offset = Int32(zone.secondsFromGMT(for: next))
-            if offset != offsets.last {
-                starts.append(Int64(next.timeIntervalSince1970.rounded()))
-                offsets.append(offset)
-            }
-            cursor = next
+        try self.init(identifier: identifier, directory: ZoneSource.directory())
+    }
+
+    /// Loads a zone from the tzdata in `directory` (tests read copies of zone files).
+    init(identifier: String, directory: String) throws(Error) {
+        if identifier == Self.utc.identifier {
+            self = .utc
+            return
         }
-        self.init(identifier: identifier, starts: starts, offsets: offsets)
+        let tzif = try ZoneSource.load(identifier, from: directory)
+        let firstRuleYear = WallTime(secondsSinceEpoch: Self.tableStart).year
+        do {
+            let table = try ZoneTable(tzif, until: Self.tableEnd, rulesFrom: firstRuleYear)
+            self.init(identifier: identifier, starts: table.starts, offsets: table.offsets)
+        } catch {
+            throw .unreadableZone(identifier, path: ZoneSource.path(of: identifier, in: directory), reason: error.description)
+        }
     }
 
-    /// A name of the tz database: one Foundation lists, or a zone file of the system's tzdata. Foundation
-    /// alone also takes offsets such as `GMT+5` (+05:00, where the tz name Etc/GMT+5 is -05:00).
-    static func isIANAName(_ identifier: String) -> Bool {
-        guard !identifier.isEmpty, !identifier.hasPrefix("/"), !identifier.split(separator: "/").contains("..") else { return false }
-        if identifier == "UTC" || knownNames.contains(identifier) { return true }
-        var info = stat()
-        return stat("/usr/share/zoneinfo/" + identifier, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
-    }
-
-    private static let knownNames = Set(TimeZone.knownTimeZoneIdentifiers)
-
-    /// The rules of a zone, built once per process: schedules share them (each table spans 600 years).
+    /// The rules of a zone, built once per process: schedules share them (each table spans history up to 2500).
     public static func named(_ identifier: String) throws(Error) -> ZoneRules {
         if let known = cache.withLock({ $0[identifier] }) { return known }
         let rules = try ZoneRules(identifier: identifier)
@@ -88,9 +89,12 @@ public struct ZoneRules: Sendable, Hashable {
 
     private static let cache = Mutex<[String: ZoneRules]>([:])
 
-    /// The zone the host runs in, by its IANA name.
+    /// The zone the host runs in: the first of `ZoneSource.hostZoneNames()` that loads, else UTC.
     public static func host() -> ZoneRules {
-        (try? named(TimeZone.current.identifier)) ?? .utc
+        for name in ZoneSource.hostZoneNames() {
+            if let rules = try? named(name) { return rules }
+        }
+        return .utc
     }
 
     // MARK: periods

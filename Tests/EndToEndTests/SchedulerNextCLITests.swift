@@ -40,7 +40,7 @@ struct SchedulerNextCLITests {
         (["5-1 * * * *"], "sloth: invalid cron expression \"5-1 * * * *\": minute field, column 1: range 5-1 is reversed: write the smaller value first\n"),
         (["@Daily"], "sloth: invalid cron expression \"@Daily\": column 1: unknown nickname \"@Daily\" (known, lower case only: @yearly @annually @monthly @weekly @daily @midnight @hourly @reboot @every DURATION)\n"),
         ([""], "sloth: invalid cron expression \"\": the expression is empty\n"),
-        (["* * * * *", "--tz", "Mars/Base"], "sloth: unknown time zone \"Mars/Base\" (expected an IANA name such as Europe/Berlin, UTC or Etc/GMT+5; POSIX-style GMT+5 is not accepted: it means the opposite of Etc/GMT+5)\n"),
+        (["* * * * *", "--tz", "Mars/Base"], "sloth: unknown time zone \"Mars/Base\" (no zone file /usr/share/zoneinfo/Mars/Base; expected an IANA name such as Europe/Berlin, UTC or Etc/GMT+5; POSIX-style GMT+5 is not accepted: it means the opposite of Etc/GMT+5)\n"),
         (["* * * * *", "--tz", "GMT+5"], "sloth: unknown time zone \"GMT+5\" (expected an IANA name such as Europe/Berlin, UTC or Etc/GMT+5; POSIX-style GMT+5 is not accepted: it means the opposite of Etc/GMT+5)\n"),
         (["* * * * *", "--from", "yesterday"], "sloth: --from: invalid time \"yesterday\": expected RFC 3339 (2026-03-08T01:30:00-05:00) or a wall time (2026-03-08T01:30)\n"),
         (["* * * * *", "--count", "0"], "sloth: --count: 0 is out of range 1-1000 (see 'sloth scheduler next --help')\n"),
