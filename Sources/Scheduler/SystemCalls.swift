@@ -17,7 +17,8 @@ enum SystemCalls {
 
     /// The whole content of a regular file of at most `limit` bytes.
     static func readFile(atPath path: String, limit: Int) throws(FileError) -> [UInt8] {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: a FIFO placed where a zone file belongs must not block the open; fstat then refuses it.
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard descriptor >= 0 else { throw errno == ENOENT || errno == ENOTDIR ? .missing : failure("open") }
         defer { close(descriptor) }
         var info = stat()

@@ -34,6 +34,15 @@ struct ZoneSourceTests {
         }
     }
 
+    @Test("a FIFO where a zone file belongs is no zone, and reading it never blocks")
+    func fifoIsNoZone() throws {
+        let directory = try TemporaryZoneDirectory()
+        try directory.write("Test/Berlin", Data())
+        let fifo = directory.path + "/Test/Pipe"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        #expect(throws: ZoneRules.Error.unknownZone("Test/Pipe")) { try ZoneRules(identifier: "Test/Pipe", directory: directory.path) }
+    }
+
     @Test("an unknown zone's error names the file looked for; a refused name names none")
     func unknownZoneMessages() {
         let path = ZoneSource.path(of: "Mars/Base")
