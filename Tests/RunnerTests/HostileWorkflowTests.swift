@@ -70,10 +70,10 @@ struct HostileWorkflowTests {
         "while true do pcall(error, 'x') end",
     ])
     func pcallLoopTimesOut(body: String) async throws {
-        let clock = ContinuousClock(), start = clock.now
         let report = try await Self.run(body, options: ":timeout('1s')")
         #expect(report.task("t")?.status == .timedOut)
-        #expect(clock.now - start < .seconds(10))
+        // The task's own time: under a loaded test run, setting the harness up may wait longer than the timeout.
+        #expect((report.task("t")?.durationMillis ?? .max) < 10_000)
     }
 
     @Test("io.popen reads lines and everything, closes with Lua's exit triple, and writes to a command's stdin")
@@ -101,19 +101,19 @@ struct HostileWorkflowTests {
 
     @Test("a task's timeout ends an io.popen that would run for long; its process is gone")
     func popenTimesOut() async throws {
-        let clock = ContinuousClock(), start = clock.now
         let report = try await Self.run("return true, 'ok', {r = io.popen('sleep 387'):read('a')}", options: ":timeout('1s')")
-        #expect(clock.now - start < .seconds(10))
+        // The task's own time: under a loaded test run, setting the harness up may wait longer than the timeout.
+        #expect((report.task("t")?.durationMillis ?? .max) < 10_000)
         #expect(report.task("t")?.status != .success)
         #expect(processes(containing: "sleep 387").isEmpty)
     }
 
     @Test("an xpcall whose handler loops ends at the task's timeout: the handler runs with hooks on")
     func xpcallHandlerTimesOut() async throws {
-        let clock = ContinuousClock(), start = clock.now
         let report = try await Self.run("xpcall(function() while true do end end, function() while true do end end)", options: ":timeout('1s')")
         #expect(report.task("t")?.status == .timedOut)
-        #expect(clock.now - start < .seconds(10))
+        // The task's own time: under a loaded test run, setting the harness up may wait longer than the timeout.
+        #expect((report.task("t")?.durationMillis ?? .max) < 10_000)
     }
 
     @Test("a Lua module found on package.path loads as text with the globals in reach")
