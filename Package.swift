@@ -18,6 +18,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
     ],
     targets: [
         // Thin shims over the Debian -dev packages; pkg-config must be installed.
@@ -43,9 +47,21 @@ let package = Package(
             .embedInCode("Lua/exec.lua"), .embedInCode("Lua/http.lua"), .embedInCode("Lua/goroutine.lua"),
         ]),
         .target(name: "Control", dependencies: ["CCurl", "Catalog"]),
+        // Generated from Proto/agent.proto by scripts/gen-proto (committed; CI never regenerates it).
+        .target(name: "AgentWire", dependencies: [
+            .product(name: "GRPCCore", package: "grpc-swift-2"),
+            .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ]),
+        // Agents (SPEC section 8): the master's hub, the agent's loop, the choice of an agent.
+        .target(name: "Agents", dependencies: [
+            "AgentWire", "Catalog", "Runner", "Scheduler",
+            .product(name: "GRPCCore", package: "grpc-swift-2"),
+            .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+        ]),
         // The daemon's logic: schedule service, worker pool, hooks, control routes; tests import it.
         .target(name: "SlothdCore", dependencies: [
-            "Scheduler", "Catalog", "Runner", "Control",
+            "Scheduler", "Catalog", "Runner", "Control", "Agents",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -56,7 +72,7 @@ let package = Package(
         ]),
         // The composition root: @main, configuration, wiring, systemd.
         .executableTarget(name: "slothd", dependencies: [
-            "SlothdCore", "Scheduler", "Catalog", "Runner", "Control", "CSystemd",
+            "SlothdCore", "Agents", "Scheduler", "Catalog", "Runner", "Control", "CSystemd",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -77,6 +93,7 @@ let package = Package(
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "RunnerTests", dependencies: ["Runner", "Catalog", "TestSupport"]),
+        .testTarget(name: "AgentsTests", dependencies: ["Agents", "Runner", "Catalog"]),
         .testTarget(name: "ControlTests", dependencies: ["Control", "TestSupport"]),
         .testTarget(name: "slothdTests", dependencies: ["slothd", "SlothdCore", "Scheduler", "Catalog", "Runner", "TestSupport", .product(name: "NIOHTTP1", package: "swift-nio")]),
         .testTarget(name: "EndToEndTests", dependencies: ["sloth", "slothd", "Control", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")], exclude: ["Golden"]),

@@ -16,7 +16,7 @@ public final class CatalogDatabase: Sendable {
     let pool: DatabasePool
     public let path: String
     /// Milliseconds since 1970; injected so that tests control TTLs and timestamps.
-    let now: @Sendable () -> Int64
+    public let now: @Sendable () -> Int64
 
     public init(path: String, now: @escaping @Sendable () -> Int64 = CatalogDatabase.systemMillis) throws(Error) {
         self.path = path
@@ -281,6 +281,32 @@ public final class CatalogDatabase: Sendable {
                 CREATE UNIQUE INDEX runs_by_fire ON runs(schedule, nominal_at) WHERE schedule IS NOT NULL;
                 DROP INDEX runs_by_stack;
                 CREATE INDEX runs_by_stack ON runs(stack, id) WHERE stack IS NOT NULL;
+                """)
+        }
+        // Agents (SPEC section 8): tokens are kept as SHA-256 hashes only; `agents` is what each agent
+        // last said about itself; a delegated task's row names the agent that ran it.
+        migrator.registerMigration("v10 agents") { db in
+            try db.execute(sql: """
+                CREATE TABLE agent_tokens (
+                    id INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    hash TEXT NOT NULL UNIQUE,
+                    created_at INTEGER NOT NULL,
+                    revoked_at INTEGER,
+                    last_used_at INTEGER
+                );
+                CREATE TABLE agents (
+                    name TEXT PRIMARY KEY,
+                    status TEXT NOT NULL,
+                    address TEXT,
+                    tags_json TEXT NOT NULL DEFAULT '{}',
+                    facts_json TEXT NOT NULL DEFAULT '{}',
+                    version TEXT,
+                    token_id INTEGER,
+                    registered_at INTEGER NOT NULL,
+                    last_seen_at INTEGER NOT NULL
+                );
+                ALTER TABLE run_tasks ADD COLUMN agent TEXT;
                 """)
         }
         return migrator

@@ -30,11 +30,13 @@ public struct RunStore: Sendable {
         public var endedAt: Int64?
         /// The exit status of the task's command, when it ran one.
         public var exitCode: Int?
+        /// The agent a delegated task ran on.
+        public var agent: String?
         public init(name: String, status: TaskStatus, attempts: Int, durationMillis: Int64, error: String?, outputJSON: String?,
-                    startedAt: Int64? = nil, endedAt: Int64? = nil, exitCode: Int? = nil) {
+                    startedAt: Int64? = nil, endedAt: Int64? = nil, exitCode: Int? = nil, agent: String? = nil) {
             (self.name, self.status, self.attempts, self.durationMillis, self.error, self.outputJSON) =
                 (name, status, attempts, durationMillis, error, outputJSON)
-            (self.startedAt, self.endedAt, self.exitCode) = (startedAt, endedAt, exitCode)
+            (self.startedAt, self.endedAt, self.exitCode, self.agent) = (startedAt, endedAt, exitCode, agent)
         }
     }
 
@@ -259,10 +261,10 @@ public struct RunStore: Sendable {
             for task in end.tasks {
                 try db.execute(cached: """
                     INSERT OR REPLACE INTO run_tasks(run_id, name, status, attempts, duration_ms, error, output_json,
-                                                     started_at, ended_at, exit_code)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                                     started_at, ended_at, exit_code, agent)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, [id, task.name, task.status, task.attempts, task.durationMillis, task.error, task.outputJSON,
-                          task.startedAt, task.endedAt, task.exitCode])
+                          task.startedAt, task.endedAt, task.exitCode, task.agent])
             }
             return true
         }
@@ -358,7 +360,7 @@ public struct RunStore: Sendable {
     private static func task(_ row: Row) -> TaskResult {
         TaskResult(name: row["name"], status: TaskStatus(rawValue: row["status"]) ?? .failed, attempts: row["attempts"], durationMillis: row["duration_ms"],
                    error: row["error"], outputJSON: row["output_json"], startedAt: row["started_at"], endedAt: row["ended_at"],
-                   exitCode: row["exit_code"])
+                   exitCode: row["exit_code"], agent: row["agent"])
     }
 
     public func logs(run id: Int64) throws -> [LogLine] {

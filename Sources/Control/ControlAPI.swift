@@ -182,6 +182,8 @@ public enum ControlAPI {
         public var scheduler_note: String? = nil
         /// The runs the workers are running, oldest first.
         public var running: [RunningRun]? = nil
+        /// Agents connected now; nil when slothd does not listen for agents.
+        public var agents_connected: Int? = nil
         public init(version: String, pid: Int32, uptime_seconds: Int64, workers: Int, busy_workers: Int, queued: Int,
                     queue_capacity: Int, scheduler: String, schedules: Int?, next_fire: String?, database: String) {
             (self.version, self.pid, self.uptime_seconds, self.workers, self.busy_workers) = (version, pid, uptime_seconds, workers, busy_workers)

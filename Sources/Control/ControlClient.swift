@@ -47,6 +47,11 @@ public struct ControlClient: Sendable {
         let _: Empty = try send("DELETE", path, body: nil)
     }
 
+    /// A DELETE whose answer says what it changed.
+    public func delete<Answer: Decodable>(_ path: String, as: Answer.Type) throws(Error) -> Answer {
+        try send("DELETE", path, body: nil)
+    }
+
     public struct Empty: Codable, Sendable {
         public init() {}
     }

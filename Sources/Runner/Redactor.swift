@@ -24,6 +24,9 @@ final class Redactor: @unchecked Sendable {
 
     func add(_ secret: String) { lock.withLock { adding(secret) } }
 
+    /// The values masked so far (handed to an agent with a delegated task, which masks them too).
+    var values: [String] { lock.withLock { Array(secretTexts) } }
+
     private func adding(_ secret: String) {
         let bytes = Array(secret.utf8)
         guard !bytes.isEmpty, !secrets.contains(bytes) else { return }

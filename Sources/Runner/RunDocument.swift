@@ -19,6 +19,7 @@ public struct RunDocument {
                           "output": outputs[task.name] ?? "{}"]
             if let error = task.error { fields["error"] = Self.text(error) }
             if let message = task.message { fields["message"] = Self.text(message) }
+            if let agent = task.agent { fields["agent"] = Self.text(agent) }
             if !task.artifacts.isEmpty { fields["artifacts"] = LuaJSON.encode(.table(LuaTable(array: task.artifacts.map(LuaValue.string)))) }
             tasks[task.name] = Self.object(fields)
         }

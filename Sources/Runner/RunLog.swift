@@ -81,6 +81,16 @@ public final class RunLog: @unchecked Sendable {
         if due { flush() }
     }
 
+    /// A line an agent's task logged: job output keeps its stream; the run's masking applies as well.
+    func write(delegated line: DelegatedLogLine, task: String) {
+        if let stream = line.stream {
+            write(jobLines: [line.message], task: task, stream: stream)
+        } else {
+            let fields = line.fieldsJSON.flatMap { try? LuaJSON.decode($0) }?.table
+            write(level: Level(rawValue: line.level) ?? .info, task: task, message: line.message, fields: fields)
+        }
+    }
+
     /// Under the lock: masks (a secret cut across lines is followed per `maskingAs` stream), keeps or
     /// counts past the cap, echoes; true when the batch should go to the sink.
     private func append(level: Level, task: String?, stream: String?, maskingAs key: String, message unmasked: String,

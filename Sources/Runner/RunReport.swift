@@ -102,6 +102,8 @@ public struct RunReport: Sendable, Equatable {
         public var startedAt: Int64? = nil
         public var endedAt: Int64? = nil
         public var exitCode: Int? = nil
+        /// The agent a delegated task ran on.
+        public var agent: String? = nil
     }
 
     public var runID: Int64

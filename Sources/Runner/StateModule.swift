@@ -3,6 +3,10 @@ import Catalog
 /// `state`: JSON values in the shared database (SPEC section 5), scoped to the run's stack.
 /// `with_lock` is written in Lua over `__try_lock`/`__unlock`, so that waiting for a lock yields.
 enum StateModule {
+    /// Every function of the module, for the agent's proxy of it.
+    static let names = ["set", "get", "delete", "exists", "keys", "increment", "decrement", "compare_swap", "changed", "clear",
+                        "__try_lock", "__unlock"]
+
     static func functions(_ store: StateStore, redactor: Redactor) -> [String: LuaState.HostFunction] {
         func guarded(_ body: () throws(StateStore.Error) -> [LuaValue]) throws(LuaHostError) -> [LuaValue] {
             do { return try body() } catch { throw LuaHostError("state: \(error.description)") }

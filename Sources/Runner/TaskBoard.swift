@@ -46,6 +46,7 @@ extension RunReport.Task {
                   message: task["message"].string, error: task["error"].string.map(chunkName.expand).map(RunReport.naming),
                   output: task["output"] == .nil_ ? .table(LuaTable()) : task["output"],
                   artifacts: (task["artifacts"].table?.array ?? []).compactMap(\.string),
-                  startedAt: task["started_at"].int, endedAt: task["ended_at"].int, exitCode: task["exit_code"].int.map(Int.init))
+                  startedAt: task["started_at"].int, endedAt: task["ended_at"].int, exitCode: task["exit_code"].int.map(Int.init),
+                  agent: task["agent"].string)
     }
 }

@@ -39,6 +39,12 @@ extension ControlResponse {
             case .unknown: .failure(404, "not_found", error.description)
             case .storage: .failure(500, "storage", error.description)
             }
+        case let error as AgentStore.Error:
+            switch error {
+            case .unknownAgent, .unknownToken: .failure(404, "not_found", error.description)
+            case .connected: .failure(409, "in_use", error.description)
+            case .storage: .failure(500, "storage", error.description)
+            }
         case let error as ScheduleRequestError: .failure(400, "invalid", error.description)
         case let error as ControlRouter.BadRequest: .failure(error.status, error.code, error.message)
         default: .failure(500, "internal", "\(error)")

@@ -35,6 +35,7 @@ enum ControlEndpoint: Equatable {
     case stacks, stack(String), stackValues(String), stackActivation(String), secrets, secret(String), secretsRekey
     case events, event(String), eventsCleanup
     case hooks, hook(String), hookAction(String, action: String)
+    case agents, agent(String), agentRun(String), agentTokens, agentToken(String), agentCommand(String)
 
     init?(_ path: [String]) {
         switch path.count {
@@ -68,6 +69,12 @@ enum ControlEndpoint: Equatable {
         case 2 where path[0] == "hooks": self = .hook(path[1])
         case 3 where path[0] == "hooks" && ["enable", "disable", "test"].contains(path[2]): self = .hookAction(path[1], action: path[2])
         case 2 where path[0] == "secrets": self = .secret(path[1])
+        case 1 where path[0] == "agents": self = .agents
+        case 2 where path[0] == "agents": self = .agent(path[1])
+        case 3 where path[0] == "agents" && path[2] == "run": self = .agentRun(path[1])
+        case 1 where path[0] == "agent-tokens": self = .agentTokens
+        case 2 where path[0] == "agent-tokens": self = .agentToken(path[1])
+        case 2 where path[0] == "agent-commands": self = .agentCommand(path[1])
         default: return nil
         }
     }

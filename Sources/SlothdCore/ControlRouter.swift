@@ -1,3 +1,4 @@
+import Agents
 import Catalog
 import Control
 import Crypto
@@ -36,11 +37,17 @@ public struct ControlRouter: Sendable {
     let keyring: SecretKeyring
     let hookService: HookService
     let log: DaemonLog
+    /// The agents' hub and `agent run`'s output, when slothd listens for agents.
+    let agentHub: AgentHub?
+    let agentCommands: AgentCommandOutputs?
 
     public init(database: CatalogDatabase, pool: WorkerPool, metrics: DaemonMetrics, zone: ZoneRules, clock: any SchedulerClock,
-                access: AccessPolicy, scheduler: ScheduleService, keyring: SecretKeyring, hookService: HookService, log: DaemonLog) {
+                access: AccessPolicy, scheduler: ScheduleService, keyring: SecretKeyring, hookService: HookService, log: DaemonLog,
+                agentHub: AgentHub? = nil) {
         (self.database, self.pool, self.metrics, self.zone, self.clock, self.startedAt) = (database, pool, metrics, zone, clock, clock.nowMillis())
         (self.access, self.scheduler, self.keyring, self.hookService, self.log) = (access, scheduler, keyring, hookService, log)
+        self.agentHub = agentHub
+        agentCommands = agentHub.map(AgentCommandOutputs.init)
     }
 
     /// Seconds since 1970 on the daemon's clock.
@@ -138,6 +145,14 @@ public struct ControlRouter: Sendable {
         case ("GET", .hook(let name)): return .json(try showHook(name))
         case ("DELETE", .hook(let name)): return try removeHook(name, request)
         case ("POST", .hookAction(let name, let action)): return try await hookAction(name, action, request)
+        case ("GET", .agents): return .json(try listAgents())
+        case ("GET", .agent(let name)): return .json(try showAgent(name))
+        case ("DELETE", .agent(let name)): return try removeAgent(name, request)
+        case ("POST", .agentRun(let name)): return try runOnAgent(name, request)
+        case ("GET", .agentCommand(let id)): return try await agentCommandOutput(id, request)
+        case ("GET", .agentTokens): return .json(try agentStore.tokens().map(wire))
+        case ("POST", .agentTokens): return try createAgentToken(request)
+        case ("DELETE", .agentToken(let id)): return try revokeAgentToken(id, request)
         default:
             return .failure(405, "method_not_allowed", "\(request.method) is not allowed on /v1/\(request.path.joined(separator: "/"))")
         }
@@ -211,6 +226,7 @@ public struct ControlRouter: Sendable {
         answer.scheduler_note = summary.pauseNote
         answer.running = pool.active.map { ControlAPI.RunningRun(id: $0.id, workflow: $0.run.workflow, schedule: $0.run.schedule,
                                                                   started_at: time($0.run.startedAt)) }
+        answer.agents_connected = agentHub?.connectedCount
         return answer
     }
 

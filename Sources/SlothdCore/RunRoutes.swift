@@ -54,7 +54,7 @@ extension ControlRouter {
     private func wire(_ task: RunStore.TaskResult) -> ControlAPI.Task {
         ControlAPI.Task(status: task.status, started_at: task.startedAt.map(preciseTime), ended_at: task.endedAt.map(preciseTime),
                         duration_ms: task.startedAt == nil ? nil : task.durationMillis, attempts: task.attempts, error: task.error,
-                        exit_code: task.exitCode, output: task.outputJSON.flatMap(JSONValue.init(json:)).flatMap { $0 == .object([:]) ? nil : $0 })
+                        exit_code: task.exitCode, agent: task.agent, output: task.outputJSON.flatMap(JSONValue.init(json:)).flatMap { $0 == .object([:]) ? nil : $0 })
     }
 
     private func wire(_ line: RunStore.LogLine, id: Int64) -> ControlAPI.LogLine {

@@ -4,6 +4,7 @@ enum ExitStatus {
     static let error: Int32 = 1
     static let invalidInput: Int32 = 2
     static let taskFailed: Int32 = 3
+    static let agentUnreachable: Int32 = 4
     static let hookFailed: Int32 = 5
 }
 

@@ -1,3 +1,4 @@
+import Agents
 import Catalog
 import Foundation
 import Logging
@@ -40,8 +41,14 @@ struct Daemon {
         }
         let clock = WallClock()
         let metrics = DaemonMetrics()
+        let hub = configuration.agentsListen.map { _ in
+            AgentHub(database: database, keyring: SecretKeyring(stateDirectory: configuration.stateDirectory,
+                                                             environment: ProcessInfo.processInfo.environment))
+        }
+        try AgentStore(database: database).markAllDisconnected()
         let runner = WorkflowRunner(database: database, echo: nil,
-                                    limits: .init(memoryBytes: configuration.runMemoryLimit, logBytes: configuration.runLogLimit))
+                                    limits: .init(memoryBytes: configuration.runMemoryLimit, logBytes: configuration.runLogLimit),
+                                    delegator: hub)
         let pool = WorkerPool(workers: configuration.workers, capacity: configuration.queueCapacity,
                               runner: runner, runs: runs, metrics: metrics, log: log, clock: clock)
         let scheduler = ScheduleService(database: database, pool: pool, metrics: metrics, log: log, clock: clock)
@@ -54,7 +61,7 @@ struct Daemon {
         let access = AccessPolicy(groupName: configuration.group)
         let router = ControlRouter(database: database, pool: pool, metrics: metrics, zone: ZoneRules.host(), clock: clock,
                                    access: access, scheduler: scheduler, keyring: runner.keyring,
-                                   hookService: hookService, log: log)
+                                   hookService: hookService, log: log, agentHub: hub)
         let server = ControlServer(listener: listener, router: router, access: access,
                                    connections: ConnectionTable(limits: configuration.control, log: log),
                                    socketGroup: configuration.group.flatMap { getgrnam($0)?.pointee.gr_gid })
@@ -72,7 +79,7 @@ struct Daemon {
                 .init(service: SystemdService(daemon: self, pool: pool, scheduler: scheduler)),
                 .init(service: ReloadService(daemon: self, pool: pool, access: access)),
                 .init(service: control),
-            ],
+            ] + agentServices(hub),
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()
@@ -80,6 +87,13 @@ struct Daemon {
                                numbers: ["uptime_s": (clock.nowMillis() - started) / 1000])
         if activated.isEmpty { try? FileManager.default.removeItem(atPath: configuration.socketPath) }
         log.info("stopped")
+    }
+
+    /// The agents' listener, when configured.
+    private func agentServices(_ hub: AgentHub?) -> [ServiceGroupConfiguration.ServiceConfiguration] {
+        guard let hub, let address = configuration.agentsListen else { return [] }
+        let server = AgentServer(host: address.host, port: address.port, hub: hub, tls: configuration.agentsTLS)
+        return [.init(service: AgentListener(server: server, log: log))]
     }
 
     static func status(busy: Int, workers: Int, queued: Int, schedules: ScheduleService.Summary) -> String {
@@ -115,6 +129,21 @@ struct ControlService: Service {
         } onGracefulShutdown: { [notifier, log] in
             log.info("stopping")
             notifier.send(.stopping)
+        }
+    }
+}
+
+/// Agents connect here; a listener on a non-loopback address without TLS is warned about at every start.
+struct AgentListener: Service {
+    let server: AgentServer
+    let log: DaemonLog
+
+    func run() async throws {
+        if server.isInsecure {
+            log.warn("agents listen on \(server.host):\(server.port) without TLS: tokens and tasks cross the network in the clear (--tls-cert/--tls-key)")
+        }
+        try? await cancelWhenGracefulShutdown { [server, log] in
+            try await server.run { port in log.info("accepting agents on \(server.host):\(port)") }
         }
     }
 }

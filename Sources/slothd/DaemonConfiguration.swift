@@ -1,3 +1,4 @@
+import Agents
 import Catalog
 import Control
 import Foundation
@@ -21,6 +22,9 @@ struct DaemonConfiguration: Sendable, Equatable {
     var runMemoryLimit = 256 << 20
     /// Bytes of log a run keeps; past it the log says how much was dropped.
     var runLogLimit = 16 << 20
+    /// Where agents connect (`--agents-listen`); nil: slothd accepts no agents.
+    var agentsListen: HostPort?
+    var agentsTLS = AgentTLS(certificate: nil, key: nil, authority: nil)
 
     struct Flags: Sendable {
         var configFile: String?
@@ -29,6 +33,10 @@ struct DaemonConfiguration: Sendable, Equatable {
         var workers: Int?
         var queue: Int?
         var grace: Int?
+        var agentsListen: String?
+        var tlsCert: String?
+        var tlsKey: String?
+        var tlsCA: String?
     }
 
     struct Invalid: Error, CustomStringConvertible {
@@ -61,7 +69,20 @@ struct DaemonConfiguration: Sendable, Equatable {
             control: ControlLimits(maxConnections: file.max_connections ?? 256, headerTimeout: .seconds(Int64(file.header_timeout ?? 10)),
                                    idleTimeout: .seconds(Int64(file.idle_timeout ?? 60))),
             runMemoryLimit: (file.run_memory_limit ?? 256) << 20,
-            runLogLimit: (file.run_log_limit ?? 16) << 20)
+            runLogLimit: (file.run_log_limit ?? 16) << 20,
+            agentsListen: try (flags.agentsListen ?? file.agents_listen).map { text throws(Invalid) in
+                guard let address = HostPort(text) else {
+                    throw Invalid(description: "invalid agents_listen \"\(text)\": use HOST:PORT (127.0.0.1:50053, [::1]:50053)")
+                }
+                return address
+            },
+            agentsTLS: AgentTLS(certificate: flags.tlsCert ?? file.tls_cert, key: flags.tlsKey ?? file.tls_key,
+                                authority: flags.tlsCA ?? file.tls_ca))
+        if let problem = configuration.agentsTLS.problem(master: true) { throw Invalid(description: problem) }
+        for file in [configuration.agentsTLS.certificate, configuration.agentsTLS.key, configuration.agentsTLS.authority].compactMap({ $0 })
+        where !FileManager.default.isReadableFile(atPath: file) {
+            throw Invalid(description: "cannot read the TLS file \(file)")
+        }
         guard configuration.workers >= 1 else { throw Invalid(description: "\(path): workers must be at least 1") }
         guard configuration.queueCapacity >= 0 else { throw Invalid(description: "\(path): queue must be 0 or more") }
         for (key, value) in [("max_connections", file.max_connections), ("header_timeout", file.header_timeout),
@@ -90,9 +111,14 @@ struct DaemonConfiguration: Sendable, Equatable {
         /// MiB.
         var run_memory_limit: Int?
         var run_log_limit: Int?
+        var agents_listen: String?
+        var tls_cert: String?
+        var tls_key: String?
+        var tls_ca: String?
 
         static let keys: Set<String> = ["state_dir", "socket", "workers", "queue", "shutdown_grace", "group", "max_connections",
-                                        "header_timeout", "idle_timeout", "run_memory_limit", "run_log_limit"]
+                                        "header_timeout", "idle_timeout", "run_memory_limit", "run_log_limit", "agents_listen",
+                                        "tls_cert", "tls_key", "tls_ca"]
 
         static func load(_ path: String, required: Bool) throws -> FileSettings {
             guard let data = FileManager.default.contents(atPath: path) else {
@@ -116,4 +142,20 @@ struct DaemonConfiguration: Sendable, Equatable {
 
         init() {}
     }
+}
+
+/// `HOST:PORT`, with an IPv6 host in brackets.
+struct HostPort: Sendable, Equatable, CustomStringConvertible {
+    var host: String
+    var port: Int
+
+    init?(_ text: String) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty, !host.contains(" ") else { return nil }
+        (self.host, self.port) = (host, port)
+    }
+
+    var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }

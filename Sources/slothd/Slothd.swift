@@ -22,7 +22,8 @@ struct Slothd: AsyncParsableCommand {
 
             Exit status: 0 stopped cleanly; 1 it could not start or failed; 2 invalid options or settings.
             """,
-        version: SlothVersion.current
+        version: SlothVersion.current,
+        subcommands: [AgentCommand.self]
     )
 
     @Option(help: ArgumentHelp("YAML settings (default: /etc/slothd/slothd.yaml for root, else ~/.config/slothd/slothd.yaml).", valueName: "FILE"))
@@ -35,7 +36,7 @@ struct Slothd: AsyncParsableCommand {
     var socket: String?
 
     // Numbers take the next word unconditionally, so that "--workers -1" is refused as a value, not as a missing one.
-    @Option(parsing: .unconditional, help: ArgumentHelp("Runs executed at once (default: the number of cores).", valueName: "N"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Runs executed at once (default: the number of cores); with agent, its tasks at once.", valueName: "N"))
     var workers: Int?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Runs that may wait for a worker (default 1000).", valueName: "N"))
@@ -44,6 +45,18 @@ struct Slothd: AsyncParsableCommand {
     @Option(parsing: .unconditional,
             help: ArgumentHelp("Seconds running runs get to finish on SIGTERM before they are cancelled (default 30).", valueName: "SECONDS"))
     var shutdownGrace: Int?
+
+    @Option(help: ArgumentHelp("Accept agents on this address (HOST:PORT, e.g. 127.0.0.1:50053; default: none).", valueName: "HOST:PORT"))
+    var agentsListen: String?
+
+    @Option(help: ArgumentHelp("TLS certificate (PEM) of the agents' listener; with agent, this agent's own.", valueName: "FILE"))
+    var tlsCert: String?
+
+    @Option(help: ArgumentHelp("Its private key (PEM).", valueName: "FILE"))
+    var tlsKey: String?
+
+    @Option(name: .customLong("tls-ca"), help: ArgumentHelp("CA (PEM): agents must show a certificate it signed (mutual TLS); with agent, the master's CA.", valueName: "FILE"))
+    var tlsCA: String?
 
     /// Usage errors are one line on stderr (`slothd: --workers must be at least 1`), exit 2, as in sloth.
     static func main() async {
@@ -57,7 +70,13 @@ struct Slothd: AsyncParsableCommand {
             Foundation.exit(exitCode(for: error) == .validationFailure ? 2 : exitCode(for: error).rawValue)
         }
         do {
-            if let daemon = command as? Slothd { try await daemon.run() } else { try command.run() }
+            if let daemon = command as? Slothd {
+                try await daemon.run()
+            } else if let agent = command as? AgentCommand {
+                try await agent.run()
+            } else {
+                try command.run()
+            }
         } catch {
             exit(withError: error)
         }
@@ -73,7 +92,8 @@ struct Slothd: AsyncParsableCommand {
         let log = DaemonLog()
         do {
             let flags = DaemonConfiguration.Flags(configFile: config, stateDir: stateDir, socket: socket, workers: workers,
-                                                  queue: queue, grace: shutdownGrace)
+                                                  queue: queue, grace: shutdownGrace, agentsListen: agentsListen, tlsCert: tlsCert,
+                                                  tlsKey: tlsKey, tlsCA: tlsCA)
             try await Daemon(configuration: try DaemonConfiguration.resolve(flags), flags: flags, log: log).run()
         } catch let error as DaemonConfiguration.Invalid {
             log.error("\(error)")

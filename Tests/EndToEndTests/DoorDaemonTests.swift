@@ -122,11 +122,11 @@ struct DoorDaemonTests {
         try await SchedulerDaemonTests.workflow(daemon, "remote", "task('t'):delegate_to('web-01'):command('touch \(marker)')\n")
         let run = try await daemon.sloth(["run", "remote", "-o", "json"])
         #expect(run.status == 3)
-        #expect(run.stdout.contains("agent_unavailable: no agent \\\"web-01\\\" is connected (agents are not available yet)"))
+        #expect(run.stdout.contains("agent_unavailable: no eligible agent for agent \\\"web-01\\\" (only a slothd started with --agents-listen has agents)"))
         try await SchedulerDaemonTests.workflow(daemon, "local", "task('t'):command('touch \(marker)')\n")
         let forced = try await daemon.sloth(["run", "local", "--delegate-to", "db-01", "-o", "json"])
         #expect(forced.status == 3)
-        #expect(forced.stdout.contains("no agent \\\"db-01\\\" is connected"))
+        #expect(forced.stdout.contains("no eligible agent for agent \\\"db-01\\\""))
         #expect(!FileManager.default.fileExists(atPath: marker))
     }
 }

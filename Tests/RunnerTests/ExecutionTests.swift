@@ -179,15 +179,15 @@ struct CancellationTests {
 struct DelegationTests {
     @Test("a delegated task fails as agent_unavailable and runs nothing here", arguments: [
         ("task", "task('t'):delegate_to('web-01'):command(function() fs.write(MARKER, 'ran') end)\ntask('after'):depends_on('t')", [String](),
-         "agent_unavailable: no agent \"web-01\" is connected (agents are not available yet)"),
+         "agent_unavailable: no eligible agent for agent \"web-01\" (only a slothd started with --agents-listen has agents)"),
         ("task, a list", "task('t'):delegate_to({'a', 'b'}):command('touch ' .. MARKER)\ntask('after'):depends_on('t')", [],
-         "agent_unavailable: none of the agents \"a\", \"b\" is connected (agents are not available yet)"),
+         "agent_unavailable: no eligible agent for agents \"a\", \"b\" (only a slothd started with --agents-listen has agents)"),
         ("task, by tags", "task('t'):delegate_to({tags = {role = 'web', env = 'prod'}}):command('touch ' .. MARKER)\ntask('after'):depends_on('t')", [],
-         "agent_unavailable: no agent with tags env=prod,role=web is connected (agents are not available yet)"),
+         "agent_unavailable: no eligible agent for agents tagged env=prod,role=web (only a slothd started with --agents-listen has agents)"),
         ("workflow", "workflow('w'):task('t', function() fs.write(MARKER, 'ran') end):task('after', 'true'):delegate_to('web-01')", [],
-         "agent_unavailable: no agent \"web-01\" is connected (agents are not available yet)"),
+         "agent_unavailable: no eligible agent for agent \"web-01\" (only a slothd started with --agents-listen has agents)"),
         ("--delegate-to", "task('t'):command('touch ' .. MARKER)\ntask('after'):command('touch ' .. MARKER)", ["db-01"],
-         "agent_unavailable: no agent \"db-01\" is connected (agents are not available yet)"),
+         "agent_unavailable: no eligible agent for agent \"db-01\" (only a slothd started with --agents-listen has agents)"),
     ])
     func delegated(scenario: String, source: String, delegateTo: [String], error: String) async throws {
         let harness = try RunHarness()

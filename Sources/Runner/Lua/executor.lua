@@ -140,42 +140,36 @@ local function attempt(def, this, params, deps)
   return interpret(table.pack(table.unpack(values, 2, values.n)))
 end
 
--- `delegate_to`'s target as the error names it: "web-01", any of a list, or an agent with tags.
-local function agents_named(target)
-  if type(target) == "string" then return string.format("no agent %q is connected", target) end
-  if type(target) == "table" and type(target.tags) == "table" then
-    local tags = {}
-    for k, v in pairs(target.tags) do tags[#tags + 1] = tostring(k) .. "=" .. tostring(v) end
-    table.sort(tags)
-    return "no agent with tags " .. table.concat(tags, ",") .. " is connected"
-  end
-  if type(target) == "table" and #target == 1 then return agents_named(target[1]) end
-  if type(target) == "table" then
-    local names = {}
-    for _, name in ipairs(target) do names[#names + 1] = string.format("%q", tostring(name)) end
-    return "none of the agents " .. table.concat(names, ", ") .. " is connected"
-  end
-  return "no agent " .. tostring(target) .. " is connected"
+-- One attempt of a delegated task on an agent (SPEC section 8): the master picks the agent, the agent
+-- runs the task and sends its result back; a timeout or cancel of this fiber cancels it there.
+local function delegated_attempt(def, target, record, params, deps)
+  local sent = {}
+  for k, v in pairs(params) do if k ~= "task_name" and k ~= "workdir" then sent[k] = v end end
+  local result = sched.await_op(S.delegate_start({
+    target = target, task = def.name, params = sent, deps = deps, timeout_ms = def.timeout_ms,
+  }))
+  record.agent = result.agent or record.agent
+  local output = result.output or {}
+  if math.type(result.exit_code) == "integer" then output.exit_code = output.exit_code or result.exit_code end
+  if result.success then return true, nil, output end
+  return false, result.error or "delegated task failed", output
 end
 
 -- Runs a task to its end (all attempts); returns its record.
 local function run_task(def, ctx)
   local record = { name = def.name, status = "running", attempts = 0, started = S.now(), started_at = S.wall_now() }
   S.task_update(record)
-  -- Until agents exist (SPEC section 8), a delegated task fails: it never runs on this host instead.
-  local delegate = def.delegate_to or ctx.delegate_to
-  if delegate ~= nil then
-    record.status = "failed"
-    record.error = "agent_unavailable: " .. agents_named(delegate) .. " (agents are not available yet)"
-    return record
-  end
+  -- On an agent the task is already where it was sent: it never delegates again.
+  local delegate = not ctx.on_agent and (def.delegate_to or ctx.delegate_to) or nil
   local workdir = def.workdir or ctx.cwd
   local params = {}
   for k, v in pairs(def.params or {}) do params[k] = v end
   for k, v in pairs(ctx.params) do params[k] = v end
   params.task_name, params.workdir = def.name, workdir
-  local deps = {}
-  for _, dep in ipairs(def.depends_on or {}) do deps[dep] = ctx.records[dep].output or {} end
+  local deps = ctx.given_deps or {}
+  if not ctx.given_deps then
+    for _, dep in ipairs(def.depends_on or {}) do deps[dep] = ctx.records[dep].output or {} end
+  end
   local this = make_this(def, workdir, params)
 
   local function decide(value, what)
@@ -204,7 +198,12 @@ local function run_task(def, ctx)
   while true do
     record.attempts = record.attempts + 1
     local deadline = def.timeout_ms and (S.now() + def.timeout_ms) or nil
-    local fiber = sched.spawn(attempt, { deadline = deadline, task = def.name, name = def.name }, def, this, params, deps)
+    local fiber
+    if delegate ~= nil then
+      fiber = sched.spawn(delegated_attempt, { deadline = deadline, task = def.name, name = def.name }, def, delegate, record, params, deps)
+    else
+      fiber = sched.spawn(attempt, { deadline = deadline, task = def.name, name = def.name }, def, this, params, deps)
+    end
     local ok, values, reason = sched.join(fiber)
     local result = ok and values[3]
     if type(result) == "table" and math.type(rawget(result, "exit_code")) == "integer" then record.exit_code = result.exit_code end
@@ -227,7 +226,7 @@ local function run_task(def, ctx)
     sched.sleep(backoff_ms(record.attempts, def.retry_strategy))
   end
 
-  if record.status == "success" and def.artifacts then record.artifacts = S.glob(def.artifacts, workdir) end
+  if record.status == "success" and def.artifacts and delegate == nil then record.artifacts = S.glob(def.artifacts, workdir) end
   if record.status == "success" and def.on_success then
     run_hook(def.on_success, this, params, record.output, def)
   elseif record.status ~= "success" and def.on_failure then

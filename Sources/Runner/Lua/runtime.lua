@@ -182,4 +182,19 @@ function runtime.execute(params, delegate)
   return executor.run(runtime.planned.wf, runtime.planned.order, ctx)
 end
 
+-- On an agent: runs only `task` of the planned workflow, once (the master keeps retries), with its
+-- dependencies' outputs as given; the workflow's own hooks ran on the master. -> the task's record.
+function runtime.execute_task(task, params, deps)
+  local def
+  for _, candidate in ipairs(runtime.planned.wf.tasks) do if candidate.name == task then def = candidate end end
+  local copy = {}
+  for k, v in pairs(def) do copy[k] = v end
+  copy.depends_on, copy.retries, copy.delegate_to, copy.on_success, copy.on_failure = nil, 0, nil, nil, nil
+  for k, v in pairs(params or {}) do ctx.params[k] = v end
+  ctx.on_agent, ctx.given_deps = true, deps or {}
+  ctx.task_workdirs[copy.name] = copy.workdir
+  local wf = { name = runtime.planned.wf.name, version = runtime.planned.wf.version, tasks = { copy } }
+  return executor.run(wf, { copy }, ctx).tasks[1]
+end
+
 return runtime

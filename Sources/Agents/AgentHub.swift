@@ -1,0 +1,255 @@
+import AgentWire
+import Catalog
+import Foundation
+import Runner
+import Scheduler
+import Synchronization
+
+/// The master's side of its agents (SPEC section 8): who is connected, and which task attempts are
+/// leased to whom. A lease ends exactly once — by its result, its cancel, or its agent's loss — and a
+/// result carrying another fence than the lease's is dropped.
+public final class AgentHub: TaskDelegator, Sendable {
+    public static let heartbeatMillis: Int64 = 5_000
+    /// An agent silent this long is disconnected and its tasks are lost.
+    public static let silenceMillis: Int64 = 15_000
+
+    struct Connection {
+        let id: UInt64
+        let name: String
+        let address: String
+        let tags: [String: String]
+        let facts: [String: String]
+        let version: String
+        let outbox: AsyncStream<Slothd_Agent_V1_MasterMessage>.Continuation
+        var lastSeen: Int64
+        var sentAt: [UInt64: Int64] = [:]
+    }
+
+    struct Lease {
+        let agent: String
+        let fence: Int64
+        let task: DelegatedTask
+        let log: @Sendable (DelegatedLogLine) -> Void
+        let mask: @Sendable (String) -> Void
+        let finish: @Sendable (DelegationResult) -> Void
+        var secrets: [String]
+        var acknowledged = false
+    }
+
+    struct State {
+        var connections: [String: Connection] = [:]
+        var leases: [String: Lease] = [:]
+        var nextConnection: UInt64 = 1
+        var nextFence: Int64
+    }
+
+    let store: AgentStore
+    let database: CatalogDatabase
+    let keyring: SecretKeyring
+    let counters = AgentCounters()
+    /// `agent run` commands waiting for their agent, by id.
+    let commands = Mutex<[String: PendingCommand]>([:])
+    private let now: @Sendable () -> Int64
+    private let state: Mutex<State>
+
+    /// - Parameter now: monotonic milliseconds (leases and silence are measured on it).
+    public init(database: CatalogDatabase, keyring: SecretKeyring, now: @escaping @Sendable () -> Int64 = LuaState.monotonicMillis) {
+        self.database = database
+        self.store = AgentStore(database: database)
+        self.keyring = keyring
+        self.now = now
+        // Fences grow across restarts of the master: a result from before one never matches after it.
+        state = Mutex(State(nextFence: database.now() * 1_000))
+    }
+
+    /// Connected agents as the chooser sees them.
+    public func candidates() -> [AgentChoice.Candidate] {
+        state.withLock { state in
+            state.connections.values.map { connection in
+                AgentChoice.Candidate(name: connection.name, tags: connection.tags,
+                                      running: state.leases.values.filter { $0.agent == connection.name }.count)
+            }
+        }
+    }
+
+    /// What `agent list` adds to the stored rows: running tasks and the last message's age.
+    public func live(_ name: String) -> (running: Int, lastSeenMillisAgo: Int64)? {
+        state.withLock { state in
+            state.connections[name].map { connection in
+                (state.leases.values.filter { $0.agent == name }.count, now() - connection.lastSeen)
+            }
+        }
+    }
+
+    public var connectedCount: Int { state.withLock { $0.connections.count } }
+
+    public func start(_ task: DelegatedTask, log: @escaping @Sendable (DelegatedLogLine) -> Void, mask: @escaping @Sendable (String) -> Void,
+                      finish: @escaping @Sendable (DelegationResult) -> Void) -> @Sendable () -> Void {
+        let decision = AgentChoice.pick(task.target, among: candidates())
+        guard case .chosen(let agent, let reason) = decision else {
+            if case .unavailable(let why) = decision { finish(.unavailable(task.target, why)) }
+            counters.unavailable.add(1, ordering: .relaxed)
+            return {}
+        }
+        let offered: (lease: String, fence: Int64)? = state.withLock { state in
+            guard let connection = state.connections[agent] else { return nil }
+            state.nextFence += 1
+            let fence = state.nextFence
+            let lease = "\(task.runID)/\(task.task)/\(fence)"
+            state.leases[lease] = Lease(agent: agent, fence: fence, task: task, log: log, mask: mask, finish: finish, secrets: task.masked)
+            connection.outbox.yield(.with { $0.offer = Self.offer(task, lease: lease, fence: fence) })
+            return (lease, fence)
+        }
+        guard let offered else {
+            finish(.unavailable(task.target, "\(agent) disconnected while it was chosen"))
+            return {}
+        }
+        counters.delegated.add(1, ordering: .relaxed)
+        log(DelegatedLogLine(level: "info", stream: nil, message: "delegated to agent \(agent) (\(reason))", fieldsJSON: nil))
+        return { [weak self] in self?.end(offered.lease, DelegationResult(success: false, error: "cancelled", agent: agent), notify: "cancelled") }
+    }
+
+    /// Ends a lease once: `notify` (a reason) also tells its agent to stop the task.
+    func end(_ lease: String, _ result: DelegationResult, notify reason: String? = nil, fence: Int64? = nil) {
+        let ended: Lease? = state.withLock { state in
+            guard let held = state.leases[lease], fence == nil || held.fence == fence else { return nil }
+            state.leases[lease] = nil
+            if let reason, let connection = state.connections[held.agent] {
+                connection.outbox.yield(.with { $0.cancel = .with { $0.lease = lease; $0.reason = reason } })
+            }
+            return held
+        }
+        guard let ended else { return }
+        var result = result
+        result.agent = ended.agent
+        ended.finish(result)
+    }
+
+    static func offer(_ task: DelegatedTask, lease: String, fence: Int64) -> Slothd_Agent_V1_TaskOffer {
+        .with {
+            $0.lease = lease
+            $0.fence = fence
+            $0.runID = task.runID
+            $0.workflow = task.workflow
+            $0.task = task.task
+            $0.file = task.file
+            $0.source = task.source
+            $0.params = task.params
+            $0.valuesJson = task.valuesJSON
+            $0.stack = task.stack ?? ""
+            $0.depsJson = task.depsJSON
+            $0.timeoutMs = task.timeoutMillis ?? 0
+            $0.masked = task.masked
+        }
+    }
+
+    // MARK: connections
+
+    /// A registered stream: the agent's token checked, its row written, the tasks it reports it still
+    /// holds kept or (when the master no longer has them) named stale for it to cancel.
+    func connect(_ register: Slothd_Agent_V1_Register, address: String,
+                 outbox: AsyncStream<Slothd_Agent_V1_MasterMessage>.Continuation) throws(AgentRefusal) -> UInt64 {
+        guard PlainName.isValid(register.name) else { throw .invalidName(register.name) }
+        let check: AgentStore.TokenCheck
+        do { check = try store.authenticate(name: register.name, token: register.token, address: address) } catch { throw .storage("\(error)") }
+        guard case .accepted(let token) = check else { throw .token(AgentStore.reason(check)) }
+        let facts = Self.facts(register)
+        do {
+            try store.connected(.init(name: register.name, address: address, tags: register.tags, facts: facts, version: register.version,
+                                      tokenID: token.id))
+        } catch { throw .storage("\(error)") }
+        let held = Set(register.held.map(\.lease))
+        let (id, replaced, lost, stale) = state.withLock { state in
+            let id = state.nextConnection
+            state.nextConnection += 1
+            let replaced = state.connections[register.name]
+            state.connections[register.name] = Connection(id: id, name: register.name, address: address, tags: register.tags, facts: facts,
+                                                          version: register.version, outbox: outbox, lastSeen: now())
+            let lost = state.leases.filter { $0.value.agent == register.name && !held.contains($0.key) }.map(\.key)
+            let stale = held.filter { state.leases[$0]?.agent != register.name }
+            return (id, replaced, lost, stale)
+        }
+        replaced?.outbox.finish()
+        for lease in lost { end(lease, DelegationResult(success: false, error: "agent_lost: agent \(register.name) reconnected without the task")) }
+        outbox.yield(.with {
+            $0.welcome = .with { $0.heartbeatMs = Int32(Self.heartbeatMillis); $0.stale = stale.sorted() }
+        })
+        return id
+    }
+
+    /// The stream ended (`reason`): the agent's leases are lost and follow their retries.
+    func disconnect(_ id: UInt64, name: String, reason: String) {
+        let (current, lastSeen, leases): (Bool, Int64, [String]) = state.withLock { state in
+            guard let connection = state.connections[name], connection.id == id else { return (false, 0, []) }
+            state.connections[name] = nil
+            return (true, connection.lastSeen, state.leases.filter { $0.value.agent == name }.map(\.key))
+        }
+        guard current else { return }
+        endCommands(of: name, error: "agent \(name) \(reason)")
+        for lease in leases {
+            counters.lost.add(1, ordering: .relaxed)
+            end(lease, DelegationResult(success: false, error: "agent_lost: agent \(name) \(reason)"))
+        }
+        try? store.disconnected(name, lastSeenAt: database.now() - (now() - lastSeen), reason: reason)
+    }
+
+    /// Milliseconds since the connection's last message; nil once it is gone.
+    func silence(_ id: UInt64, name: String) -> Int64? {
+        state.withLock { state in state.connections[name].flatMap { $0.id == id ? now() - $0.lastSeen : nil } }
+    }
+
+    static func facts(_ register: Slothd_Agent_V1_Register) -> [String: String] {
+        let facts = register.facts
+        return ["os": facts.os, "arch": facts.arch, "cpus": String(facts.cpus), "memory_bytes": String(facts.memoryBytes),
+                "hostname": facts.hostname, "kernel": facts.kernel, "workers": String(register.workers)]
+    }
+
+    func heartbeatFailed(_ name: String) {
+        try? store.heartbeatFailed(name, silentMillis: Self.silenceMillis)
+    }
+
+    func touch(_ name: String) {
+        state.withLock { state in state.connections[name]?.lastSeen = now() }
+    }
+
+    func lease(_ id: String, of agent: String) -> Lease? {
+        state.withLock { state in state.leases[id].flatMap { $0.agent == agent ? $0 : nil } }
+    }
+
+    func acknowledge(_ lease: String, of agent: String) {
+        state.withLock { state in
+            if state.leases[lease]?.agent == agent { state.leases[lease]?.acknowledged = true }
+        }
+    }
+
+    func addSecret(_ value: String, to lease: String) {
+        state.withLock { state in state.leases[lease]?.secrets.append(value) }
+    }
+
+    func send(_ message: Slothd_Agent_V1_MasterMessage, to name: String) {
+        state.withLock { state in _ = state.connections[name]?.outbox.yield(message) }
+    }
+}
+
+/// Why the master refused an agent's stream: said to the agent, and in the `agent.auth_failed` event.
+enum AgentRefusal: Error, CustomStringConvertible {
+    case token(String)
+    case invalidName(String)
+    case storage(String)
+    var description: String {
+        switch self {
+        case .token(let reason): "refused: \(reason)"
+        case .invalidName(let name): "refused: \"\(name)\" is not a valid agent name (letters, digits, . _ -)"
+        case .storage(let message): "the master cannot record the agent: \(message)"
+        }
+    }
+}
+
+/// Counters for `/metrics`.
+public final class AgentCounters: Sendable {
+    public let delegated = Atomic<Int>(0)
+    public let unavailable = Atomic<Int>(0)
+    public let lost = Atomic<Int>(0)
+    public let roundTripMillis = Atomic<Int>(0)
+    public let roundTrips = Atomic<Int>(0)
+}

@@ -1,0 +1,82 @@
+import AgentWire
+import GRPCCore
+
+/// The `Connect` stream of one agent, on the master: the first message registers (a refused token ends
+/// the stream with `unauthenticated` and the reason), then the agent's messages go to the hub while
+/// the hub's go out; a connection silent for `AgentHub.silenceMillis` is closed and its tasks lost.
+struct AgentService: Slothd_Agent_V1_AgentHub.SimpleServiceProtocol {
+    let hub: AgentHub
+    /// How often silence is checked.
+    let checkEveryMillis: Int64
+
+    private struct Registered: Sendable {
+        let id: UInt64
+        let name: String
+    }
+
+    private enum Ended: Error {
+        case closed
+        case silent
+        case replaced
+    }
+
+    func connect(request: RPCAsyncSequence<Slothd_Agent_V1_AgentMessage, any Error>,
+                 response: RPCWriter<Slothd_Agent_V1_MasterMessage>, context: ServerContext) async throws {
+        let (outbox, continuation) = AsyncStream.makeStream(of: Slothd_Agent_V1_MasterMessage.self, bufferingPolicy: .unbounded)
+        var iterator = request.makeAsyncIterator()
+        guard let first = try await iterator.next(), case .register(let register)? = first.body else {
+            throw RPCError(code: .invalidArgument, message: "the first message of a stream must be register")
+        }
+        let id: UInt64
+        do {
+            id = try hub.connect(register, address: Self.address(context.remotePeer), outbox: continuation)
+        } catch {
+            throw RPCError(code: .unauthenticated, message: error.description)
+        }
+        let agent = Registered(id: id, name: register.name)
+        var reason = "closed its stream"
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await message in outbox { try await response.write(message) }
+                    throw Ended.replaced
+                }
+                let reader = Handoff(iterator)
+                group.addTask {
+                    while let message = try await reader.iterator.next() { hub.receive(message, from: agent.name) }
+                    throw Ended.closed
+                }
+                group.addTask {
+                    while true {
+                        try await Task.sleep(for: .milliseconds(checkEveryMillis))
+                        guard let silence = hub.silence(agent.id, name: agent.name) else { throw Ended.replaced }
+                        if silence >= AgentHub.silenceMillis { throw Ended.silent }
+                    }
+                }
+                try await group.next()
+            }
+        } catch Ended.silent {
+            reason = "was silent for \(AgentHub.silenceMillis / 1000) s"
+            hub.heartbeatFailed(agent.name)
+        } catch Ended.replaced {
+            reason = "was replaced by a new connection"
+        } catch is Ended {
+        } catch {
+            reason = "lost its stream (\(error))"
+        }
+        continuation.finish()
+        hub.disconnect(agent.id, name: agent.name, reason: reason)
+    }
+
+    /// The stream's iterator, handed to the one child task that reads it after registration.
+    private final class Handoff: @unchecked Sendable {
+        var iterator: RPCAsyncSequence<Slothd_Agent_V1_AgentMessage, any Error>.AsyncIterator
+        init(_ iterator: RPCAsyncSequence<Slothd_Agent_V1_AgentMessage, any Error>.AsyncIterator) { self.iterator = iterator }
+    }
+
+    /// `ipv4:127.0.0.1:51234` → `127.0.0.1:51234`.
+    static func address(_ peer: String) -> String {
+        for prefix in ["ipv4:", "ipv6:", "unix:"] where peer.hasPrefix(prefix) { return String(peer.dropFirst(prefix.count)) }
+        return peer
+    }
+}

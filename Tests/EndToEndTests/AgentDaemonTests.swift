@@ -1,0 +1,138 @@
+import Foundation
+import Testing
+
+/// Agents as real processes: a master slothd and `slothd agent`s on loopback (SPEC section 8).
+@Suite("Agents: delegation to real agent processes", .serialized)
+struct AgentDaemonTests {
+    static let fanOut = """
+        local build = task("build")
+          :command(function(this, params)
+            local r = exec.run("echo built on $(hostname)")
+            return true, "ok", { artifact = "app-" .. tostring(params.version), line = r.stdout }
+          end)
+          :delegate_to("db-01")
+          :build()
+        local check = task("check")
+          :command(function() return true, "ok", { healthy = true } end)
+          :delegate_to({ tags = { role = "web" } })
+          :build()
+        local report = task("report")
+          :depends_on({ "build", "check" })
+          :command(function(this, params, deps)
+            log.info("report: " .. deps.build.artifact .. " healthy=" .. tostring(deps.check.healthy))
+            return true, "ok", { summary = deps.build.artifact .. "/" .. tostring(deps.check.healthy) }
+          end)
+          :build()
+        workflow.define("fanout", { tasks = { build, check, report } })
+        """
+
+    private func json(_ text: String) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
+    }
+
+    @Test("delegation by name and by tags; two delegated outputs feed a local task; runs show names each task's agent")
+    func delegationByNameAndTags() async throws {
+        let master = try AgentMaster()
+        let web1 = try await master.agent("web-01", tags: ["role=web"])
+        let web2 = try await master.agent("web-02", tags: ["role=web"])
+        let db = try await master.agent("db-01", tags: ["role=db"])
+        try await master.add("fanout", Self.fanOut)
+        let ran = try await master.daemon.sloth(["run", "fanout", "--param", "version=7", "-o", "json"])
+        #expect(ran.status == 0, "\(ran.stderr)")
+        let document = json(ran.stdout)
+        #expect(document.at("tasks.build.agent") as? String == "db-01")
+        #expect(["web-01", "web-02"].contains(document.at("tasks.check.agent") as? String ?? ""))
+        #expect(document.at("tasks.report.agent") == nil)
+        #expect(document.at("outputs.report.summary") as? String == "app-7/true")
+        let runID = try #require(document["run_id"] as? Int)
+        let shown = try await master.daemon.sloth(["runs", "show", String(runID)])
+        #expect(shown.stdout.contains("AGENT") && shown.stdout.contains("db-01"))
+        let logs = try await master.daemon.sloth(["runs", "logs", String(runID)])
+        #expect(logs.stdout.contains("delegated to agent db-01 (named)"))
+        #expect(logs.stdout.contains("built on"), "job output from the agent is in the run's log")
+        let list = try await master.daemon.sloth(["agent", "list", "-o", "json"])
+        let agents = (try? JSONSerialization.jsonObject(with: Data(list.stdout.utf8))) as? [[String: Any]] ?? []
+        #expect(agents.map { $0["name"] as? String } == ["db-01", "web-01", "web-02"])
+        #expect(agents.allSatisfy { $0["status"] as? String == "connected" })
+        let status = json(try await master.daemon.sloth(["status", "-o", "json"]).stdout)
+        #expect(status["agents_connected"] as? Int == 3)
+        _ = (web1, web2, db)
+    }
+
+    @Test("no eligible agent: the task fails as agent_unavailable and never runs on the master")
+    func noEligibleAgent() async throws {
+        let master = try AgentMaster()
+        let marker = master.daemon.directory.appendingPathComponent("ran-here").path
+        try await master.add("nowhere", """
+            task("t"):command(function() exec.run("touch \(marker)"); return true end):delegate_to({ tags = { role = "gpu" } }):build()
+            """)
+        let ran = try await master.daemon.sloth(["run", "nowhere", "-o", "json"])
+        #expect(ran.status == 3)
+        #expect((json(ran.stdout).at("tasks.t.error") as? String ?? "").hasPrefix("agent_unavailable: no eligible agent for agents tagged role=gpu"))
+        #expect(!FileManager.default.fileExists(atPath: marker))
+    }
+
+    @Test("a secret read on the agent is masked everywhere and never written in the agent's state directory; state goes to the master")
+    func secretsAndStateFromTheMaster() async throws {
+        let master = try AgentMaster()
+        let agent = try await master.agent("web-01")
+        let secret = "s3cr3t-" + UUID().uuidString.prefix(8)
+        #expect(try await master.daemon.sloth(["secrets", "set", "api_key"], stdin: secret + "\n").status == 0)
+        try await master.add("uses_secret", """
+            task("remote"):command(function()
+              local key = secrets.get("api_key")
+              exec.run("echo key is " .. key)
+              state.set("seen", 40)
+              return true, "ok", { n = state.increment("seen", 2), key = key }
+            end):delegate_to("web-01"):build()
+            """)
+        let ran = try await master.daemon.sloth(["run", "uses_secret", "-o", "json"])
+        #expect(ran.status == 0, "\(ran.stderr)")
+        #expect(json(ran.stdout).at("outputs.remote.n") as? Int == 42)
+        #expect(json(ran.stdout).at("outputs.remote.key") as? String == "***")
+        let runID = try #require(json(ran.stdout)["run_id"] as? Int)
+        let logs = try await master.daemon.sloth(["runs", "logs", String(runID)])
+        #expect(logs.stdout.contains("key is ***") && !logs.stdout.contains(secret))
+        #expect(try await master.daemon.sloth(["state", "get", "seen"]).stdout.contains("42"))
+        let onDisk = try await CLI.shell("grep -rl '\(secret)' \(agent.stateDirectory) \(agent.logPath) || true")
+        #expect(onDisk.isEmpty, "the secret is on the agent's disk: \(onDisk)")
+    }
+
+    @Test("kill -9 of the agent mid-task: agent_lost, and the retry runs on the other web agent")
+    func agentKilledMidTask() async throws {
+        let master = try AgentMaster()
+        let first = try await master.agent("web-01", tags: ["role=web"])
+        // The first attempt waits for `go`; the test makes it only once web-01 holds the task.
+        let go = master.daemon.directory.appendingPathComponent("go").path
+        try await master.add("slow", """
+            task("slow"):command(function() exec.run("[ -f \(go) ] || sleep 30"); return true, "ok", {} end)
+              :delegate_to({ tags = { role = "web" } }):retries(1):build()
+            """)
+        let started = try await master.daemon.sloth(["run", "slow", "--detach", "-o", "json"])
+        let runID = try #require(json(started.stdout)["id"] as? Int, "\(started.stdout) \(started.stderr)")
+        try await waitForLog(master, runID, "delegated to agent web-01")
+        let second = try await master.agent("web-02", tags: ["role=web"])
+        FileManager.default.createFile(atPath: go, contents: nil)
+        first.signal(SIGKILL)
+        _ = await first.exitStatus()
+        let ended = try await master.daemon.sloth(["runs", "logs", String(runID), "--follow"])
+        #expect(ended.stdout.contains("agent_lost: agent web-01"), "\(ended.stdout)")
+        #expect(ended.stdout.contains("delegated to agent web-02"))
+        let shown = json(try await master.daemon.sloth(["runs", "show", String(runID), "-o", "json"]).stdout)
+        #expect(shown["state"] as? String == "succeeded")
+        #expect(shown.at("tasks.slow.agent") as? String == "web-02")
+        _ = second
+    }
+
+    /// Waits until the run's log has `text`: each call long-polls the daemon for new lines, no sleep here.
+    private func waitForLog(_ master: AgentMaster, _ runID: Int, _ text: String) async throws {
+        var after = 0
+        for _ in 0..<60 {
+            let page = try await CLI.shell("curl -s --unix-socket \(master.daemon.socket) 'http://slothd/v1/runs/\(runID)/logs?after=\(after)&wait=1000'")
+            let decoded = json(page)
+            if page.contains(text) { return }
+            after = decoded["next"] as? Int ?? after
+        }
+        Issue.record("the log of run \(runID) never said \"\(text)\"")
+    }
+}
