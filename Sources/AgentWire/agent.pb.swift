@@ -59,14 +59,7 @@ public nonisolated struct Slothd_Agent_V1_AgentMessage: Sendable {
     set {body = .ack(newValue)}
   }
 
-  public var log: Slothd_Agent_V1_LogLine {
-    get {
-      if case .log(let v)? = body {return v}
-      return Slothd_Agent_V1_LogLine()
-    }
-    set {body = .log(newValue)}
-  }
-
+  /// 4 was a single log line, before batches.
   public var result: Slothd_Agent_V1_TaskResult {
     get {
       if case .result(let v)? = body {return v}
@@ -107,18 +100,27 @@ public nonisolated struct Slothd_Agent_V1_AgentMessage: Sendable {
     set {body = .exit(newValue)}
   }
 
+  public var logs: Slothd_Agent_V1_LogBatch {
+    get {
+      if case .logs(let v)? = body {return v}
+      return Slothd_Agent_V1_LogBatch()
+    }
+    set {body = .logs(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Body: Equatable, Sendable {
     case register(Slothd_Agent_V1_Register)
     case heartbeat(Slothd_Agent_V1_Heartbeat)
     case ack(Slothd_Agent_V1_TaskAck)
-    case log(Slothd_Agent_V1_LogLine)
+    /// 4 was a single log line, before batches.
     case result(Slothd_Agent_V1_TaskResult)
     case secret(Slothd_Agent_V1_SecretRequest)
     case state(Slothd_Agent_V1_StateRequest)
     case output(Slothd_Agent_V1_CommandOutput)
     case exit(Slothd_Agent_V1_CommandExit)
+    case logs(Slothd_Agent_V1_LogBatch)
 
   }
 
@@ -371,6 +373,19 @@ public nonisolated struct Slothd_Agent_V1_LogLine: Sendable {
   public init() {}
 }
 
+/// The lines a task logged since the last batch (one batch per flush of the task's log on the agent).
+public nonisolated struct Slothd_Agent_V1_LogBatch: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var lines: [Slothd_Agent_V1_LogLine] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 public nonisolated struct Slothd_Agent_V1_TaskResult: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -535,7 +550,7 @@ fileprivate nonisolated let _protobuf_package = "slothd.agent.v1"
 
 nonisolated extension Slothd_Agent_V1_AgentMessage: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AgentMessage"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}register\0\u{1}heartbeat\0\u{1}ack\0\u{1}log\0\u{1}result\0\u{1}secret\0\u{1}state\0\u{1}output\0\u{1}exit\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}register\0\u{1}heartbeat\0\u{1}ack\0\u{2}\u{2}result\0\u{1}secret\0\u{1}state\0\u{1}output\0\u{1}exit\0\u{1}logs\0\u{c}\u{4}\u{1}")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -580,19 +595,6 @@ nonisolated extension Slothd_Agent_V1_AgentMessage: SwiftProtobuf.Message, Swift
         if let v = v {
           if hadOneofValue {try decoder.handleConflictingOneOf()}
           self.body = .ack(v)
-        }
-      }()
-      case 4: try {
-        var v: Slothd_Agent_V1_LogLine?
-        var hadOneofValue = false
-        if let current = self.body {
-          hadOneofValue = true
-          if case .log(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.body = .log(v)
         }
       }()
       case 5: try {
@@ -660,6 +662,19 @@ nonisolated extension Slothd_Agent_V1_AgentMessage: SwiftProtobuf.Message, Swift
           self.body = .exit(v)
         }
       }()
+      case 10: try {
+        var v: Slothd_Agent_V1_LogBatch?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .logs(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .logs(v)
+        }
+      }()
       default: break
       }
     }
@@ -683,10 +698,6 @@ nonisolated extension Slothd_Agent_V1_AgentMessage: SwiftProtobuf.Message, Swift
       guard case .ack(let v)? = self.body else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
     }()
-    case .log?: try {
-      guard case .log(let v)? = self.body else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
-    }()
     case .result?: try {
       guard case .result(let v)? = self.body else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
@@ -706,6 +717,10 @@ nonisolated extension Slothd_Agent_V1_AgentMessage: SwiftProtobuf.Message, Swift
     case .exit?: try {
       guard case .exit(let v)? = self.body else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+    }()
+    case .logs?: try {
+      guard case .logs(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
     }()
     case nil: break
     }
@@ -1258,6 +1273,36 @@ nonisolated extension Slothd_Agent_V1_LogLine: SwiftProtobuf.Message, SwiftProto
     if lhs.message != rhs.message {return false}
     if lhs.fieldsJson != rhs.fieldsJson {return false}
     if lhs.atMs != rhs.atMs {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Slothd_Agent_V1_LogBatch: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".LogBatch"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}lines\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.lines) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.lines.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.lines, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Slothd_Agent_V1_LogBatch, rhs: Slothd_Agent_V1_LogBatch) -> Bool {
+    if lhs.lines != rhs.lines {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

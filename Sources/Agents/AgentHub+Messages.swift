@@ -11,9 +11,12 @@ extension AgentHub {
             break
         case .ack(let ack):
             acknowledge(ack.lease, of: name)
-        case .log(let line):
-            lease(line.lease, of: name)?.log(DelegatedLogLine(level: line.level, stream: line.stream.isEmpty ? nil : line.stream,
-                                                             message: line.message, fieldsJSON: line.fieldsJson.isEmpty ? nil : line.fieldsJson))
+        case .logs(let batch):
+            guard let lease = batch.lines.first.flatMap({ lease($0.lease, of: name) }) else { return }
+            lease.log(batch.lines.map {
+                DelegatedLogLine(level: $0.level, stream: $0.stream.isEmpty ? nil : $0.stream, message: $0.message,
+                                 fieldsJSON: $0.fieldsJson.isEmpty ? nil : $0.fieldsJson)
+            })
         case .result(let result):
             guard lease(result.lease, of: name) != nil else { return }
             end(result.lease, DelegationResult(success: result.success, error: result.error.isEmpty ? nil : result.error,

@@ -29,11 +29,13 @@ public final class AgentHub: TaskDelegator, Sendable {
         let agent: String
         let fence: Int64
         let task: DelegatedTask
-        let log: @Sendable (DelegatedLogLine) -> Void
+        let log: @Sendable ([DelegatedLogLine]) -> Void
         let mask: @Sendable (String) -> Void
         let finish: @Sendable (DelegationResult) -> Void
         var secrets: [String]
         var acknowledged = false
+        /// When the offer went out (monotonic ms): a result's round trip is measured from here.
+        let offeredAt: Int64
     }
 
     struct State {
@@ -83,7 +85,10 @@ public final class AgentHub: TaskDelegator, Sendable {
 
     public var connectedCount: Int { state.withLock { $0.connections.count } }
 
-    public func start(_ task: DelegatedTask, log: @escaping @Sendable (DelegatedLogLine) -> Void, mask: @escaping @Sendable (String) -> Void,
+    /// The agents' series of `/metrics`.
+    public func metricsText() -> [UInt8] { Array(counters.text(connected: connectedCount).utf8) }
+
+    public func start(_ task: DelegatedTask, log: @escaping @Sendable ([DelegatedLogLine]) -> Void, mask: @escaping @Sendable (String) -> Void,
                       finish: @escaping @Sendable (DelegationResult) -> Void) -> @Sendable () -> Void {
         let decision = AgentChoice.pick(task.target, among: candidates())
         guard case .chosen(let agent, let reason) = decision else {
@@ -96,7 +101,8 @@ public final class AgentHub: TaskDelegator, Sendable {
             state.nextFence += 1
             let fence = state.nextFence
             let lease = "\(task.runID)/\(task.task)/\(fence)"
-            state.leases[lease] = Lease(agent: agent, fence: fence, task: task, log: log, mask: mask, finish: finish, secrets: task.masked)
+            state.leases[lease] = Lease(agent: agent, fence: fence, task: task, log: log, mask: mask, finish: finish, secrets: task.masked,
+                                        offeredAt: now())
             connection.outbox.yield(.with { $0.offer = Self.offer(task, lease: lease, fence: fence) })
             return (lease, fence)
         }
@@ -105,7 +111,7 @@ public final class AgentHub: TaskDelegator, Sendable {
             return {}
         }
         counters.delegated.add(1, ordering: .relaxed)
-        log(DelegatedLogLine(level: "info", stream: nil, message: "delegated to agent \(agent) (\(reason))", fieldsJSON: nil))
+        log([DelegatedLogLine(level: "info", stream: nil, message: "delegated to agent \(agent) (\(reason))", fieldsJSON: nil)])
         return { [weak self] in self?.end(offered.lease, DelegationResult(success: false, error: "cancelled", agent: agent), notify: "cancelled") }
     }
 
@@ -120,6 +126,7 @@ public final class AgentHub: TaskDelegator, Sendable {
             return held
         }
         guard let ended else { return }
+        if fence != nil { counters.recordRoundTrip(millis: now() - ended.offeredAt, success: result.success) }
         var result = result
         result.agent = ended.agent
         ended.finish(result)
@@ -245,11 +252,38 @@ enum AgentRefusal: Error, CustomStringConvertible {
     }
 }
 
-/// Counters for `/metrics`.
+/// Counters for `/metrics`, written as Prometheus text when scraped.
 public final class AgentCounters: Sendable {
-    public let delegated = Atomic<Int>(0)
-    public let unavailable = Atomic<Int>(0)
-    public let lost = Atomic<Int>(0)
-    public let roundTripMillis = Atomic<Int>(0)
-    public let roundTrips = Atomic<Int>(0)
+    let delegated = Atomic<Int>(0)
+    let unavailable = Atomic<Int>(0)
+    let lost = Atomic<Int>(0)
+    let succeeded = Atomic<Int>(0)
+    let failed = Atomic<Int>(0)
+    let roundTripMillis = Atomic<Int>(0)
+
+    func recordRoundTrip(millis: Int64, success: Bool) {
+        roundTripMillis.add(Int(millis), ordering: .relaxed)
+        if success { succeeded.add(1, ordering: .relaxed) } else { failed.add(1, ordering: .relaxed) }
+    }
+
+    func text(connected: Int) -> String {
+        let results = succeeded.load(ordering: .relaxed) + failed.load(ordering: .relaxed)
+        return """
+            # HELP slothd_agents_connected Agents connected now
+            # TYPE slothd_agents_connected gauge
+            slothd_agents_connected \(connected)
+            # HELP slothd_delegated_tasks_total Task attempts handed to agents, by how they ended
+            # TYPE slothd_delegated_tasks_total counter
+            slothd_delegated_tasks_total{outcome="offered"} \(delegated.load(ordering: .relaxed))
+            slothd_delegated_tasks_total{outcome="succeeded"} \(succeeded.load(ordering: .relaxed))
+            slothd_delegated_tasks_total{outcome="failed"} \(failed.load(ordering: .relaxed))
+            slothd_delegated_tasks_total{outcome="agent_lost"} \(lost.load(ordering: .relaxed))
+            slothd_delegated_tasks_total{outcome="agent_unavailable"} \(unavailable.load(ordering: .relaxed))
+            # HELP slothd_delegated_task_round_trip_seconds From the offer to the agent's result
+            # TYPE slothd_delegated_task_round_trip_seconds summary
+            slothd_delegated_task_round_trip_seconds_sum \(Double(roundTripMillis.load(ordering: .relaxed)) / 1000)
+            slothd_delegated_task_round_trip_seconds_count \(results)
+
+            """
+    }
 }

@@ -53,17 +53,20 @@ final class AgentTasks: Sendable {
             let started = LuaState.monotonicMillis()
             let outcome = cancellation.reason == nil
                 ? runner.runOffered(task, link: link(offer.lease), lines: { [send] lines in
-                    for line in lines {
-                        _ = send(.with {
-                            $0.log = .with {
-                                $0.lease = offer.lease
-                                $0.level = line.level
-                                $0.stream = line.stream ?? ""
-                                $0.message = line.message
-                                $0.fieldsJson = line.fieldsJSON ?? ""
+                    guard !lines.isEmpty else { return }
+                    _ = send(.with {
+                        $0.logs = .with {
+                            $0.lines = lines.map { line in
+                                .with {
+                                    $0.lease = offer.lease
+                                    $0.level = line.level
+                                    $0.stream = line.stream ?? ""
+                                    $0.message = line.message
+                                    $0.fieldsJson = line.fieldsJSON ?? ""
+                                }
                             }
-                        })
-                    }
+                        }
+                    })
                 }, cancellation: cancellation)
                 : DelegationResult(success: false, error: cancellation.reason?.message)
             finished(offer, outcome, durationMillis: LuaState.monotonicMillis() - started)

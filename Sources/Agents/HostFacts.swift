@@ -1,21 +1,17 @@
 import AgentWire
-import Foundation
+import Runner
 
 /// What an agent tells the master about its host when it registers.
 enum HostFacts {
     static func read() -> Slothd_Agent_V1_Facts {
-        var names = utsname()
-        uname(&names)
-        func field<T>(_ value: T) -> String {
-            withUnsafeBytes(of: value) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        }
+        let facts = LocalFacts.read()
         return .with {
-            $0.os = field(names.sysname).lowercased()
-            $0.arch = field(names.machine)
-            $0.kernel = field(names.release)
-            $0.hostname = field(names.nodename)
-            $0.cpus = Int32(ProcessInfo.processInfo.activeProcessorCount)
-            $0.memoryBytes = Int64(ProcessInfo.processInfo.physicalMemory)
+            $0.os = facts["os"] ?? ""
+            $0.arch = facts["arch"] ?? ""
+            $0.kernel = facts["kernel"] ?? ""
+            $0.hostname = facts["hostname"] ?? ""
+            $0.cpus = Int32(facts["cpus"] ?? "") ?? 0
+            $0.memoryBytes = Int64(facts["memory_bytes"] ?? "") ?? 0
         }
     }
 }

@@ -80,6 +80,6 @@ public struct DelegatedLogLine: Sendable, Equatable {
 /// any thread; the canceller it returns stops the task on its agent (its process group killed there).
 /// `mask` is given each secret the agent reads, so the run masks it in what it keeps too.
 public protocol TaskDelegator: Sendable {
-    func start(_ task: DelegatedTask, log: @escaping @Sendable (DelegatedLogLine) -> Void, mask: @escaping @Sendable (String) -> Void,
+    func start(_ task: DelegatedTask, log: @escaping @Sendable ([DelegatedLogLine]) -> Void, mask: @escaping @Sendable (String) -> Void,
                finish: @escaping @Sendable (DelegationResult) -> Void) -> @Sendable () -> Void
 }

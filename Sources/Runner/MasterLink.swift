@@ -47,7 +47,7 @@ enum DelegationOperation {
             valuesJSON: session.valuesJSON, stack: session.request.stack, depsJSON: LuaJSON.encode(spec["deps"]),
             timeoutMillis: spec["timeout_ms"].int, masked: session.log.redactor.values)
         let log = session.log
-        return delegator.start(task, log: { line in log.write(delegated: line, task: name) }, mask: { log.redactor.add($0) },
+        return delegator.start(task, log: { lines in log.write(delegated: lines, task: name) }, mask: { log.redactor.add($0) },
                                finish: { finish(table($0)) })
     }
 

@@ -81,14 +81,18 @@ public final class RunLog: @unchecked Sendable {
         if due { flush() }
     }
 
-    /// A line an agent's task logged: job output keeps its stream; the run's masking applies as well.
-    func write(delegated line: DelegatedLogLine, task: String) {
-        if let stream = line.stream {
-            write(jobLines: [line.message], task: task, stream: stream)
-        } else {
-            let fields = line.fieldsJSON.flatMap { try? LuaJSON.decode($0) }?.table
-            write(level: Level(rawValue: line.level) ?? .info, task: task, message: line.message, fields: fields)
+    /// Lines an agent's task logged (one batch per flush there): job output keeps its stream, the
+    /// run's masking applies as well, and the batch goes to the sink at once, so it is live here too.
+    func write(delegated lines: [DelegatedLogLine], task: String) {
+        for line in lines {
+            if let stream = line.stream {
+                write(jobLines: [line.message], task: task, stream: stream)
+            } else {
+                let fields = line.fieldsJSON.flatMap { try? LuaJSON.decode($0) }?.table
+                write(level: Level(rawValue: line.level) ?? .info, task: task, message: line.message, fields: fields)
+            }
         }
+        flush()
     }
 
     /// Under the lock: masks (a secret cut across lines is followed per `maskingAs` stream), keeps or

@@ -30,6 +30,8 @@ final class RunSession {
     struct CatalogModules {
         let workflow: LuaState.SharedTable
         let stack: LuaState.SharedTable
+        let agent: LuaState.SharedTable
+        let facts: LuaState.SharedTable
     }
 
     /// - Parameter sandboxed: for `WorkflowCheck`: the file's commands and HTTP requests are not run.
@@ -71,6 +73,8 @@ final class RunSession {
         lua.register(table: "event", EventModule.functions(EventStore(database: database), session: self))
         lua.register(table: "__sloth_workflow", modules.workflow)
         lua.register(table: "__sloth_stack", modules.stack)
+        lua.register(table: "__sloth_agent", modules.agent)
+        lua.register(table: "facts", modules.facts)
         // An agent is given the values the master merged; its own catalog knows no stack.
         let values = link == nil ? try Self.values(request, database: database) : request.values
         valuesJSON = LuaJSON.encode(values)

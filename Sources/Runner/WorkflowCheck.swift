@@ -52,7 +52,9 @@ public enum WorkflowCheck {
             throw .storage("cannot check the workflow file: \(error)")
         }
         let modules = RunSession.CatalogModules(workflow: LuaState.SharedTable(SlothModule.workflowFunctions(database, sandboxed: true), name: "sloth.workflow"),
-                                                stack: LuaState.SharedTable(SlothModule.stackFunctions(database), name: "sloth.stack"))
+                                                stack: LuaState.SharedTable(SlothModule.stackFunctions(database), name: "sloth.stack"),
+                                                   agent: LuaState.SharedTable(AgentModule.agentFunctions(database), name: "sloth.agent"),
+                                                   facts: LuaState.SharedTable(AgentModule.factFunctions(database), name: "facts"))
         let request = RunRequest(file: file, source: source, workflow: workflow, tasks: tasks)
         let session = try RunSession(request: request, database: database, keyring: SecretKeyring(stateDirectory: sandbox, environment: [:]),
                                      modules: modules, log: RunLog(echo: nil), memoryLimit: LuaState.defaultMemoryLimit,

@@ -65,7 +65,7 @@ public struct ControlRouter: Sendable {
             return .failure(400, "invalid", "invalid UTF-8 in the request body at byte \(offset)")
         }
         if request.method == "GET" && request.path == ["unversioned", "metrics"] {
-            let schedules = await scheduler.metricsText()
+            let schedules = await scheduler.metricsText() + (agentHub?.metricsText() ?? [])
             return ControlResponse(status: 200, body: metrics.text(appending: schedules), contentType: "text/plain; version=0.0.4")
         }
         do {

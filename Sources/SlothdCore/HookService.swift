@@ -106,10 +106,12 @@ public final class HookService: Sendable {
         var request = RunRequest(file: hook.file ?? "\(hook.name).lua", source: HookScript.workflowSource(hook.script, hook: hook.name),
                                  workflow: hook.name, trigger: .hook, stack: stack)
         request.queuedRunID = queued.id
+        let data = (try? LuaJSON.decode(event.dataJSON)) ?? .table(LuaTable())
         request.hookEvent = LuaTable.record([
             "id": event.id > 0 ? .integer(event.id) : .nil_, "type": .string(event.type), "timestamp": .integer(event.at / 1000),
-            "data": (try? LuaJSON.decode(event.dataJSON)) ?? .table(LuaTable()), "stack": event.stack.map(LuaValue.string) ?? .nil_,
+            "data": data, "stack": event.stack.map(LuaValue.string) ?? .nil_,
             "run_id": event.runID.map(LuaValue.integer) ?? .nil_,
+            "agent": event.type.hasPrefix("agent.") ? agentTable(data) : .nil_,
         ])
         let pool = self.pool, runID = queued.id
         let (ending, ended) = AsyncStream<RunReport?>.makeStream()
@@ -144,5 +146,21 @@ public struct HookLoop: Service {
 
     public func run() async throws {
         await cancelWhenGracefulShutdown { await hooks.run() }
+    }
+}
+
+extension HookService {
+    /// `event.agent` for `agent.*` events (SPEC section 9): the event's fields, with the agent's tags
+    /// and status as the catalog has them.
+    fileprivate func agentTable(_ data: LuaValue) -> LuaValue {
+        guard let name = data["agent_name"].string else { return .nil_ }
+        var fields = data.table?.fields ?? [:]
+        fields["name"] = .string(name)
+        if let agent = try? AgentStore(database: database).get(name) {
+            fields["status"] = .string(agent.status)
+            fields["tags"] = .table(LuaTable(fields: agent.tags.mapValues(LuaValue.string)))
+            if let version = agent.version { fields["version"] = .string(version) }
+        }
+        return .table(LuaTable(fields: fields))
     }
 }

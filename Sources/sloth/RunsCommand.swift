@@ -105,12 +105,13 @@ struct StatusCommand: ParsableCommand {
         switch connection.output {
         case .json: print(try JSONOutput.encode(status))
         case .text:
-            let rows = [["VERSION", status.version], ["PID", String(status.pid)], ["UPTIME", "\(status.uptime_seconds)s"],
+            var rows: [[String]] = [["VERSION", status.version], ["PID", String(status.pid)], ["UPTIME", "\(status.uptime_seconds)s"],
                         ["WORKERS", "\(status.busy_workers)/\(status.workers) busy"], ["QUEUED", "\(status.queued)/\(status.queue_capacity)"],
                         ["SCHEDULER", status.scheduler + (status.scheduler_note.map { " (\($0))" } ?? "")],
                         ["SCHEDULES", status.schedules.map(String.init) ?? "-"],
                         ["NEXT FIRE", status.next_fire ?? "-"],
                         ["DATABASE", status.database + (status.database_problem.map { " — NOT WRITABLE: \($0)" } ?? "")]]
+            if let agents = status.agents_connected { rows.append(["AGENTS", "\(agents) connected"]) }
             print(TextTable.render(rows), terminator: "")
             if let running = status.running, !running.isEmpty {
                 print("\nRunning:")

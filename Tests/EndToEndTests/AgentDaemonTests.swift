@@ -124,6 +124,52 @@ struct AgentDaemonTests {
         _ = second
     }
 
+    @Test("live lines from the agent reach runs logs while the task runs; sloth.agent, facts, /metrics and agent hooks see the agents")
+    func liveLogsAndWhatSeesAgents() async throws {
+        let master = try AgentMaster()
+        let hookOut = master.daemon.directory.appendingPathComponent("hook.out").path
+        let hook = master.daemon.directory.appendingPathComponent("hook.lua")
+        try """
+            function on_event()
+              local f = io.open("\(hookOut)", "a")
+              f:write(event.type .. " " .. event.agent.name .. " " .. tostring(event.agent.tags.role) .. "\\n")
+              f:close()
+            end
+            """.write(to: hook, atomically: true, encoding: .utf8)
+        #expect(try await master.daemon.sloth(["hook", "add", "seen", "--event", "agent.connected", "--script", hook.path]).status == 0)
+        let agent = try await master.agent("web-01", tags: ["role=web"])
+        let go = master.daemon.directory.appendingPathComponent("go").path
+        try await master.add("live", """
+            task("talk"):command(function()
+              exec.run("echo first-line; while [ ! -f \(go) ]; do sleep 0.05; done; echo second-line")
+              return true
+            end):delegate_to("web-01"):build()
+            task("inventory"):depends_on({ "talk" }):command(function()
+              local agents = sloth.agent.list()
+              return true, "ok", { count = #agents, os = facts.get_platform({ agent = "web-01" }).os, cpus = facts.cpu().cpus }
+            end):build()
+            """)
+        let started = json(try await master.daemon.sloth(["run", "live", "--detach", "-o", "json"]).stdout)
+        let runID = try #require(started["id"] as? Int)
+        try await waitForLog(master, runID, "first-line")
+        let before = try await master.daemon.sloth(["runs", "logs", String(runID)])
+        #expect(!before.stdout.contains("second-line"), "the first line arrived only when the task ended")
+        FileManager.default.createFile(atPath: go, contents: nil)
+        _ = try await master.daemon.sloth(["runs", "logs", String(runID), "--follow"])
+        let shown = json(try await master.daemon.sloth(["runs", "show", String(runID), "-o", "json"]).stdout)
+        #expect(shown["state"] as? String == "succeeded", "\(shown)")
+        #expect(shown.at("tasks.inventory.output.count") as? Int == 1)
+        #expect(shown.at("tasks.inventory.output.os") as? String == "linux")
+        #expect((shown.at("tasks.inventory.output.cpus") as? Int ?? 0) >= 1)
+        let metrics = try await CLI.shell("curl -s --unix-socket \(master.daemon.socket) http://slothd/metrics")
+        #expect(metrics.contains("slothd_agents_connected 1"))
+        #expect(metrics.contains("slothd_delegated_tasks_total{outcome=\"succeeded\"} 1"))
+        #expect(metrics.contains("slothd_delegated_task_round_trip_seconds_count 1"))
+        let hooked = try await CLI.shell("for i in $(seq 100); do [ -s \(hookOut) ] && break; sleep 0.05; done; cat \(hookOut)")
+        #expect(hooked.contains("agent.connected web-01 web"), "\(hooked)")
+        _ = agent
+    }
+
     /// Waits until the run's log has `text`: each call long-polls the daemon for new lines, no sleep here.
     private func waitForLog(_ master: AgentMaster, _ runID: Int, _ text: String) async throws {
         var after = 0

@@ -37,8 +37,8 @@ setmetatable(_G, { __index = function(globals, name)
     return module
   end
 end })
-sloth = { workflow = __sloth_workflow, stack = __sloth_stack, version = S.version and S.version() }
-__sloth_workflow, __sloth_stack = nil, nil
+sloth = { workflow = __sloth_workflow, stack = __sloth_stack, agent = __sloth_agent, version = S.version and S.version() }
+__sloth_workflow, __sloth_stack, __sloth_agent = nil, nil, nil
 os.execute = function(...) return part("exec").os_execute(...) end
 -- print goes to the run's log (kept, masked, echoed on stderr), never to stdout, which `-o json` owns.
 print = function(...)
@@ -76,7 +76,7 @@ dofile = function(path) return assert(loadfile(path))() end
 
 local modules_by_name = {
   log = log, fs = fs, file = file, file_ops = file_ops, state = state, data = data, json = json, crypto = crypto,
-  event = event, values = values, env = env, sloth = sloth, secrets = secrets, stack = stack,
+  event = event, values = values, env = env, sloth = sloth, secrets = secrets, stack = stack, facts = facts,
 }
 local lua_require = require
 require = function(name)
