@@ -85,7 +85,9 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "slothbench", dependencies: [
-            "Scheduler", "Runner", "Catalog", "Control", "TestSupport",
+            "Scheduler", "Runner", "Catalog", "Control", "TestSupport", "AgentWire",
+            .product(name: "GRPCCore", package: "grpc-swift-2"),
+            .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

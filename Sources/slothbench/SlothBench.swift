@@ -3,11 +3,11 @@ import Foundation
 
 /// `slothbench`: performance figures for docs/benchmarks.md; each suite prints JSON with `--json`.
 @main
-struct SlothBench: ParsableCommand {
+struct SlothBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "slothbench",
         abstract: "slothd benchmarks.",
-        subcommands: [CronBench.self, RunnerBench.self, DaemonBench.self, SchedulerBench.self]
+        subcommands: [CronBench.self, RunnerBench.self, DaemonBench.self, SchedulerBench.self, AgentBench.self]
     )
 }
 
