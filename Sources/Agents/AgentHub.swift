@@ -49,6 +49,7 @@ public final class AgentHub: TaskDelegator, Sendable {
     let database: CatalogDatabase
     let keyring: SecretKeyring
     let counters = AgentCounters()
+    private let refusals = Mutex(RefusalLimiter())
     /// `agent run` commands waiting for their agent, by id.
     let commands = Mutex<[String: PendingCommand]>([:])
     private let now: @Sendable () -> Int64
@@ -157,9 +158,15 @@ public final class AgentHub: TaskDelegator, Sendable {
     func connect(_ register: Slothd_Agent_V1_Register, address: String,
                  outbox: AsyncStream<Slothd_Agent_V1_MasterMessage>.Continuation) throws(AgentRefusal) -> UInt64 {
         guard PlainName.isValid(register.name) else { throw .invalidName(register.name) }
+        let host = RefusalLimiter.host(of: address)
+        let arrived = now()
+        guard !refusals.withLock({ $0.isLimited(host, at: arrived) }) else { throw .tooMany }
         let check: AgentStore.TokenCheck
         do { check = try store.authenticate(name: register.name, token: register.token, address: address) } catch { throw .storage("\(error)") }
-        guard case .accepted(let token) = check else { throw .token(AgentStore.reason(check)) }
+        guard case .accepted(let token) = check else {
+            refusals.withLock { $0.record(host, at: arrived) }
+            throw .token(AgentStore.reason(check))
+        }
         let facts = Self.facts(register)
         do {
             try store.connected(.init(name: register.name, address: address, tags: register.tags, facts: facts, version: register.version,
@@ -243,8 +250,10 @@ enum AgentRefusal: Error, CustomStringConvertible {
     case token(String)
     case invalidName(String)
     case storage(String)
+    case tooMany
     var description: String {
         switch self {
+        case .tooMany: "refused: too many refused attempts from this address in the last minute; try again later"
         case .token(let reason): "refused: \(reason)"
         case .invalidName(let name): "refused: \"\(name)\" is not a valid agent name (letters, digits, . _ -)"
         case .storage(let message): "the master cannot record the agent: \(message)"

@@ -76,8 +76,15 @@ public enum ControlAPI {
         public var stack: String?
         /// `--delegate-to`: the agents for every task without its own.
         public var delegate_to: [String]?
-        public init(workflow: String, params: [String: String], tasks: [String], stack: String? = nil, delegate_to: [String]? = nil) {
+        /// `sloth run -f FILE --delegate-to A`: the file itself instead of a catalog workflow (`workflow`
+        /// is then the file's workflow to run, or empty), and its `--values` as JSON.
+        public var file: String?
+        public var content: String?
+        public var values_json: String?
+        public init(workflow: String, params: [String: String], tasks: [String], stack: String? = nil, delegate_to: [String]? = nil,
+                    file: String? = nil, content: String? = nil, values_json: String? = nil) {
             (self.workflow, self.params, self.tasks, self.stack, self.delegate_to) = (workflow, params, tasks, stack, delegate_to)
+            (self.file, self.content, self.values_json) = (file, content, values_json)
         }
     }
 

@@ -182,38 +182,60 @@ public struct ControlRouter: Sendable {
 
     private func startRun(_ request: ControlRequest) async throws -> ControlResponse {
         let body = try decode(ControlAPI.StartRun.self, request)
-        let workflow = try workflows.get(body.workflow)
-        guard workflow.active else {
-            throw BadRequest(status: 409, code: "inactive", message: "workflow \"\(workflow.name)\" is inactive (sloth workflow activate \(workflow.name))")
-        }
-        let stack = try stackScope(body.stack)
-        if !body.tasks.isEmpty { try await checkTasks(body.tasks, of: workflow) }
+        let (name, version, job) = try await body.content == nil ? catalogRun(body) : fileRun(body)
         let place: WorkerPool.Reservation
         do {
             place = try pool.reserve()
         } catch {
             // A refused run is no run: only the event says it was asked for.
             _ = try? EventStore(database: database).record(type: "run.rejected", data: [
-                "workflow": workflow.name, "reason": error.description,
-            ], numbers: request.peerUID.map { ["uid": Int64($0)] } ?? [:], stack: stack)
-            log.error("refused a run of \(workflow.name): \(error.description)")
+                "workflow": name, "reason": error.description,
+            ], numbers: request.peerUID.map { ["uid": Int64($0)] } ?? [:], stack: job.stack)
+            log.error("refused a run of \(name): \(error.description)")
             throw BadRequest(status: 503, code: "queue_full", message: error.description)
         }
         let queued: RunStore.Run
         do {
-            queued = try runs.queue(.init(workflow: workflow.name, workflowVersion: workflow.version, trigger: .manual, stack: stack),
+            queued = try runs.queue(.init(workflow: name, workflowVersion: version, trigger: .manual, stack: job.stack,
+                                          file: body.content == nil ? nil : job.file),
                                     requester: .init(uid: request.peerUID))
         } catch {
             pool.release(place)
             throw error
         }
+        var queuedJob = job
+        queuedJob.queuedRunID = queued.id
+        pool.submit(.init(runID: queued.id, workflow: name, request: queuedJob, queuedAtMillis: clock.nowMillis()), using: place)
+        // A queued run has no task rows yet: nothing to read back.
+        return .json(wire(queued, tasks: []), status: 202)
+    }
+
+    /// `sloth run NAME`: the catalog workflow's current version.
+    private func catalogRun(_ body: ControlAPI.StartRun) async throws -> (String, Int?, RunRequest) {
+        let workflow = try workflows.get(body.workflow)
+        guard workflow.active else {
+            throw BadRequest(status: 409, code: "inactive", message: "workflow \"\(workflow.name)\" is inactive (sloth workflow activate \(workflow.name))")
+        }
+        let stack = try stackScope(body.stack)
+        if !body.tasks.isEmpty { try await checkTasks(body.tasks, of: workflow) }
         var job = RunRequest(file: workflow.filePath ?? "\(workflow.name).sloth", source: workflow.content ?? "", workflow: workflow.entry,
                              tasks: body.tasks, params: body.params, trigger: .manual, stack: stack)
         job.delegateTo = body.delegate_to ?? []
-        job.queuedRunID = queued.id
-        pool.submit(.init(runID: queued.id, workflow: workflow.name, request: job, queuedAtMillis: clock.nowMillis()), using: place)
-        // A queued run has no task rows yet: nothing to read back.
-        return .json(wire(queued, tasks: []), status: 202)
+        return (workflow.name, workflow.version, job)
+    }
+
+    /// `sloth run -f FILE --delegate-to A`: the file, checked at the door as `workflow add` checks it.
+    private func fileRun(_ body: ControlAPI.StartRun) async throws -> (String, Int?, RunRequest) {
+        let file = body.file ?? "run.sloth", entry = body.workflow.isEmpty ? nil : body.workflow
+        let checked = try await check(body.content ?? "", file: file, workflow: entry, tasks: body.tasks)
+        var values = LuaValue.table(LuaTable())
+        if let text = body.values_json {
+            do { values = try LuaJSON.decode(text) } catch { throw BadRequest(message: "--values: \(error.description)") }
+        }
+        var job = RunRequest(file: file, source: body.content ?? "", workflow: entry, tasks: body.tasks, params: body.params,
+                             values: values, trigger: .manual, stack: try stackScope(body.stack))
+        job.delegateTo = body.delegate_to ?? []
+        return (checked.workflow, nil, job)
     }
 
     func status() async -> ControlAPI.Status {

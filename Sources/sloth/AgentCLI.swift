@@ -86,6 +86,8 @@ struct AgentCLI: ParsableCommand {
                 }
                 after = page.next
                 guard page.finished else { continue }
+                // ExitCode(0) thrown would print an empty line on stdout after the command's output.
+                if page.exit_code == 0 { return }
                 if let code = page.exit_code { throw ExitCode(Int32(code)) }
                 FileHandle.standardError.write(Data("sloth: \(page.error ?? "the command did not finish")\n".utf8))
                 throw ExitCode(ExitStatus.agentUnreachable)

@@ -37,7 +37,7 @@ struct RunCommand: ParsableCommand {
     var stack: String?
 
     @Option(name: .customLong("delegate-to"),
-            help: ArgumentHelp("Run every task without its own delegate_to on this agent (repeatable: the first one connected).",
+            help: ArgumentHelp("Run every task without its own delegate_to on this agent (repeatable: the first one connected); with -f, the file runs through slothd.",
                                valueName: "AGENT"))
     var delegateTo: [String] = []
 
@@ -52,6 +52,8 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         guard let file else { return try runThroughDaemon() }
+        // Agents are slothd's: a file whose tasks go to one runs there.
+        if !delegateTo.isEmpty { return try runThroughDaemon(file: file) }
         let database = try LocalDatabase.open()
         var request = try makeRequest(file: file)
         request.stack = try LocalDatabase.stack(stack, in: database)
@@ -91,12 +93,20 @@ struct RunCommand: ParsableCommand {
     private func parameters() throws -> [String: String] { try Parameters.parse(params) }
 
     /// Starts the run in slothd, follows its log until it ends, then prints its result.
-    private func runThroughDaemon() throws {
-        guard let workflow else { throw InvalidInput(message: "name a catalog workflow, or give a file with -f") }
-        if values != nil { throw InvalidInput(message: "--values goes with -f (catalog runs take their values from stacks)") }
-        let client = DaemonOptions.client(socket: socket)
-        let start = ControlAPI.StartRun(workflow: workflow, params: try parameters(), tasks: tasks, stack: stack,
+    /// With `file`, the file's content goes along and slothd runs it as it is (nothing is added to the catalog).
+    private func runThroughDaemon(file: String? = nil) throws {
+        let start: ControlAPI.StartRun
+        if let file {
+            start = ControlAPI.StartRun(workflow: workflow ?? "", params: try parameters(), tasks: tasks, stack: stack, delegate_to: delegateTo,
+                                        file: file, content: try TextInput.read(file, what: "workflow file"),
+                                        values_json: values == nil ? nil : LuaJSON.encode(try loadValues()))
+        } else {
+            guard let workflow else { throw InvalidInput(message: "name a catalog workflow, or give a file with -f") }
+            if values != nil { throw InvalidInput(message: "--values goes with -f (catalog runs take their values from stacks)") }
+            start = ControlAPI.StartRun(workflow: workflow, params: try parameters(), tasks: tasks, stack: stack,
                                         delegate_to: delegateTo.isEmpty ? nil : delegateTo)
+        }
+        let client = DaemonOptions.client(socket: socket)
         let started: ControlAPI.Run = try daemonCall { () throws(ControlClient.Error) in try client.post("/runs", start) }
         if detach {
             print(output == .json ? try JSONOutput.encode(started) : "run \(started.id) queued")

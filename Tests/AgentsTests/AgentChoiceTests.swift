@@ -1,4 +1,6 @@
-import Agents
+@testable import Agents
+import Catalog
+import Foundation
 import Runner
 import Testing
 
@@ -45,5 +47,55 @@ struct AgentChoiceTests {
     @Test("delegate_to's forms", arguments: targets.indices)
     func targetForms(_ index: Int) {
         #expect(AgentTarget(lua: Self.targets[index].0) == Self.targets[index].1)
+    }
+}
+
+@Suite("The agents' listener")
+struct AgentListenerTests {
+    static let plain = AgentTLS(certificate: nil, key: nil, authority: nil)
+    static let tls = AgentTLS(certificate: "/c.pem", key: "/k.pem", authority: nil)
+
+    static let rows: [(host: String, tls: AgentTLS, warned: Bool)] = [
+        ("127.0.0.1", plain, false), ("127.0.0.2", plain, false), ("localhost", plain, false), ("::1", plain, false),
+        ("0.0.0.0", plain, true), ("10.0.0.5", plain, true), ("::", plain, true), ("10.0.0.5", tls, false),
+    ]
+
+    @Test("a non-loopback address without TLS is warned about", arguments: rows.indices)
+    func insecure(_ index: Int) throws {
+        let row = Self.rows[index]
+        let hub = AgentHub(database: try CatalogDatabase(path: FileManager.default.temporaryDirectory
+                            .appendingPathComponent("agents-\(UUID().uuidString)/slothd.db").path),
+                           keyring: SecretKeyring(stateDirectory: "/nonexistent", environment: [:]))
+        #expect(AgentServer(host: row.host, port: 0, hub: hub, tls: row.tls).isInsecure == row.warned, "\(row.host)")
+    }
+
+    static let tlsProblems: [(AgentTLS, master: Bool, String?)] = [
+        (AgentTLS(certificate: "/c", key: nil, authority: nil), true, "--tls-cert and --tls-key go together"),
+        (AgentTLS(certificate: nil, key: nil, authority: "/ca"), true, "--tls-ca on the master needs --tls-cert and --tls-key"),
+        (AgentTLS(certificate: nil, key: nil, authority: "/ca"), false, nil),
+        (tls, true, nil),
+    ]
+
+    @Test("TLS options that cannot work are refused with what is missing", arguments: tlsProblems.indices)
+    func tlsOptions(_ index: Int) {
+        let (options, master, expected) = Self.tlsProblems[index]
+        #expect(options.problem(master: master) == expected)
+    }
+}
+
+@Suite("Refused registrations per host")
+struct RefusalLimiterTests {
+    @Test("after 20 refusals in a minute a host is limited until its minute is over; other hosts are not")
+    func limits() {
+        var limiter = RefusalLimiter()
+        for second in 0..<20 {
+            #expect(!limiter.isLimited("10.0.0.9", at: Int64(second) * 1000))
+            limiter.record("10.0.0.9", at: Int64(second) * 1000)
+        }
+        #expect(limiter.isLimited("10.0.0.9", at: 20_000))
+        #expect(!limiter.isLimited("10.0.0.8", at: 20_000))
+        #expect(!limiter.isLimited("10.0.0.9", at: 60_001))
+        #expect(RefusalLimiter.host(of: "127.0.0.1:51234") == "127.0.0.1")
+        #expect(RefusalLimiter.host(of: "[::1]:5") == "[::1]")
     }
 }

@@ -59,6 +59,28 @@ struct AgentDaemonTests {
         _ = (web1, web2, db)
     }
 
+    @Test("sloth run -f FILE --delegate-to AGENT runs the file through slothd, its tasks on that agent")
+    func fileRunThroughTheDaemon() async throws {
+        let master = try AgentMaster()
+        let agent = try await master.agent("web-01")
+        let file = master.daemon.directory.appendingPathComponent("adhoc.sloth")
+        try """
+            task("where"):command(function(this, params) return true, "ok", { greeting = "hello " .. tostring(values.who) } end):build()
+            """.write(to: file, atomically: true, encoding: .utf8)
+        let values = master.daemon.directory.appendingPathComponent("values.yaml")
+        try "who: agents\n".write(to: values, atomically: true, encoding: .utf8)
+        let ran = try await master.daemon.sloth(["run", "-f", file.path, "--values", values.path, "--delegate-to", "web-01", "-o", "json"])
+        #expect(ran.status == 0, "\(ran.stderr)")
+        #expect(json(ran.stdout).at("tasks.where.agent") as? String == "web-01")
+        #expect(json(ran.stdout).at("outputs.where.greeting") as? String == "hello agents")
+        let broken = master.daemon.directory.appendingPathComponent("broken.sloth")
+        try "task('x'):command(function() return true end\n".write(to: broken, atomically: true, encoding: .utf8)
+        let refused = try await master.daemon.sloth(["run", "-f", broken.path, "--delegate-to", "web-01"])
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("broken.sloth:"), "\(refused.stderr)")
+        _ = agent
+    }
+
     @Test("no eligible agent: the task fails as agent_unavailable and never runs on the master")
     func noEligibleAgent() async throws {
         let master = try AgentMaster()
