@@ -44,14 +44,14 @@ extension AgentHub {
             return reply
         }
         let secrets = SecretStore(database: database, keyring: keyring)
-        let stack = lease.task.stack
-        let actor = "run \(lease.task.runID) on agent \(name)"
+        let stack = lease.row.stack
+        let actor = "run \(lease.row.runID) on agent \(name)"
         do throws(SecretStore.Error) {
             let value: String
             do {
-                value = try secrets.get(request.name, stack: stack, by: actor, runID: lease.task.runID)
+                value = try secrets.get(request.name, stack: stack, by: actor, runID: lease.row.runID)
             } catch .unknown where stack != nil {
-                value = try secrets.get(request.name, stack: nil, by: actor, runID: lease.task.runID)
+                value = try secrets.get(request.name, stack: nil, by: actor, runID: lease.row.runID)
             }
             addSecret(value, to: request.lease)
             lease.mask(value)
@@ -72,7 +72,7 @@ extension AgentHub {
             return reply
         }
         switch StateRequests.answer(request.op, arguments: StateRequests.decode(request.argumentsJson), database: database,
-                                    stack: lease.task.stack, masked: lease.secrets) {
+                                    stack: lease.row.stack, masked: lease.secrets) {
         case .success(let values): reply.resultJson = StateRequests.encode(values)
         case .failure(let error): reply.error = error.message
         }

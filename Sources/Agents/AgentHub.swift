@@ -26,9 +26,8 @@ public final class AgentHub: TaskDelegator, Sendable {
     }
 
     struct Lease {
-        let agent: String
-        let fence: Int64
-        let task: DelegatedTask
+        /// What is stored of it until it ends, so a restarted master can still record its result.
+        let row: AgentLeaseStore.Lease
         let log: @Sendable ([DelegatedLogLine]) -> Void
         let mask: @Sendable (String) -> Void
         let finish: @Sendable (DelegationResult) -> Void
@@ -36,6 +35,10 @@ public final class AgentHub: TaskDelegator, Sendable {
         var acknowledged = false
         /// When the offer went out (monotonic ms): a result's round trip is measured from here.
         let offeredAt: Int64
+        /// Left by a previous master: its run has ended, and its result is recorded on the run's rows.
+        var adopted = false
+        var agent: String { row.agent }
+        var fence: Int64 { row.fence }
     }
 
     struct State {
@@ -43,22 +46,26 @@ public final class AgentHub: TaskDelegator, Sendable {
         var leases: [String: Lease] = [:]
         var nextConnection: UInt64 = 1
         var nextFence: Int64
+        /// slothd is stopping: a task cut now is left running on its agent for the next start to record.
+        var detached = false
     }
 
     let store: AgentStore
+    let leaseStore: AgentLeaseStore
     let database: CatalogDatabase
     let keyring: SecretKeyring
     let counters = AgentCounters()
     private let refusals = Mutex(RefusalLimiter())
     /// `agent run` commands waiting for their agent, by id.
     let commands = Mutex<[String: PendingCommand]>([:])
-    private let now: @Sendable () -> Int64
+    let now: @Sendable () -> Int64
     private let state: Mutex<State>
 
     /// - Parameter now: monotonic milliseconds (leases and silence are measured on it).
     public init(database: CatalogDatabase, keyring: SecretKeyring, now: @escaping @Sendable () -> Int64 = LuaState.monotonicMillis) {
         self.database = database
         self.store = AgentStore(database: database)
+        self.leaseStore = AgentLeaseStore(database: database)
         self.keyring = keyring
         self.now = now
         // Fences grow across restarts of the master: a result from before one never matches after it.
@@ -97,36 +104,52 @@ public final class AgentHub: TaskDelegator, Sendable {
             counters.unavailable.add(1, ordering: .relaxed)
             return {}
         }
-        let offered: (lease: String, fence: Int64)? = state.withLock { state in
-            guard let connection = state.connections[agent] else { return nil }
+        let fence = state.withLock { state in
             state.nextFence += 1
-            let fence = state.nextFence
-            let lease = "\(task.runID)/\(task.task)/\(fence)"
-            state.leases[lease] = Lease(agent: agent, fence: fence, task: task, log: log, mask: mask, finish: finish, secrets: task.masked,
-                                        offeredAt: now())
-            connection.outbox.yield(.with { $0.offer = Self.offer(task, lease: lease, fence: fence) })
-            return (lease, fence)
+            return state.nextFence
         }
-        guard let offered else {
+        let row = AgentLeaseStore.Lease(lease: "\(task.runID)/\(task.task)/\(fence)", runID: task.runID, task: task.task, agent: agent,
+                                        fence: fence, stack: task.stack, offeredAt: database.now())
+        do { try leaseStore.open(row) } catch {
+            finish(DelegationResult(success: false, error: "the master cannot record the task's lease: \(error)"))
+            return {}
+        }
+        let offered = state.withLock { state in
+            guard let connection = state.connections[agent] else { return false }
+            state.leases[row.lease] = Lease(row: row, log: log, mask: mask, finish: finish, secrets: task.masked, offeredAt: now())
+            connection.outbox.yield(.with { $0.offer = Self.offer(task, lease: row.lease, fence: fence) })
+            return true
+        }
+        guard offered else {
+            try? leaseStore.close(row.lease)
             finish(.unavailable(task.target, "\(agent) disconnected while it was chosen"))
             return {}
         }
         counters.delegated.add(1, ordering: .relaxed)
         log([DelegatedLogLine(level: "info", stream: nil, message: "delegated to agent \(agent) (\(reason))", fieldsJSON: nil)])
-        return { [weak self] in self?.end(offered.lease, DelegationResult(success: false, error: "cancelled", agent: agent), notify: "cancelled") }
+        return { [weak self] in self?.end(row.lease, DelegationResult(success: false, error: "cancelled", agent: agent), notify: "cancelled") }
     }
 
-    /// Ends a lease once: `notify` (a reason) also tells its agent to stop the task.
+    /// slothd is stopping: tasks its runs give up from now on keep running on their agents (no cancel
+    /// is sent, their leases stay stored) and the next start records their results.
+    public func detach() {
+        state.withLock { $0.detached = true }
+    }
+
+    /// Ends a lease once: `notify` (a reason) also tells its agent to stop the task — unless slothd is
+    /// stopping, when the task is left to the agent and its stored lease to the next start.
     func end(_ lease: String, _ result: DelegationResult, notify reason: String? = nil, fence: Int64? = nil) {
-        let ended: Lease? = state.withLock { state in
-            guard let held = state.leases[lease], fence == nil || held.fence == fence else { return nil }
+        let (ended, leftToAgent): (Lease?, Bool) = state.withLock { state in
+            guard let held = state.leases[lease], fence == nil || held.fence == fence else { return (nil, false) }
             state.leases[lease] = nil
+            if reason != nil, state.detached { return (held, true) }
             if let reason, let connection = state.connections[held.agent] {
                 connection.outbox.yield(.with { $0.cancel = .with { $0.lease = lease; $0.reason = reason } })
             }
-            return held
+            return (held, false)
         }
         guard let ended else { return }
+        if !ended.adopted && !leftToAgent { try? leaseStore.close(lease) }
         if fence != nil { counters.recordRoundTrip(millis: now() - ended.offeredAt, success: result.success) }
         var result = result
         result.agent = ended.agent
@@ -193,14 +216,14 @@ public final class AgentHub: TaskDelegator, Sendable {
 
     /// The stream ended (`reason`): the agent's leases are lost and follow their retries.
     func disconnect(_ id: UInt64, name: String, reason: String) {
-        let (current, lastSeen, leases): (Bool, Int64, [String]) = state.withLock { state in
+        let (current, lastSeen, held): (Bool, Int64, [String]) = state.withLock { state in
             guard let connection = state.connections[name], connection.id == id else { return (false, 0, []) }
             state.connections[name] = nil
             return (true, connection.lastSeen, state.leases.filter { $0.value.agent == name }.map(\.key))
         }
         guard current else { return }
         endCommands(of: name, error: "agent \(name) \(reason)")
-        for lease in leases {
+        for lease in held {
             counters.lost.add(1, ordering: .relaxed)
             end(lease, DelegationResult(success: false, error: "agent_lost: agent \(name) \(reason)"))
         }
@@ -230,6 +253,12 @@ public final class AgentHub: TaskDelegator, Sendable {
         state.withLock { state in state.leases[id].flatMap { $0.agent == agent ? $0 : nil } }
     }
 
+    func insert(_ adopted: [Lease]) {
+        state.withLock { state in
+            for lease in adopted { state.leases[lease.row.lease] = lease }
+        }
+    }
+
     func acknowledge(_ lease: String, of agent: String) {
         state.withLock { state in
             if state.leases[lease]?.agent == agent { state.leases[lease]?.acknowledged = true }
@@ -242,57 +271,5 @@ public final class AgentHub: TaskDelegator, Sendable {
 
     func send(_ message: Slothd_Agent_V1_MasterMessage, to name: String) {
         state.withLock { state in _ = state.connections[name]?.outbox.yield(message) }
-    }
-}
-
-/// Why the master refused an agent's stream: said to the agent, and in the `agent.auth_failed` event.
-enum AgentRefusal: Error, CustomStringConvertible {
-    case token(String)
-    case invalidName(String)
-    case storage(String)
-    case tooMany
-    var description: String {
-        switch self {
-        case .tooMany: "refused: too many refused attempts from this address in the last minute; try again later"
-        case .token(let reason): "refused: \(reason)"
-        case .invalidName(let name): "refused: \"\(name)\" is not a valid agent name (letters, digits, . _ -)"
-        case .storage(let message): "the master cannot record the agent: \(message)"
-        }
-    }
-}
-
-/// Counters for `/metrics`, written as Prometheus text when scraped.
-public final class AgentCounters: Sendable {
-    let delegated = Atomic<Int>(0)
-    let unavailable = Atomic<Int>(0)
-    let lost = Atomic<Int>(0)
-    let succeeded = Atomic<Int>(0)
-    let failed = Atomic<Int>(0)
-    let roundTripMillis = Atomic<Int>(0)
-
-    func recordRoundTrip(millis: Int64, success: Bool) {
-        roundTripMillis.add(Int(millis), ordering: .relaxed)
-        if success { succeeded.add(1, ordering: .relaxed) } else { failed.add(1, ordering: .relaxed) }
-    }
-
-    func text(connected: Int) -> String {
-        let results = succeeded.load(ordering: .relaxed) + failed.load(ordering: .relaxed)
-        return """
-            # HELP slothd_agents_connected Agents connected now
-            # TYPE slothd_agents_connected gauge
-            slothd_agents_connected \(connected)
-            # HELP slothd_delegated_tasks_total Task attempts handed to agents, by how they ended
-            # TYPE slothd_delegated_tasks_total counter
-            slothd_delegated_tasks_total{outcome="offered"} \(delegated.load(ordering: .relaxed))
-            slothd_delegated_tasks_total{outcome="succeeded"} \(succeeded.load(ordering: .relaxed))
-            slothd_delegated_tasks_total{outcome="failed"} \(failed.load(ordering: .relaxed))
-            slothd_delegated_tasks_total{outcome="agent_lost"} \(lost.load(ordering: .relaxed))
-            slothd_delegated_tasks_total{outcome="agent_unavailable"} \(unavailable.load(ordering: .relaxed))
-            # HELP slothd_delegated_task_round_trip_seconds From the offer to the agent's result
-            # TYPE slothd_delegated_task_round_trip_seconds summary
-            slothd_delegated_task_round_trip_seconds_sum \(Double(roundTripMillis.load(ordering: .relaxed)) / 1000)
-            slothd_delegated_task_round_trip_seconds_count \(results)
-
-            """
     }
 }

@@ -27,3 +27,19 @@ struct RefusalLimiter: Sendable {
         return String(address[..<colon])
     }
 }
+
+/// Why the master refused an agent's stream: said to the agent, and in the `agent.auth_failed` event.
+enum AgentRefusal: Error, CustomStringConvertible {
+    case token(String)
+    case invalidName(String)
+    case storage(String)
+    case tooMany
+    var description: String {
+        switch self {
+        case .tooMany: "refused: too many refused attempts from this address in the last minute; try again later"
+        case .token(let reason): "refused: \(reason)"
+        case .invalidName(let name): "refused: \"\(name)\" is not a valid agent name (letters, digits, . _ -)"
+        case .storage(let message): "the master cannot record the agent: \(message)"
+        }
+    }
+}

@@ -309,6 +309,21 @@ public final class CatalogDatabase: Sendable {
                 ALTER TABLE run_tasks ADD COLUMN agent TEXT;
                 """)
         }
+        // A delegated attempt outlives the master that offered it: its lease is a row until its result
+        // (or its loss) is recorded, so a restarted master records it once (the fence must match).
+        migrator.registerMigration("v11 agent leases") { db in
+            try db.execute(sql: """
+                CREATE TABLE agent_leases (
+                    lease TEXT PRIMARY KEY,
+                    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    task TEXT NOT NULL,
+                    agent TEXT NOT NULL,
+                    fence INTEGER NOT NULL,
+                    stack TEXT,
+                    offered_at INTEGER NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 

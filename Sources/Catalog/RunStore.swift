@@ -282,7 +282,7 @@ public struct RunStore: Sendable {
     /// The runner caps what a run logs (in bytes, RunLog.capBytes), so every line handed over is kept.
     /// Lines a job printed together (same task, stream and time) share a row, split again when read,
     /// and rows go many to a statement: a command that prints a thousand lines at once is a few rows.
-    private static func insert(_ db: Database, logs lines: [LogLine], run id: Int64) throws {
+    static func insert(_ db: Database, logs lines: [LogLine], run id: Int64) throws {
         let rows = packed(lines)
         for start in stride(from: 0, to: rows.count, by: logRowsPerStatement) {
             let batch = rows[start..<min(start + logRowsPerStatement, rows.count)]

@@ -46,6 +46,7 @@ struct Daemon {
                                                              environment: ProcessInfo.processInfo.environment))
         }
         try AgentStore(database: database).markAllDisconnected()
+        adoptAgentTasks(hub, database: database)
         let runner = WorkflowRunner(database: database, echo: nil,
                                     limits: .init(memoryBytes: configuration.runMemoryLimit, logBytes: configuration.runLogLimit),
                                     delegator: hub)
@@ -71,15 +72,16 @@ struct Daemon {
                                      place: place, stateDirectory: configuration.stateDirectory)
         var logger = Logger(label: "slothd")
         logger.logLevel = .warning
+        // Services stop in reverse order: the agents' listener last, so results still arrive while runs drain.
         let group = ServiceGroup(configuration: .init(
-            services: [
-                .init(service: PoolService(pool: pool, grace: configuration.shutdownGrace)),
+            services: agentServices(hub) + [
+                .init(service: PoolService(pool: pool, grace: configuration.shutdownGrace, stopping: { hub?.detach() })),
                 .init(service: SchedulerLoop(scheduler: scheduler)),
                 .init(service: HookLoop(hooks: hookService)),
                 .init(service: SystemdService(daemon: self, pool: pool, scheduler: scheduler)),
                 .init(service: ReloadService(daemon: self, pool: pool, access: access)),
                 .init(service: control),
-            ] + agentServices(hub),
+            ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()
@@ -87,6 +89,18 @@ struct Daemon {
                                numbers: ["uptime_s": (clock.nowMillis() - started) / 1000])
         if activated.isEmpty { try? FileManager.default.removeItem(atPath: configuration.socketPath) }
         log.info("stopped")
+    }
+
+    /// Tasks the previous slothd left running on agents: recorded when their agents report them, or lost
+    /// at once when this slothd has no agents' listener to hear them.
+    private func adoptAgentTasks(_ hub: AgentHub?, database: CatalogDatabase) {
+        if let hub {
+            let adopted = hub.adopt()
+            if adopted > 0 { log.warn("\(adopted) task(s) left running on agents by the previous slothd: recorded when their agents report them") }
+            return
+        }
+        let lost = (try? AgentLeaseStore(database: database).loseAll("agent_lost: slothd restarted without --agents-listen")) ?? 0
+        if lost > 0 { log.warn("\(lost) task(s) left on agents by the previous slothd are recorded as lost: this slothd has no --agents-listen") }
     }
 
     /// The agents' listener, when configured.
@@ -152,9 +166,12 @@ struct AgentListener: Service {
 struct PoolService: Service {
     let pool: WorkerPool
     let grace: Duration
+    /// Told when shutdown begins, before runs drain.
+    let stopping: @Sendable () -> Void
 
     func run() async throws {
         try? await gracefulShutdown()
+        stopping()
         await pool.drain(grace: grace)
     }
 }

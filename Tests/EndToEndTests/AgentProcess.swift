@@ -59,20 +59,27 @@ struct AgentMaster {
     let daemon: DaemonProcess
     let address: String
 
-    init(extraArguments: [String] = []) throws {
-        daemon = try DaemonProcess(extraArguments: ["--agents-listen", "127.0.0.1:0"] + extraArguments)
+    init(extraArguments: [String] = [], directory: URL? = nil, listen: String = "127.0.0.1:0") throws {
+        let earlier = directory.map { Self.bound(in: (try? String(contentsOf: $0.appendingPathComponent("slothd.log"), encoding: .utf8)) ?? "").count } ?? 0
+        daemon = try DaemonProcess(directory: directory, extraArguments: ["--agents-listen", listen] + extraArguments)
         guard daemon.waitUntilReady() != nil else { throw Failure(description: "the master did not start: \(daemon.log)") }
         let deadline = Date(timeIntervalSinceNow: 10)
         var found: String?
         while found == nil && Date() < deadline {
-            found = daemon.log.split(separator: "\n").compactMap { line in
-                line.range(of: "accepting agents on ").map { String(line[$0.upperBound...]) }
-            }.first
+            found = Self.bound(in: daemon.log).dropFirst(earlier).first
             if found == nil { usleep(20_000) }
         }
         guard let found else { throw Failure(description: "the master did not say where agents connect: \(daemon.log)") }
         address = found
     }
+
+    /// Every address a master on this directory said it accepts agents on.
+    private static func bound(in log: String) -> [String] {
+        log.split(separator: "\n").compactMap { line in line.range(of: "accepting agents on ").map { String(line[$0.upperBound...]) } }
+    }
+
+    /// The master started again on its state directory and agents' address, once the previous one exited.
+    func restarted() throws -> AgentMaster { try AgentMaster(directory: daemon.directory, listen: address) }
 
     struct Failure: Error, CustomStringConvertible { let description: String }
 
