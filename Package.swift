@@ -95,7 +95,7 @@ let package = Package(
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "RunnerTests", dependencies: ["Runner", "Catalog", "TestSupport"]),
-        .testTarget(name: "AgentsTests", dependencies: ["Agents", "Runner", "Catalog"]),
+        .testTarget(name: "AgentsTests", dependencies: ["Agents", "AgentWire", "Runner", "Catalog"]),
         .testTarget(name: "ControlTests", dependencies: ["Control", "TestSupport"]),
         .testTarget(name: "slothdTests", dependencies: ["slothd", "SlothdCore", "Scheduler", "Catalog", "Runner", "TestSupport", .product(name: "NIOHTTP1", package: "swift-nio")]),
         .testTarget(name: "EndToEndTests", dependencies: ["sloth", "slothd", "Control", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")], exclude: ["Golden"]),

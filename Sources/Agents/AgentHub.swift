@@ -22,7 +22,17 @@ public final class AgentHub: TaskDelegator, Sendable {
         let version: String
         let outbox: AsyncStream<Slothd_Agent_V1_MasterMessage>.Continuation
         var lastSeen: Int64
-        var sentAt: [UInt64: Int64] = [:]
+
+        /// Queues a message for the agent. An agent that stops reading its stream fills its outbox
+        /// (`AgentService.outboxLimit`) and is cut off, rather than the master holding all it is owed.
+        @discardableResult
+        func deliver(_ message: Slothd_Agent_V1_MasterMessage) -> Bool {
+            if case .dropped = outbox.yield(message) {
+                outbox.finish()
+                return false
+            }
+            return true
+        }
     }
 
     struct Lease {
@@ -116,8 +126,8 @@ public final class AgentHub: TaskDelegator, Sendable {
         }
         let offered = state.withLock { state in
             guard let connection = state.connections[agent] else { return false }
+            guard connection.deliver(.with { $0.offer = Self.offer(task, lease: row.lease, fence: fence) }) else { return false }
             state.leases[row.lease] = Lease(row: row, log: log, mask: mask, finish: finish, secrets: task.masked, offeredAt: now())
-            connection.outbox.yield(.with { $0.offer = Self.offer(task, lease: row.lease, fence: fence) })
             return true
         }
         guard offered else {
@@ -144,7 +154,7 @@ public final class AgentHub: TaskDelegator, Sendable {
             state.leases[lease] = nil
             if reason != nil, state.detached { return (held, true) }
             if let reason, let connection = state.connections[held.agent] {
-                connection.outbox.yield(.with { $0.cancel = .with { $0.lease = lease; $0.reason = reason } })
+                connection.deliver(.with { $0.cancel = .with { $0.lease = lease; $0.reason = reason } })
             }
             return (held, false)
         }
@@ -270,6 +280,6 @@ public final class AgentHub: TaskDelegator, Sendable {
     }
 
     func send(_ message: Slothd_Agent_V1_MasterMessage, to name: String) {
-        state.withLock { state in _ = state.connections[name]?.outbox.yield(message) }
+        state.withLock { state in _ = state.connections[name]?.deliver(message) }
     }
 }

@@ -8,6 +8,8 @@ struct AgentService: Slothd_Agent_V1_AgentHub.SimpleServiceProtocol {
     let hub: AgentHub
     /// How often silence is checked.
     let checkEveryMillis: Int64
+    /// Messages the master keeps for an agent that has not read them; past it the agent is cut off.
+    static let outboxLimit = 4_096
 
     private struct Registered: Sendable {
         let id: UInt64
@@ -18,11 +20,13 @@ struct AgentService: Slothd_Agent_V1_AgentHub.SimpleServiceProtocol {
         case closed
         case silent
         case replaced
+        /// Its outbox filled: it asks without reading the answers.
+        case unread
     }
 
     func connect(request: RPCAsyncSequence<Slothd_Agent_V1_AgentMessage, any Error>,
                  response: RPCWriter<Slothd_Agent_V1_MasterMessage>, context: ServerContext) async throws {
-        let (outbox, continuation) = AsyncStream.makeStream(of: Slothd_Agent_V1_MasterMessage.self, bufferingPolicy: .unbounded)
+        let (outbox, continuation) = AsyncStream.makeStream(of: Slothd_Agent_V1_MasterMessage.self, bufferingPolicy: .bufferingOldest(Self.outboxLimit))
         var iterator = request.makeAsyncIterator()
         guard let first = try await iterator.next(), case .register(let register)? = first.body else {
             throw RPCError(code: .invalidArgument, message: "the first message of a stream must be register")
@@ -39,7 +43,7 @@ struct AgentService: Slothd_Agent_V1_AgentHub.SimpleServiceProtocol {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     for await message in outbox { try await response.write(message) }
-                    throw Ended.replaced
+                    throw hub.silence(agent.id, name: agent.name) == nil ? Ended.replaced : Ended.unread
                 }
                 let reader = Handoff(iterator)
                 group.addTask {
@@ -58,6 +62,8 @@ struct AgentService: Slothd_Agent_V1_AgentHub.SimpleServiceProtocol {
         } catch Ended.silent {
             reason = "was silent for \(AgentHub.silenceMillis / 1000) s"
             hub.heartbeatFailed(agent.name)
+        } catch Ended.unread {
+            reason = "did not read its stream (\(Self.outboxLimit) messages waiting)"
         } catch Ended.replaced {
             reason = "was replaced by a new connection"
         } catch is Ended {

@@ -13,16 +13,18 @@ final class AgentProcess: @unchecked Sendable {
     var logPath: String { directory.appendingPathComponent("agent.log").path }
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
-    init(name: String, master: String, token: String, tags: [String] = [], extraArguments: [String] = [], tokenMode: mode_t = 0o600) throws {
+    /// - Parameter wrapper: a command the agent runs under that execs it (`ip netns exec NS`).
+    init(name: String, master: String, token: String, tags: [String] = [], extraArguments: [String] = [], tokenMode: mode_t = 0o600,
+         wrapper: [String] = []) throws {
         self.name = name
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("slothd-agent-\(name)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         notify = try NotifyListener(path: directory.appendingPathComponent("notify.sock").path)
         let tokenFile = directory.appendingPathComponent("token").path
-        FileManager.default.createFile(atPath: tokenFile, contents: Data((token + "\n").utf8))
+        _ = FileManager.default.createFile(atPath: tokenFile, contents: Data((token + "\n").utf8))
         chmod(tokenFile, tokenMode)
-        FileManager.default.createFile(atPath: logPath, contents: nil)
-        let argv = [DaemonProcess.binary.path, "agent", "--name", name, "--master", master, "--token-file", tokenFile,
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        let argv = wrapper + [DaemonProcess.binary.path, "agent", "--name", name, "--master", master, "--token-file", tokenFile,
                     "--state-dir", stateDirectory] + tags.flatMap { ["--tag", $0] } + extraArguments
         var environment = ProcessInfo.processInfo.environment
         environment["NOTIFY_SOCKET"] = notify.path
@@ -59,9 +61,9 @@ struct AgentMaster {
     let daemon: DaemonProcess
     let address: String
 
-    init(extraArguments: [String] = [], directory: URL? = nil, listen: String = "127.0.0.1:0") throws {
+    init(extraArguments: [String] = [], directory: URL? = nil, listen: String = "127.0.0.1:0", wrapper: [String] = []) throws {
         let earlier = directory.map { Self.bound(in: (try? String(contentsOf: $0.appendingPathComponent("slothd.log"), encoding: .utf8)) ?? "").count } ?? 0
-        daemon = try DaemonProcess(directory: directory, extraArguments: ["--agents-listen", listen] + extraArguments)
+        daemon = try DaemonProcess(directory: directory, extraArguments: ["--agents-listen", listen] + extraArguments, wrapper: wrapper)
         guard daemon.waitUntilReady() != nil else { throw Failure(description: "the master did not start: \(daemon.log)") }
         let deadline = Date(timeIntervalSinceNow: 10)
         var found: String?
@@ -90,8 +92,9 @@ struct AgentMaster {
         return created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    func agent(_ name: String, tags: [String] = [], extraArguments: [String] = []) async throws -> AgentProcess {
-        let agent = try AgentProcess(name: name, master: address, token: try await token(for: name), tags: tags, extraArguments: extraArguments)
+    func agent(_ name: String, tags: [String] = [], extraArguments: [String] = [], wrapper: [String] = []) async throws -> AgentProcess {
+        let agent = try AgentProcess(name: name, master: address, token: try await token(for: name), tags: tags, extraArguments: extraArguments,
+                                     wrapper: wrapper)
         guard agent.waitUntilConnected() else { throw Failure(description: "agent \(name) did not connect: \(agent.log)") }
         return agent
     }

@@ -52,7 +52,7 @@ struct AgentRestartTests {
         #expect(kill(job, 0) == 0, "the job on the agent outlives its master")
         let again = try master.restarted()
         #expect(agent.waitUntilConnected(), "the agent reconnects to the restarted master: \(agent.log)")
-        FileManager.default.createFile(atPath: gate, contents: nil)
+        _ = FileManager.default.createFile(atPath: gate, contents: nil)
         let row = try await taskRow(again, run: runID, "build")
         #expect(row["status"] as? String == "success", "\(row)")
         #expect(row["agent"] as? String == "web-01")
