@@ -22,6 +22,8 @@ public final class AgentHub: TaskDelegator, Sendable {
         let version: String
         let outbox: AsyncStream<Slothd_Agent_V1_MasterMessage>.Continuation
         var lastSeen: Int64
+        /// Found silent by the sweep: its outbox is finished, and its stream ends as silent.
+        var silent = false
 
         /// Queues a message for the agent. An agent that stops reading its stream fills its outbox
         /// (`AgentService.outboxLimit`) and is cut off, rather than the master holding all it is owed.
@@ -240,9 +242,24 @@ public final class AgentHub: TaskDelegator, Sendable {
         try? store.disconnected(name, lastSeenAt: database.now() - (now() - lastSeen), reason: reason)
     }
 
-    /// Milliseconds since the connection's last message; nil once it is gone.
-    func silence(_ id: UInt64, name: String) -> Int64? {
-        state.withLock { state in state.connections[name].flatMap { $0.id == id ? now() - $0.lastSeen : nil } }
+    /// Ends the streams of agents silent for `silenceMillis` (one sweep for all, every second, rather
+    /// than a timer per stream): their outboxes are finished, which ends each stream's writer.
+    func sweepSilent() {
+        state.withLock { state in
+            let at = now()
+            for (name, connection) in state.connections where !connection.silent && at - connection.lastSeen >= Self.silenceMillis {
+                state.connections[name]?.silent = true
+                connection.outbox.finish()
+            }
+        }
+    }
+
+    /// Why a connection's outbox was finished: it was replaced (or is gone), found silent, or filled up.
+    func ending(_ id: UInt64, name: String) -> AgentService.Ended {
+        state.withLock { state in
+            guard let connection = state.connections[name], connection.id == id else { return .replaced }
+            return connection.silent ? .silent : .unread
+        }
     }
 
     static func facts(_ register: Slothd_Agent_V1_Register) -> [String: String] {

@@ -23,9 +23,15 @@ public struct AgentServer: Sendable {
     public func run(listening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
         let address: GRPCNIOTransportCore.SocketAddress = host.contains(":") ? .ipv6(host: host, port: port) : .ipv4(host: host, port: port)
         let server = GRPCServer(transport: .http2NIOPosix(address: address, transportSecurity: tls.server),
-                                services: [AgentService(hub: hub, checkEveryMillis: 1_000)])
+                                services: [AgentService(hub: hub)])
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await server.serve() }
+            group.addTask { [hub] in
+                while true {
+                    try await Task.sleep(for: .seconds(1))
+                    hub.sweepSilent()
+                }
+            }
             let bound = try await server.listeningAddress
             if let port = bound?.ipv4?.port ?? bound?.ipv6?.port { listening(port) }
             try await withTaskCancellationHandler {

@@ -6,8 +6,6 @@ import GRPCCore
 /// the hub's go out; a connection silent for `AgentHub.silenceMillis` is closed and its tasks lost.
 struct AgentService: Slothd_Agent_V1_AgentHub.SimpleServiceProtocol {
     let hub: AgentHub
-    /// How often silence is checked.
-    let checkEveryMillis: Int64
     /// Messages the master keeps for an agent that has not read them; past it the agent is cut off.
     static let outboxLimit = 4_096
 
@@ -16,7 +14,7 @@ struct AgentService: Slothd_Agent_V1_AgentHub.SimpleServiceProtocol {
         let name: String
     }
 
-    private enum Ended: Error {
+    enum Ended: Error {
         case closed
         case silent
         case replaced
@@ -43,19 +41,12 @@ struct AgentService: Slothd_Agent_V1_AgentHub.SimpleServiceProtocol {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     for await message in outbox { try await response.write(message) }
-                    throw hub.silence(agent.id, name: agent.name) == nil ? Ended.replaced : Ended.unread
+                    throw hub.ending(agent.id, name: agent.name)
                 }
                 let reader = Handoff(iterator)
                 group.addTask {
                     while let message = try await reader.iterator.next() { hub.receive(message, from: agent.name) }
                     throw Ended.closed
-                }
-                group.addTask {
-                    while true {
-                        try await Task.sleep(for: .milliseconds(checkEveryMillis))
-                        guard let silence = hub.silence(agent.id, name: agent.name) else { throw Ended.replaced }
-                        if silence >= AgentHub.silenceMillis { throw Ended.silent }
-                    }
                 }
                 try await group.next()
             }
