@@ -160,11 +160,18 @@ public final class LuaState {
 
     /// Pushes the compiled chunk, or throws its syntax error (located at file:line).
     private func compile(_ source: String, chunkName: String, prefix: String = "@") throws(LuaError) {
+        let source = Self.withoutShebang(source)
         let loaded = source.withCString { sloth_luaL_loadbuffer(state, $0, source.utf8.count, prefix + chunkName) }
         guard loaded == LUA_OK else {
             let (at, message, _) = LuaError.split(Self.string(state, at: -1) ?? "syntax error")
             throw loaded == LUA_ERRMEM ? .memoryLimit : .syntax(at, message: message)
         }
+    }
+
+    /// A `#!` first line (a script run as `sloth-runner file`) made a comment, as standalone `lua` skips
+    /// it; the line count stays, so errors keep their lines.
+    static func withoutShebang(_ source: String) -> String {
+        source.hasPrefix("#") ? "--" + source.dropFirst() : source
     }
 
     /// Calls `function` of the runtime's table (which the bootstrap left in the registry) under a

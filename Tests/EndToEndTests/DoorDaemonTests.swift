@@ -17,7 +17,7 @@ struct DoorDaemonTests {
         ("cycle", "task('a'):depends_on('b')\ntask('b'):depends_on('a')\n", ": dependency cycle: a -> b -> a"),
         ("two workflows", "workflow('one'):task('a', 'true')\nworkflow('two'):task('b', 'true')\n",
          " defines 2 workflows (one, two): name the one it provides with --workflow NAME"),
-        ("no task", "workflow.define('x', { tasks = { build = { command = 'true' } } })\n", ":1: workflow 'x' defines no task"),
+        ("no task", "workflow.define('x', { tasks = {} })\n", ":1: workflow 'x' defines no task"),
         ("top-level error", "local config = nil\nconfig.port = 1\n", ":2: attempt to index a nil value (local 'config')"),
     ])
     func refusedFiles(scenario: String, source: String, message: String) async throws {

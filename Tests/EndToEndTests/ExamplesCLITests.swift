@@ -14,6 +14,15 @@ struct ExamplesCLITests {
         #expect(run.stderr.contains("[say_hello] Hello World from Sloth Runner!"))
     }
 
+    @Test("sloth-runner-forms: keyed and plain tasks, a task as a dependency, exec's result as a string, a #! line")
+    func slothRunnerForms() async throws {
+        let run = try await Workspace().runExample("sloth-runner-forms")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.document.at("status") as? String == "success")
+        #expect(run.document.at("tasks.report.output.summary") as? String == "built hello")
+        #expect(run.document.at("tasks.build.output.cleaned") as? Bool == true)
+    }
+
     @Test("fluent: this-first functions, workdir, dependencies")
     func fluent() async throws {
         let run = try await Workspace().runExample("fluent")

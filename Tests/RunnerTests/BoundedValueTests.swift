@@ -108,9 +108,9 @@ struct BoundedValueTests {
         #expect(CacheEntry.read(path) == code)
         var bytes = Array(FileManager.default.contents(atPath: path)!)
         bytes[bytes.count - 1] ^= 1
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
         #expect(CacheEntry.read(path) == nil)
-        FileManager.default.createFile(atPath: path, contents: Data(bytes.prefix(10)))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes.prefix(10)))
         #expect(CacheEntry.read(path) == nil)
     }
 }

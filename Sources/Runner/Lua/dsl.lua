@@ -25,12 +25,21 @@ function util.duration_ms(value, what)
   return total
 end
 
+-- A task's name from its name, its built definition or its builder.
+local function name_of(value)
+  if type(value) == "string" then return value end
+  local def = dsl.task_def(value)
+  return def and def.name
+end
+
 local function names_of(value, method)
-  if type(value) == "string" then return { value } end
-  if type(value) ~= "table" then fail(method .. " expects a task name or a list of names", 3) end
+  local single = name_of(value)
+  if single then return { single } end
+  if type(value) ~= "table" then fail(method .. " expects a task, a task name or a list of them", 3) end
   local names = {}
-  for _, name in ipairs(value) do
-    if type(name) ~= "string" then fail(method .. " expects task names (strings)", 3) end
+  for _, item in ipairs(value) do
+    local name = name_of(item)
+    if not name then fail(method .. " expects tasks or task names", 3) end
     names[#names + 1] = name
   end
   return names
@@ -65,6 +74,12 @@ function task_methods:retries(count, strategy)
   return self
 end
 function task_methods:workdir(path) self.__def.workdir = tostring(path); return self end
+-- The task's commands run as this user (slothd must be able to switch to it).
+function task_methods:user(name)
+  if type(name) ~= "string" or name == "" then fail("user expects a user name", 2) end
+  self.__def.user = name
+  return self
+end
 function task_methods:delegate_to(target) self.__def.delegate_to = target; return self end
 function task_methods:on_success(fn) self.__def.on_success = callable(fn, "on_success"); return self end
 function task_methods:on_failure(fn) self.__def.on_failure = callable(fn, "on_failure"); return self end
@@ -92,12 +107,42 @@ end
 
 local TaskBuilder = builder("task", task_methods)
 
-function dsl.task(name)
-  if type(name) ~= "string" or name == "" then fail("task() expects a name", 2) end
-  local info = getinfo(2, "Sl")
-  local def = { name = name, depends_on = {}, retries = 0, __task = true, line = info and info.currentline }
+local function new_task(name, line)
+  local def = { name = name, depends_on = {}, retries = 0, __task = true, line = line }
   dsl.tasks[#dsl.tasks + 1] = def
   return setmetatable({ __def = def }, TaskBuilder)
+end
+
+-- A plain task table (`{name = "x", command = fn, depends_on = {...}}`, `run` for `command`) through
+-- the builder's methods, so it is checked like a built task; `name` may come from its key instead.
+local plain_fields = {
+  command = "command", run = "command", depends_on = "depends_on", timeout = "timeout", workdir = "workdir", user = "user",
+  delegate_to = "delegate_to", on_success = "on_success", on_failure = "on_failure", on_fail = "on_failure", run_if = "run_if",
+  abort_if = "abort_if", artifacts = "artifacts", params = "params", description = "description",
+}
+local function plain_task(spec, name, level)
+  name = spec.name or name
+  if type(name) ~= "string" or name == "" then fail("a task table needs a name", level + 1) end
+  local info = getinfo(level + 1, "l")
+  local task = new_task(name, info and info.currentline)
+  for key, value in pairs(spec) do
+    local method = plain_fields[key]
+    if method then
+      local ok, err = pcall(task_methods[method], task, value)
+      if not ok then fail("task '" .. name .. "': " .. tostring(err):gsub("^[^:]*:%d+: ", ""), level + 1) end
+    elseif key ~= "name" and key ~= "retries" and key ~= "retry_strategy" then
+      fail("task '" .. name .. "': unknown field '" .. tostring(key) .. "'", level + 1)
+    end
+  end
+  if spec.retries ~= nil then task:retries(spec.retries, spec.retry_strategy) end
+  return task.__def
+end
+
+function dsl.task(name)
+  if type(name) == "table" and dsl.task_def(name) == nil then return setmetatable({ __def = plain_task(name, nil, 2) }, TaskBuilder) end
+  if type(name) ~= "string" or name == "" then fail("task() expects a name", 2) end
+  local info = getinfo(2, "Sl")
+  return new_task(name, info and info.currentline)
 end
 
 -- A built task, or a builder whose build() was never called.
@@ -116,14 +161,28 @@ local function register(def, level)
   dsl.workflows[#dsl.workflows + 1] = def
 end
 
+-- A task of a workflow's list: built, a builder, or a plain table (its key the name when keyed).
+local function list_item(item, key, level)
+  local def = dsl.task_def(item)
+  if def then return def end
+  if type(item) == "table" and (type(key) == "string" or item.command ~= nil or item.run ~= nil or item.name ~= nil) then
+    local plain = plain_task(item, type(key) == "string" and key or nil, level + 1)
+    return plain  -- not a tail call: the error levels count this frame
+  end
+  fail("tasks[" .. (type(key) == "string" and string.format("%q", key) or tostring(key)) .. "] is not a task", level + 1)
+end
+
+-- A list of tasks, or a table of them keyed by name (taken in name order).
 local function task_list(tasks, level)
   if type(tasks) ~= "table" then fail("tasks must be a list of tasks", level + 1) end
   local list = {}
-  for i, item in ipairs(tasks) do
-    local def = dsl.task_def(item)
-    if not def then fail("tasks[" .. i .. "] is not a task", level + 1) end
-    list[#list + 1] = def
+  for i, item in ipairs(tasks) do list[#list + 1] = list_item(item, i, level + 1) end
+  local keys = {}
+  for key in pairs(tasks) do
+    if math.type(key) ~= "integer" or key < 1 or key > #tasks then keys[#keys + 1] = key end
   end
+  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  for _, key in ipairs(keys) do list[#list + 1] = list_item(tasks[key], key, level + 1) end
   return list
 end
 
@@ -145,6 +204,8 @@ function workflow_methods:task(name, fn)
   self.__def.tasks[#self.__def.tasks + 1] = def
   return self
 end
+-- Sloth Runner's builders end with :build(); the workflow is registered already.
+function workflow_methods:build() return self.__def end
 function workflow_methods:delegate_to(target)
   self.__def.delegate_all = target
   for _, def in ipairs(self.__def.tasks) do def.delegate_to = target end

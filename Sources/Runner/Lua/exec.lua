@@ -7,7 +7,8 @@ M.exec = {}
 
 local function exec_spec(command, opts)
   opts = opts or {}
-  local spec = { env = opts.env, user = opts.user, stdin = opts.stdin, workdir = opts.workdir or opts.cwd or workdir(),
+  local spec = { env = opts.env, user = opts.user or ctx.task_users[task_name() or ""], stdin = opts.stdin,
+                 workdir = opts.workdir or opts.cwd or workdir(),
                  task = task_name() }
   if type(command) == "table" then spec.argv = command else spec.command = tostring(command) end
   if opts.timeout then spec.timeout_ms = util.duration_ms(opts.timeout, "exec timeout") end
@@ -19,9 +20,23 @@ local function exec_spec(command, opts)
 end
 
 -- exec.run(cmd[, opts]) -> {success, stdout, stderr, exit_code}; cmd is a shell string or an argv list.
+-- Older workflows use the result as its stdout: `r .. "x"`, `tostring(r)`, `#r`, `r:match(p)`.
+local Result = {
+  __tostring = function(self) return rawget(self, "stdout") or "" end,
+  __len = function(self) return #(rawget(self, "stdout") or "") end,
+  __concat = function(a, b)
+    local function text(v) return type(v) == "table" and (rawget(v, "stdout") or "") or v end
+    return text(a) .. text(b)
+  end,
+  __index = function(self, key)
+    local method = string[key]
+    if method then return function(result, ...) return method(rawget(result, "stdout") or "", ...) end end
+  end,
+}
+
 function M.exec.run(command, opts)
   if command == nil then error("exec.run expects a command", 2) end
-  return sched.await_op(S.exec_start(exec_spec(command, opts)))
+  return setmetatable(sched.await_op(S.exec_start(exec_spec(command, opts))), Result)
 end
 M.exec.command = M.exec.run
 M.exec.shell = M.exec.run

@@ -65,11 +65,27 @@ local function call_style(fn, this, params, ...)
   return fn(this, params, ...)
 end
 
+-- this.workdir: get(), and ensure()/cleanup() (create it, remove it) for a workdir the task declared;
+-- cleanup never removes the directory slothd runs the workflow from.
+local function workdir_of(def, workdir)
+  local function declared(what)
+    if not def.workdir then error("this.workdir." .. what .. "(): task '" .. def.name .. "' declares no :workdir(path)", 3) end
+    return def.workdir
+  end
+  local function method(fn) return function(first, ...) if type(first) == "table" then return fn(...) end return fn(first, ...) end end
+  return {
+    get = method(function() return workdir end),
+    exists = method(function() return fs.exists(workdir) end),
+    ensure = method(function() return fs.mkdir(declared("ensure")) end),
+    cleanup = method(function() return fs.rm(declared("cleanup"), { force = true }) end),
+  }
+end
+
 local function make_this(def, workdir, params)
   local function getter(value) return { get = function() return value end } end
   return {
     name = function() return def.name end,
-    workdir = getter(workdir),
+    workdir = workdir_of(def, workdir),
     agent = getter(def.delegate_to),
     params = params,
     description = def.description,

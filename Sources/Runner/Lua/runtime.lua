@@ -5,7 +5,7 @@ local util = {}
 local sched = load_part("scheduler", S)
 local dsl = load_part("dsl", S, util)
 local executor = load_part("executor", S, util, sched, dsl)
-local ctx = { cwd = S.cwd(), params = {}, env_overlay = {}, task_workdirs = {}, lock_owner = S.lock_owner() }
+local ctx = { cwd = S.cwd(), params = {}, env_overlay = {}, task_workdirs = {}, task_users = {}, lock_owner = S.lock_owner() }
 local modules = load_part("modules", S, util, sched, ctx)
 
 task = dsl.task
@@ -57,6 +57,22 @@ file_ops.lineinfile = function(spec) return fs.lineinfile(spec.path, spec.line, 
 values = values or {}
 -- A hook's run: the event's fields sit beside event.dispatch.
 for key, value in pairs(__sloth_hook_event or {}) do event[key] = value end
+if __sloth_hook_event then
+  -- Sloth Runner's hooks read event.task / event.workflow for those families, and use contains().
+  local family, data = type(event.type) == "string" and event.type:match("^(%a+)%."), event.data
+  if type(data) == "table" and (family == "task" or family == "workflow") then
+    if family == "task" and event.task == nil then
+      event.task = setmetatable({ name = data.task_name }, { __index = data })
+    end
+    if event.workflow == nil then
+      event.workflow = setmetatable({ name = data.workflow_name, id = data.workflow_id }, { __index = data })
+    end
+  end
+  contains = function(list, value)
+    for _, item in ipairs(type(list) == "table" and list or {}) do if item == value then return true end end
+    return false
+  end
+end
 __sloth_hook_event = nil
 -- secrets.NAME reads like secrets.get("NAME") (a secret named "get" needs the call form).
 setmetatable(secrets, { __index = function(_, name) return (rawget(secrets, "get")(name)) end })
@@ -78,11 +94,29 @@ local modules_by_name = {
   log = log, fs = fs, file = file, file_ops = file_ops, state = state, data = data, json = json, crypto = crypto,
   event = event, values = values, env = env, sloth = sloth, secrets = secrets, stack = stack, facts = facts,
 }
-local lua_require = require
+local lua_require, protected_call = require, pcall
+-- Sloth Runner modules slothd does not have yet (docs/modules.md "Not yet"): named as such when required.
+local absent_modules = {}
+for name in ("pkg user systemd ssh template stow python git gitops notify notifications monitor metrics validate reliability "
+  .. "database help docker incus terraform pulumi salt aws azure gcp digitalocean kubernetes helm"):gmatch("%S+") do
+  absent_modules[name] = true
+end
+-- A failed require says which module, from the caller's line, in one line.
 require = function(name)
   local module = modules_by_name[name] or (lazy_globals[name] and _G[name])
   if module then return module end
-  return lua_require(name)
+  if absent_modules[name] then
+    error("module '" .. tostring(name) .. "' is a Sloth Runner module slothd does not provide yet (see docs/modules.md)", 2)
+  end
+  local ok, result = protected_call(lua_require, name)
+  if ok then return result end
+  local text = tostring(result)
+  if text:find("^module '.-' not found") then
+    local tried = {}
+    for path in text:gmatch("no file '([^']+)'") do tried[#tried + 1] = path end
+    error("module '" .. tostring(name) .. "' not found: not built in, and no file on package.path (tried " .. table.concat(tried, ", ") .. ")", 2)
+  end
+  error(result, 0)
 end
 
 -- What workflow code may not reach (SPEC section 5): the process (os.exit, the process-wide locale),
@@ -178,7 +212,7 @@ end
 function runtime.execute(params, delegate)
   for k, v in pairs(params or {}) do ctx.params[k] = v end
   ctx.delegate_to = delegate
-  for _, def in ipairs(runtime.planned.order) do ctx.task_workdirs[def.name] = def.workdir end
+  for _, def in ipairs(runtime.planned.order) do ctx.task_workdirs[def.name], ctx.task_users[def.name] = def.workdir, def.user end
   return executor.run(runtime.planned.wf, runtime.planned.order, ctx)
 end
 
@@ -192,7 +226,7 @@ function runtime.execute_task(task, params, deps)
   copy.depends_on, copy.retries, copy.delegate_to, copy.on_success, copy.on_failure = nil, 0, nil, nil, nil
   for k, v in pairs(params or {}) do ctx.params[k] = v end
   ctx.on_agent, ctx.given_deps = true, deps or {}
-  ctx.task_workdirs[copy.name] = copy.workdir
+  ctx.task_workdirs[copy.name], ctx.task_users[copy.name] = copy.workdir, copy.user
   local wf = { name = runtime.planned.wf.name, version = runtime.planned.wf.version, tasks = { copy } }
   return executor.run(wf, { copy }, ctx).tasks[1]
 end
