@@ -44,7 +44,7 @@ let package = Package(
         ], resources: [
             .embedInCode("Lua/runtime.lua"), .embedInCode("Lua/scheduler.lua"), .embedInCode("Lua/dsl.lua"),
             .embedInCode("Lua/executor.lua"), .embedInCode("Lua/modules.lua"), .embedInCode("Lua/infra_test.lua"),
-            .embedInCode("Lua/exec.lua"), .embedInCode("Lua/http.lua"), .embedInCode("Lua/goroutine.lua"),
+            .embedInCode("Lua/exec.lua"), .embedInCode("Lua/http.lua"), .embedInCode("Lua/goroutine.lua"), .embedInCode("Lua/goroutine_sync.lua"),
         ]),
         .target(name: "Control", dependencies: ["CCurl", "Catalog"]),
         // Generated from Proto/agent.proto by scripts/gen-proto (committed; CI never regenerates it).

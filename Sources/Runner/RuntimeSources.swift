@@ -12,7 +12,7 @@ enum RuntimeSources {
         "runtime": PackageResources.runtime_lua, "scheduler": PackageResources.scheduler_lua, "dsl": PackageResources.dsl_lua,
         "executor": PackageResources.executor_lua, "modules": PackageResources.modules_lua,
         "infra_test": PackageResources.infra_test_lua, "exec": PackageResources.exec_lua, "http": PackageResources.http_lua,
-        "goroutine": PackageResources.goroutine_lua,
+        "goroutine": PackageResources.goroutine_lua, "goroutine_sync": PackageResources.goroutine_sync_lua,
     ]
 
     /// Hands the bytecode and the host table to the runtime part; leaves the runtime in the registry,

@@ -29,11 +29,11 @@ struct RunOutputDaemonTests {
         #expect(arrivals.map { $0.line.contains("[tick] out ") || $0.line.contains("[tick] err ") } == Array(repeating: true, count: 6),
                 "\(arrivals.map(\.line))")
         #expect(arrivals.filter { $0.line.contains(" ERR ") }.count == 3, "stderr lines are tagged ERR")
-        // Live, not at the end: the first lines arrive before the job prints its last ones, 2 s later. (How
-        // soon they arrive is a figure for benchmarks; under a loaded test run it varies by a second.)
-        for arrival in arrivals.prefix(2) {
-            #expect(arrival.lateMillis < 2_000, "\(arrival.line) arrived \(arrival.lateMillis) ms after it was printed")
-        }
+        // Live, not at the end: some line arrives before the job prints its last one, 2 s after its first.
+        // (How soon is a figure for benchmarks: under a loaded test run even the follower's start is late.)
+        let printed = arrivals.map { Int64($0.line.split(separator: " ").last ?? "") ?? 0 }
+        let arrived = zip(printed, arrivals).map { $0 + $1.lateMillis }
+        #expect(arrived.dropLast(2).contains { $0 < (printed.last ?? 0) }, "no line arrived while the job ran: \(arrivals)")
     }
 
     @Test("golden: run, runs list, runs show, status and events list, in text and JSON")

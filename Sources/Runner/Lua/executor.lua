@@ -216,9 +216,10 @@ local function run_task(def, ctx)
     local deadline = def.timeout_ms and (S.now() + def.timeout_ms) or nil
     local fiber
     if delegate ~= nil then
-      fiber = sched.spawn(delegated_attempt, { deadline = deadline, task = def.name, name = def.name }, def, delegate, record, params, deps)
+      fiber = sched.spawn(delegated_attempt, { deadline = deadline, task = def.name, name = def.name, group_root = true }, def, delegate, record,
+                          params, deps)
     else
-      fiber = sched.spawn(attempt, { deadline = deadline, task = def.name, name = def.name }, def, this, params, deps)
+      fiber = sched.spawn(attempt, { deadline = deadline, task = def.name, name = def.name, group_root = true }, def, this, params, deps)
     end
     local ok, values, reason = sched.join(fiber)
     local result = ok and values[3]

@@ -18,7 +18,7 @@ end
 
 function go.async(fn, ...)
   if type(fn) ~= "function" then error("goroutine.async expects a function", 2) end
-  return sched.spawn(fn, { name = "goroutine" }, ...)
+  return sched.spawn(fn, { name = "goroutine", parent = sched.group_root() }, ...)
 end
 go.create = go.async
 go.spawn = go.async
@@ -92,6 +92,91 @@ function go.parallel(spec)
   return results
 end
 
+-- map(list, fn[, max]): fn(item, index) for every item, at most `max` at once; waits for all and
+-- returns their first results in order. An error in one is raised (with its index) once all ended.
+function go.map(list, fn, max)
+  if type(list) ~= "table" or type(fn) ~= "function" then error("goroutine.map expects a list and a function", 2) end
+  local limit = math.tointeger(max) or #list
+  local gate = limit < #list and go.semaphore(math.max(1, limit)) or nil
+  local results, failures, handles = {}, {}, {}
+  for index, item in ipairs(list) do
+    if gate then gate:acquire() end
+    handles[index] = go.async(function()
+      local ok, result = pcall(fn, item, index)
+      if gate then gate:release() end
+      if ok then results[index] = result else failures[#failures + 1] = { index = index, error = result } end
+    end)
+  end
+  for _, handle in ipairs(handles) do sched.join(handle) end
+  table.sort(failures, function(a, b) return a.index < b.index end)
+  if failures[1] then error("goroutine.map: item " .. failures[1].index .. ": " .. tostring(failures[1].error), 2) end
+  return results
+end
+
+-- Contexts: context(), ctx:with_cancel() -> child, cancel; ctx:with_timeout(ms); ctx:with_deadline(epoch ms);
+-- ctx:cancel(), err() (nil, "context canceled", "context deadline exceeded"), is_cancelled(), done()
+-- (a channel closed when it ends, for select), deadline(). Cancelling a context cancels its children.
+local Context = {}
+Context.__index = Context
+local function new_context(parent, deadline)
+  local context = setmetatable({ children = {}, deadline_at = deadline }, Context)
+  if parent then
+    if parent.deadline_at and (not deadline or parent.deadline_at < deadline) then context.deadline_at = parent.deadline_at end
+    if parent:err() then context.error = parent.error else parent.children[context] = true end
+  end
+  return context
+end
+function Context:cancel(reason)
+  if self.error then return end
+  self.error = reason or "context canceled"
+  if self.done_channel then self.done_channel:close() end
+  if self.timer then sched.kill(self.timer, "context ended") end
+  for child in pairs(self.children) do child:cancel(self.error) end
+end
+function Context:err()
+  if not self.error and self.deadline_at and S.now() >= self.deadline_at then self:cancel("context deadline exceeded") end
+  return self.error
+end
+function Context:is_cancelled() return self:err() ~= nil end
+function Context:done()
+  if not self.done_channel then
+    self.done_channel = go.channel()
+    if self:err() then
+      self.done_channel:close()
+    elseif self.deadline_at then
+      self.timer = sched.spawn(function()
+        sched.sleep(self.deadline_at - S.now())
+        self.timer = nil
+        self:cancel("context deadline exceeded")
+      end, { name = "context deadline", parent = sched.group_root() })
+    end
+  end
+  return self.done_channel
+end
+function Context:deadline()
+  if not self.deadline_at then return nil, false end
+  return S.wall_now() + (self.deadline_at - S.now()), true
+end
+function Context:with_cancel()
+  local child = new_context(self)
+  return child, function() child:cancel() end
+end
+function Context:with_timeout(ms)
+  local child = new_context(self, S.now() + math.max(0, tonumber(ms) or 0))
+  return child, function() child:cancel() end
+end
+function Context:with_deadline(epoch_ms)
+  local child = new_context(self, S.now() + ((tonumber(epoch_ms) or 0) - S.wall_now()))
+  return child, function() child:cancel() end
+end
+function go.context() return new_context(nil) end
+-- Module forms: with_cancel([parent]), with_timeout(ms[, parent]) or (parent, ms).
+function go.with_cancel(parent) return (parent or new_context(nil)):with_cancel() end
+function go.with_timeout(a, b)
+  if type(a) == "table" then return a:with_timeout(b) end
+  return (b or new_context(nil)):with_timeout(a)
+end
+
 local pools = {}
 function go.pool_create(name, opts)
   if pools[name] then return nil, "pool '" .. tostring(name) .. "' exists" end
@@ -102,7 +187,7 @@ end
 local function pool_pump(pool)
   while #pool.queue > 0 and #pool.active < pool.workers do
     local job = table.remove(pool.queue, 1)
-    local handle = sched.spawn(job.fn, { name = "pool job" }, table.unpack(job.args, 1, job.args.n))
+    local handle = sched.spawn(job.fn, { name = "pool job", parent = sched.group_root() }, table.unpack(job.args, 1, job.args.n))
     handle.on_done = function(fiber)
       for i, h in ipairs(pool.active) do if h == fiber then table.remove(pool.active, i) break end end
       if fiber.ok then pool.completed = pool.completed + 1 else pool.failed = pool.failed + 1 end

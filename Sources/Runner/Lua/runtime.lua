@@ -26,7 +26,11 @@ local lazy_globals = {
   exec = function() return part("exec").exec end,
   http = function() return part("http") end,
   net = function() return part("http") end,
-  goroutine = function() return part("goroutine") end,
+  goroutine = function()
+    local module = part("goroutine")
+    for name, primitive in pairs(part("goroutine_sync")) do module[name] = primitive end
+    return module
+  end,
   infra_test = function() return part("infra_test") end,
 }
 setmetatable(_G, { __index = function(globals, name)

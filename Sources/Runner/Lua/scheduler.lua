@@ -5,27 +5,32 @@ local S = ...
 local sched = {}
 
 local fibers = {}      -- coroutine -> fiber
-local runnable = {}    -- {fiber, args}
+local runnable = {}    -- {fiber, args}; args nil for a wake-up without values
+local spare = {}       -- the other list of runnable, empty between turns
 local op_waiters = {}  -- op id -> fiber, or MAIN
 local sleepers = {}    -- fiber -> wake time (ms)
 local main_results = {} -- op id -> result, for waits outside any fiber
 local MAIN = {}
-local WAIT_OP, WAIT_SLEEP, WAIT_SIGNAL = {}, {}, {}
+local WAIT_OP, WAIT_SLEEP, WAIT_SIGNAL, WAIT_PARK = {}, {}, {}, {}
+local BLOCKED = "all goroutines are blocked"
 
 function sched.current()
   return fibers[coroutine.running()]
 end
 
 -- Starts fn(...) as a fiber. deadline: monotonic ms or nil; inherits the parent's earlier deadline.
+-- opts.group_root: the fiber heads a group (a task attempt) that its descendants join; a group whose
+-- fibers are all blocked on each other fails. opts.parent: whom it belongs to (default: the caller).
 function sched.spawn(fn, opts, ...)
   opts = opts or {}
-  local parent = sched.current()
+  local parent = opts.parent or sched.current()
   local deadline = opts.deadline
   if parent and parent.deadline and (not deadline or parent.deadline < deadline) then deadline = parent.deadline end
   local fiber = {
     deadline = deadline, task = opts.task or (parent and parent.task), parent = parent,
     children = {}, joiners = {}, name = opts.name,
   }
+  fiber.group = opts.group_root and fiber or (parent and parent.group)
   fiber.co = coroutine.create(fn)
   fibers[fiber.co] = fiber
   if parent then parent.children[fiber] = true end
@@ -42,7 +47,7 @@ local function finish(fiber, ok, values, reason)
   for joiner in pairs(fiber.joiners) do
     if joiner.waiting_signal then
       joiner.waiting_signal = false
-      runnable[#runnable + 1] = { fiber = joiner, args = table.pack() }
+      runnable[#runnable + 1] = { fiber = joiner }
     end
   end
   fiber.joiners = {}
@@ -50,43 +55,62 @@ local function finish(fiber, ok, values, reason)
 end
 
 -- Stops a fiber and everything it started: pending operations are cancelled (their processes killed).
-function sched.kill(fiber, reason)
+-- With a reason it was stopped (cancelled, timed out); without one it failed with `message`.
+local function stop(fiber, reason, message)
   if fiber.done then return end
-  for child in pairs(fiber.children) do sched.kill(child, reason) end
+  for child in pairs(fiber.children) do stop(child, reason or message) end
   if fiber.waiting_op then
     op_waiters[fiber.waiting_op] = nil
     S.cancel(fiber.waiting_op)
     fiber.waiting_op = nil
   end
   if coroutine.status(fiber.co) == "suspended" then coroutine.close(fiber.co) end
-  finish(fiber, false, table.pack(reason), reason)
+  finish(fiber, false, table.pack(reason or message), reason)
+end
+function sched.kill(fiber, reason) stop(fiber, reason) end
+function sched.fail(fiber, message) stop(fiber, nil, message) end
+
+-- Goroutine code goes to the task attempt it runs in, so a goroutine outlives the one that started it.
+function sched.group_root()
+  local me = sched.current()
+  return me and (me.group or me)
 end
 
-local function resume(fiber, args)
-  if fiber.done then return end
-  S.set_deadline(fiber.deadline or 0)
-  local results = table.pack(coroutine.resume(fiber.co, table.unpack(args, 1, args.n)))
-  S.set_deadline(0)
+-- What a resumed fiber did: ended (its values), or yielded one of the wait requests.
+local function resumed(fiber, ok, ...)
+  if fiber.deadline then S.set_deadline(0) end
   if coroutine.status(fiber.co) == "dead" then
-    local ok = results[1]
-    local values = table.pack(table.unpack(results, 2, results.n))
+    local values = table.pack(...)
     local reason
     if not ok and fiber.deadline and S.now() >= fiber.deadline then reason = "timed out" end
     for child in pairs(fiber.children) do sched.kill(child, "parent finished") end
     finish(fiber, ok, values, reason)
     return
   end
-  local request = results[2]
-  if request == WAIT_OP then
-    fiber.waiting_op = results[3]
-    op_waiters[results[3]] = fiber
+  local request, value = ...
+  if request == WAIT_PARK then
+    -- parked on a waiter (fiber.parked): sched.fire or its timer puts it back
+  elseif request == WAIT_OP then
+    fiber.waiting_op = value
+    op_waiters[value] = fiber
   elseif request == WAIT_SLEEP then
-    sleepers[fiber] = results[3]
+    sleepers[fiber] = value
   elseif request == WAIT_SIGNAL then
     fiber.waiting_signal = true
   else
     -- A bare coroutine.yield() from workflow code: run it again on the next turn.
-    runnable[#runnable + 1] = { fiber = fiber, args = table.pack() }
+    runnable[#runnable + 1] = { fiber = fiber }
+  end
+end
+
+-- The deadline hook is armed only around a fiber that has a deadline (a host call each way).
+local function resume(fiber, args)
+  if fiber.done then return end
+  if fiber.deadline then S.set_deadline(fiber.deadline) end
+  if args then
+    resumed(fiber, coroutine.resume(fiber.co, table.unpack(args, 1, args.n)))
+  else
+    resumed(fiber, coroutine.resume(fiber.co))
   end
 end
 
@@ -94,12 +118,42 @@ local function has_waiters()
   return next(op_waiters) ~= nil or next(sleepers) ~= nil
 end
 
+-- A group (a task attempt) whose every fiber is parked without a timer or joining another fails: nothing
+-- but its own fibers could wake them. Checked only when nothing is runnable, before the loop blocks.
+local function fail_blocked_groups()
+  local live, stuck = {}, {}
+  for _, fiber in pairs(fibers) do
+    local group = fiber.group
+    if group then
+      live[group] = (live[group] or 0) + 1
+      -- A fiber with a deadline of its own (goroutine.timeout) will be woken by it; the attempt's does not count.
+      local own_deadline = fiber.deadline and fiber.deadline ~= group.deadline
+      if not own_deadline and ((fiber.parked and sleepers[fiber] == nil) or fiber.waiting_signal) then
+        stuck[group] = (stuck[group] or 0) + 1
+      end
+    end
+  end
+  local failed = false
+  for group, count in pairs(live) do
+    if stuck[group] == count and not group.done then
+      sched.fail(group, BLOCKED)
+      failed = true
+    end
+  end
+  return failed
+end
+
 -- One turn of the loop: resume what is runnable, else block until an operation, a timer or a deadline.
 local function step()
   if #runnable > 0 then
+    -- Two lists take turns, so a turn allocates no list.
     local batch = runnable
-    runnable = {}
-    for _, item in ipairs(batch) do resume(item.fiber, item.args) end
+    runnable, spare = spare, batch
+    for i = 1, #batch do
+      local item = batch[i]
+      batch[i] = nil
+      resume(item.fiber, item.args)
+    end
     return true
   end
   local now = S.now()
@@ -107,7 +161,12 @@ local function step()
   for fiber, at in pairs(sleepers) do
     if at <= now then
       sleepers[fiber] = nil
-      if fiber ~= MAIN then runnable[#runnable + 1] = { fiber = fiber, args = table.pack() } end
+      local parked = fiber ~= MAIN and fiber.parked
+      if parked then
+        fiber.parked = nil
+        if not parked.fired then parked.fired, parked.timed_out = true, true end
+      end
+      if fiber ~= MAIN then runnable[#runnable + 1] = { fiber = fiber } end
     elseif not wake or at < wake then
       wake = at
     end
@@ -122,6 +181,7 @@ local function step()
     end
   end
   if #runnable > 0 then return true end
+  if fail_blocked_groups() then return true end
   if next(op_waiters) == nil and not wake then return false end
   local timeout = wake and math.max(0, wake - now) or -1
   for _, done in ipairs(S.wait(timeout)) do
@@ -141,7 +201,7 @@ end
 function sched.run_until(predicate)
   while not predicate() do
     if not step() and not predicate() then
-      error("deadlock: every fiber is waiting on another and no operation is pending", 2)
+      error(BLOCKED .. " (every fiber waits on another, and no operation is pending)", 2)
     end
   end
 end
@@ -194,6 +254,44 @@ function sched.join_any(list)
       sched.run_until(any_done)
     end
   end
+end
+
+-- Waiters: one blocking call of a goroutine primitive (a channel receive, a lock). sched.fire wakes
+-- it once with up to two values; a select pushes one waiter on several queues and the first fire wins.
+function sched.waiter() return { fiber = sched.current() or MAIN, fired = false } end
+
+function sched.live(waiter) return not waiter.fired and (waiter.fiber == MAIN or not waiter.fiber.done) end
+
+function sched.fire(waiter, ...)
+  if not sched.live(waiter) then return false end
+  waiter.fired, waiter.first, waiter.second = true, ...
+  local fiber = waiter.fiber
+  if fiber ~= MAIN and fiber.parked == waiter then
+    fiber.parked = nil
+    sleepers[fiber] = nil
+    runnable[#runnable + 1] = { fiber = fiber }
+  end
+  return true
+end
+
+-- Blocks until `waiter` is fired -> true, values... or `timeout_ms` passes -> false.
+function sched.park(waiter, timeout_ms)
+  if not waiter.fired then
+    local at = timeout_ms and (S.now() + math.max(0, timeout_ms))
+    local me = sched.current()
+    if me then
+      me.parked = waiter
+      if at then sleepers[me] = at end
+      coroutine.yield(WAIT_PARK)
+    else
+      if at then sleepers[MAIN] = at end
+      sched.run_until(function() return waiter.fired or (at ~= nil and S.now() >= at) end)
+      sleepers[MAIN] = nil
+      if not waiter.fired then waiter.fired, waiter.timed_out = true, true end
+    end
+  end
+  if waiter.timed_out then return false end
+  return true, waiter.first, waiter.second
 end
 
 sched.has_waiters = has_waiters

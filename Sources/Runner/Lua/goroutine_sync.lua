@@ -1,0 +1,311 @@
+-- goroutine's Go-style primitives: channels, select, wait groups, locks, semaphores, once, atomics,
+-- conds, contexts and map. All are cooperative: a blocking call parks its fiber on a wait queue of the
+-- run's scheduler (sched.waiter/park/fire), so it yields instead of blocking the state.
+local S, util, sched = ...
+local sync = {}
+
+-- A FIFO of waiters; fired (select siblings, timeouts) and dead ones are skipped when reached.
+local Queue = {}
+Queue.__index = Queue
+local function queue() return setmetatable({ first = 1, last = 0 }, Queue) end
+function Queue:push(waiter, data)
+  self.last = self.last + 1
+  self[self.last] = { waiter = waiter, data = data }
+end
+function Queue:peek()
+  while self.first <= self.last do
+    local entry = self[self.first]
+    if sched.live(entry.waiter) then return entry.waiter, entry.data end
+    self[self.first], self.first = nil, self.first + 1
+  end
+end
+-- The waiter taken notes which entry it was taken by (a select's case), for the one fire that follows.
+function Queue:pop()
+  local waiter, data = self:peek()
+  if waiter then
+    self[self.first], self.first = nil, self.first + 1
+    waiter.taken = data
+  end
+  return waiter, data
+end
+function Queue:wake_one(...)
+  local waiter = self:pop()
+  if waiter then sched.fire(waiter, ...) end
+  return waiter ~= nil
+end
+function Queue:wake_all(...)
+  while self:wake_one(...) do end
+end
+
+-- Parks the caller on `q` until woken; returns what the waker gave.
+local function wait_on(q, data)
+  local waiter = sched.waiter()
+  q:push(waiter, data)
+  return select(2, sched.park(waiter))
+end
+
+-- Channels: unbuffered (a send waits for its receiver) or with `capacity` slots.
+local Channel = {}
+Channel.__index = Channel
+function sync.channel(capacity)
+  capacity = math.tointeger(capacity or 0)
+  if not capacity or capacity < 0 then error("goroutine.channel: capacity must be a whole number >= 0", 2) end
+  return setmetatable({ buffer = {}, head = 1, tail = 0, capacity = capacity, closed = false, receivers = queue(), senders = queue() },
+    Channel)
+end
+function Channel:len() return self.tail - self.head + 1 end
+function Channel:cap() return self.capacity end
+function Channel:is_closed() return self.closed end
+local function shift(ch)
+  local value = ch.buffer[ch.head]
+  ch.buffer[ch.head], ch.head = nil, ch.head + 1
+  return value
+end
+local function push(ch, value)
+  ch.tail = ch.tail + 1
+  ch.buffer[ch.tail] = value
+end
+-- -> true (sent), false (would block), or false, "send on closed channel"
+local function offer(ch, value)
+  if ch.closed then return false, "send on closed channel" end
+  if ch.receivers:wake_one(value, true) then return true end
+  if ch:len() < ch.capacity then push(ch, value); return true end
+  return false
+end
+-- -> value, true | nil, false (closed and drained) | nil, nil (would block)
+local function take(ch)
+  if ch:len() > 0 then
+    local value = shift(ch)
+    local sender, pending = ch.senders:pop()
+    if sender then push(ch, pending.value); sched.fire(sender, true) end
+    return value, true
+  end
+  local sender, pending = ch.senders:pop()
+  if sender then sched.fire(sender, true); return pending.value, true end
+  if ch.closed then return nil, false end
+  return nil, nil
+end
+function Channel:send(value)
+  local sent, err = offer(self, value)
+  if sent or err then return sent, err end
+  return wait_on(self.senders, { value = value })
+end
+function Channel:try_send(value) return offer(self, value) end
+function Channel:receive()
+  local value, ok = take(self)
+  if ok ~= nil then return value, ok end
+  return wait_on(self.receivers)
+end
+function Channel:try_receive()
+  local value, ok = take(self)
+  return value, ok == true
+end
+function Channel:close()
+  if self.closed then return false, "channel already closed" end
+  self.closed = true
+  self.receivers:wake_all(nil, false)
+  self.senders:wake_all(false, "send on closed channel")
+  return true
+end
+-- for value in ch:iter() do ... end, until the channel is closed and drained.
+function Channel:iter()
+  return function()
+    local value, ok = self:receive()
+    if ok then return value end
+  end
+end
+function Channel:range(fn)
+  for value in self:iter() do fn(value) end
+end
+
+-- select({ {ch, "receive", fn}, {ch, "send", v, fn}, default = fn }) or Sloth Runner's
+-- { {channel = ch, receive = true, handler = fn}, {channel = ch, send = v, handler = fn}, {default = true, handler = fn} }.
+-- The first ready case runs (a closed channel is ready: its receive gets nil, false); returns its index
+-- and what its handler returned.
+local function cases_of(spec)
+  local cases, default = {}, spec.default
+  for _, case in ipairs(spec) do
+    if case.default then default = case.handler
+    elseif case.channel then
+      local op = case.receive and "receive" or "send"
+      cases[#cases + 1] = { ch = case.channel, op = op, value = case.send, fn = case.handler }
+    else
+      local op = case[2]
+      if op ~= "receive" and op ~= "send" then error("goroutine.select: a case is {channel, \"receive\", fn} or {channel, \"send\", value, fn}", 3) end
+      cases[#cases + 1] = { ch = case[1], op = op, value = op == "send" and case[3] or nil, fn = op == "send" and case[4] or case[3] }
+    end
+  end
+  return cases, default
+end
+local function run_case(index, case, ...)
+  if case.fn then return index, case.fn(...) end
+  return index, ...
+end
+function sync.select(spec)
+  local cases, default = cases_of(spec)
+  for index, case in ipairs(cases) do
+    if case.op == "receive" then
+      local value, ok = take(case.ch)
+      if ok ~= nil then return run_case(index, case, value, ok) end
+    else
+      local sent, err = offer(case.ch, case.value)
+      if err then error(err, 2) end
+      if sent then return run_case(index, case) end
+    end
+  end
+  if default ~= nil then return 0, default() end
+  local waiter = sched.waiter()
+  for index, case in ipairs(cases) do
+    if case.op == "receive" then case.ch.receivers:push(waiter, { index = index })
+    else case.ch.senders:push(waiter, { index = index, value = case.value }) end
+  end
+  local _, a, b = sched.park(waiter)
+  local index = waiter.taken.index
+  if cases[index].op == "send" and a == false then error(b, 2) end
+  return run_case(index, cases[index], a, b)
+end
+
+-- wait_group(): add([n]), done(), wait().
+local WaitGroup = {}
+WaitGroup.__index = WaitGroup
+function sync.wait_group() return setmetatable({ count = 0, waiters = queue() }, WaitGroup) end
+function WaitGroup:add(delta)
+  self.count = self.count + (math.tointeger(delta or 1) or error("wait_group:add expects a whole number", 2))
+  if self.count < 0 then error("negative WaitGroup counter", 2) end
+  if self.count == 0 then self.waiters:wake_all() end
+end
+function WaitGroup:done() self:add(-1) end
+function WaitGroup:wait()
+  if self.count > 0 then wait_on(self.waiters) end
+end
+
+-- mutex(): lock(), unlock(), try_lock(); unlock hands the lock to the oldest waiter.
+local Mutex = {}
+Mutex.__index = Mutex
+function sync.mutex() return setmetatable({ locked = false, waiters = queue() }, Mutex) end
+function Mutex:lock()
+  if not self.locked then self.locked = true; return end
+  wait_on(self.waiters)
+end
+function Mutex:try_lock()
+  if self.locked then return false end
+  self.locked = true
+  return true
+end
+function Mutex:unlock()
+  if not self.locked then error("unlock of unlocked mutex", 2) end
+  if not self.waiters:wake_one() then self.locked = false end
+end
+
+-- rwmutex(): lock()/unlock() for one writer, rlock()/runlock() for readers; a waiting writer goes first.
+local RWMutex = {}
+RWMutex.__index = RWMutex
+function sync.rwmutex() return setmetatable({ readers = 0, writer = false, writers = queue(), readers_waiting = queue() }, RWMutex) end
+function RWMutex:lock()
+  if not self.writer and self.readers == 0 then self.writer = true; return end
+  wait_on(self.writers)
+end
+function RWMutex:try_lock()
+  if self.writer or self.readers > 0 then return false end
+  self.writer = true
+  return true
+end
+function RWMutex:rlock()
+  if not self.writer and not self.writers:peek() then self.readers = self.readers + 1; return end
+  wait_on(self.readers_waiting)
+end
+function RWMutex:try_rlock()
+  if self.writer or self.writers:peek() then return false end
+  self.readers = self.readers + 1
+  return true
+end
+local function admit_readers(rw)
+  while rw.readers_waiting:peek() do
+    rw.readers = rw.readers + 1
+    rw.readers_waiting:wake_one()
+  end
+end
+function RWMutex:unlock()
+  if not self.writer then error("unlock of unlocked rwmutex", 2) end
+  if self.writers:wake_one() then return end
+  self.writer = false
+  admit_readers(self)
+end
+function RWMutex:runlock()
+  if self.readers == 0 then error("runlock of unlocked rwmutex", 2) end
+  self.readers = self.readers - 1
+  if self.readers == 0 and self.writers:wake_one() then self.writer = true end
+end
+
+-- semaphore(n): acquire(), release(), try_acquire(), available(), capacity().
+local Semaphore = {}
+Semaphore.__index = Semaphore
+function sync.semaphore(n)
+  n = math.tointeger(n)
+  if not n or n < 1 then error("goroutine.semaphore: capacity must be a whole number >= 1", 2) end
+  return setmetatable({ size = n, free = n, waiters = queue() }, Semaphore)
+end
+function Semaphore:acquire()
+  if self.free > 0 then self.free = self.free - 1; return end
+  wait_on(self.waiters)
+end
+function Semaphore:try_acquire()
+  if self.free == 0 then return false end
+  self.free = self.free - 1
+  return true
+end
+function Semaphore:release()
+  if self.waiters:wake_one() then return end
+  if self.free == self.size then error("semaphore: release without acquire", 2) end
+  self.free = self.free + 1
+end
+function Semaphore:available() return self.free end
+function Semaphore:capacity() return self.size end
+
+-- once(): call(fn) runs fn the first time only; callers meanwhile wait for it to return.
+local Once = {}
+Once.__index = Once
+function sync.once() return setmetatable({ state = "new", waiters = queue() }, Once) end
+function Once:call(fn)
+  if self.state == "done" then return end
+  if self.state == "running" then wait_on(self.waiters); return end
+  self.state = "running"
+  local ok, err = pcall(fn)
+  self.state = "done"
+  self.waiters:wake_all()
+  if not ok then error(err, 0) end
+end
+Once["do"] = Once.call
+
+-- atomic_int([v]): add(d) -> new, load/get, store/set, swap(v) -> old, compare_and_swap(old, new) -> bool.
+-- Fibers switch only where they yield, so plain arithmetic is atomic here.
+local Atomic = {}
+Atomic.__index = Atomic
+function sync.atomic_int(value) return setmetatable({ value = math.tointeger(value or 0) or 0 }, Atomic) end
+function Atomic:add(delta) self.value = self.value + (math.tointeger(delta or 1) or 0); return self.value end
+function Atomic:load() return self.value end
+function Atomic:store(value) self.value = math.tointeger(value) or self.value end
+function Atomic:swap(value) local old = self.value; self:store(value); return old end
+function Atomic:compare_and_swap(old, new)
+  if self.value ~= old then return false end
+  self:store(new)
+  return true
+end
+Atomic.get, Atomic.set = Atomic.load, Atomic.store
+
+-- cond([mutex]): wait() (the caller holds the mutex), signal(), broadcast(), get_mutex().
+local Cond = {}
+Cond.__index = Cond
+function sync.cond(mutex) return setmetatable({ mutex = mutex or sync.mutex(), waiters = queue() }, Cond) end
+function Cond:get_mutex() return self.mutex end
+function Cond:wait()
+  local waiter = sched.waiter()
+  self.waiters:push(waiter)
+  self.mutex:unlock()
+  sched.park(waiter)
+  self.mutex:lock()
+end
+function Cond:signal() self.waiters:wake_one() end
+function Cond:broadcast() self.waiters:wake_all() end
+
+return sync
