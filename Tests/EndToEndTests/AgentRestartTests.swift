@@ -22,15 +22,17 @@ struct AgentRestartTests {
         return (pidFile, gate)
     }
 
-    /// Polls `runs show` until the task has a row with a final status.
+    /// The task's row once the restarted master has recorded it: waits (long-polling the run's log) for
+    /// the line the recording writes, then reads `runs show`.
     private func taskRow(_ master: AgentMaster, run id: Int, _ task: String) async throws -> [String: Any] {
-        for _ in 0..<200 {
-            let shown = json(try await master.daemon.sloth(["runs", "show", String(id), "-o", "json"]).stdout)
-            if let row = shown.at("tasks.\(task)") as? [String: Any], row["status"] as? String != "running" { return row }
-            try await Task.sleep(for: .milliseconds(100))
+        var after = 0
+        for _ in 0..<60 {
+            let page = try await CLI.shell("curl -s --unix-socket \(master.daemon.socket) 'http://slothd/v1/runs/\(id)/logs?after=\(after)&wait=1000'")
+            if page.contains("reported the task after slothd restarted") { break }
+            after = json(page)["next"] as? Int ?? after
         }
-        Issue.record("run \(id) never recorded task \(task)")
-        return [:]
+        let shown = json(try await master.daemon.sloth(["runs", "show", String(id), "-o", "json"]).stdout)
+        return try #require(shown.at("tasks.\(task)") as? [String: Any], "run \(id) never recorded task \(task): \(shown)")
     }
 
     private func waitForPID(_ path: String) async throws -> pid_t {
