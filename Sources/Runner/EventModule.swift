@@ -16,8 +16,13 @@ enum EventModule {
             "dispatch": { args throws(LuaHostError) in
                 try record(try args.string(0, "event.dispatch"), args.at(1) == .nil_ ? .table(LuaTable()) : args.at(1))
             },
+            // Sloth Runner's custom events: type `custom`, the name in the data; a table is the payload.
             "dispatch_custom": { args throws(LuaHostError) in
-                try record(try args.string(0, "event.dispatch_custom"), LuaTable.record(["message": args.at(1)]))
+                let name = try args.string(0, "event.dispatch_custom")
+                let detail = args.at(1), payload = detail.table != nil ? detail : args.at(2)
+                var data: [String: LuaValue] = ["name": .string(name), "payload": payload.table != nil ? payload : .table(LuaTable())]
+                if detail.table == nil, detail != .nil_ { data["message"] = detail }
+                return try record("custom", LuaTable.record(data))
             },
             "dispatch_file": { args throws(LuaHostError) in
                 let kind = try args.string(0, "event.dispatch_file")

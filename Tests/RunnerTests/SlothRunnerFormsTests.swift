@@ -116,4 +116,18 @@ struct SlothRunnerFormsTests {
         let report = try await hook("return 42")
         #expect(report.task("on_event")?.error == "the hook script returned a number: return { execute = function(event) ... end } or define on_event()")
     }
+
+    @Test("event.dispatch_custom records a `custom` event with its name, message and payload, as Sloth Runner does")
+    func dispatchCustom() async throws {
+        let harness = try RunHarness()
+        _ = try await harness.run("""
+            task('a'):command(function()
+              event.dispatch_custom("deployment_complete", "App deployed")
+              event.dispatch_custom("scaled", { replicas = 3 })
+            end):build()
+            """)
+        let events = try EventStore(database: harness.database).list(type: "custom")
+        #expect(Set(events.map(\.dataJSON)) == [#"{"message":"App deployed","name":"deployment_complete","payload":{}}"#,
+                                                #"{"name":"scaled","payload":{"replicas":3}}"#])
+    }
 }
