@@ -99,6 +99,28 @@ struct AgentMaster {
         return agent
     }
 
+    /// Starts (detached) a run of one task delegated to `agent` whose job sleeps `seconds`: the run's
+    /// id, and the job's pid once it runs on the agent.
+    func startSleepingTask(named name: String, on agent: String, seconds: Int) async throws -> (runID: Int, pid: pid_t) {
+        let pidFile = daemon.directory.appendingPathComponent("\(name).pid").path
+        try await add(name, """
+            task("\(name)"):command(function() exec.run("echo $$ > \(pidFile); exec sleep \(seconds)"); return true end)
+              :delegate_to("\(agent)"):build()
+            """)
+        let started = try await daemon.sloth(["run", name, "--detach", "-o", "json"])
+        let document = (try? JSONSerialization.jsonObject(with: Data(started.stdout.utf8))) as? [String: Any] ?? [:]
+        guard let runID = document["id"] as? Int else { throw Failure(description: "the run did not start: \(started.stderr)") }
+        let text = try await CLI.shell("for i in $(seq 200); do [ -s \(pidFile) ] && { cat \(pidFile); exit 0; }; sleep 0.05; done")
+        guard let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { throw Failure(description: "the job never started") }
+        return (runID, pid)
+    }
+
+    /// Whether `pid` is gone within about `seconds`.
+    static func gone(_ pid: pid_t, within seconds: Int = 10) async throws -> Bool {
+        try await CLI.shell("for i in $(seq \(seconds * 10)); do kill -0 \(pid) 2>/dev/null || { echo gone; exit 0; }; sleep 0.1; done; echo alive")
+            .contains("gone")
+    }
+
     /// Adds the workflow `source` as NAME to the catalog.
     func add(_ name: String, _ source: String) async throws {
         let file = daemon.directory.appendingPathComponent("\(name).sloth")

@@ -41,21 +41,13 @@ struct AgentTrustTests {
     func cancelKillsTheGroupOnTheAgent() async throws {
         let master = try AgentMaster()
         let agent = try await master.agent("web-01")
-        let pidFile = master.daemon.directory.appendingPathComponent("job.pid").path
-        try await master.add("long", """
-            task("long"):command(function() exec.run("echo $$ > \(pidFile); exec sleep 60"); return true end)
-              :delegate_to("web-01"):build()
-            """)
-        let started = json(try await master.daemon.sloth(["run", "long", "--detach", "-o", "json"]).stdout)
-        let runID = try #require(started["id"] as? Int)
-        let pid = try await waitForPID(pidFile)
+        let (runID, pid) = try await master.startSleepingTask(named: "long", on: "web-01", seconds: 60)
         #expect(kill(pid, 0) == 0)
         #expect(try await master.daemon.sloth(["runs", "cancel", String(runID)]).status == 0)
         let ended = try await master.daemon.sloth(["runs", "logs", String(runID), "--follow"])
         #expect(json(try await master.daemon.sloth(["runs", "show", String(runID), "-o", "json"]).stdout)["state"] as? String == "cancelled",
                 "\(ended.stdout)")
-        let gone = try await CLI.shell("for i in $(seq 50); do kill -0 \(pid) 2>/dev/null || { echo gone; exit 0; }; sleep 0.1; done; echo alive")
-        #expect(gone.contains("gone"), "the job's process outlived its cancel on the agent")
+        #expect(try await AgentMaster.gone(pid, within: 5), "the job's process outlived its cancel on the agent")
         _ = agent
     }
 
@@ -80,14 +72,7 @@ struct AgentTrustTests {
     func silentAgentIsLostAndItsStaleTaskCancelled() async throws {
         let master = try AgentMaster()
         let agent = try await master.agent("web-01")
-        let pidFile = master.daemon.directory.appendingPathComponent("job.pid").path
-        try await master.add("stuck", """
-            task("stuck"):command(function() exec.run("echo $$ > \(pidFile); exec sleep 120"); return true end)
-              :delegate_to("web-01"):build()
-            """)
-        let started = json(try await master.daemon.sloth(["run", "stuck", "--detach", "-o", "json"]).stdout)
-        let runID = try #require(started["id"] as? Int)
-        let pid = try await waitForPID(pidFile)
+        let (runID, pid) = try await master.startSleepingTask(named: "stuck", on: "web-01", seconds: 120)
         // Stopped, not killed: its TCP connection stays open, only heartbeats stop (like a cut network).
         agent.signal(SIGSTOP)
         _ = try await master.daemon.sloth(["runs", "logs", String(runID), "--follow"])
@@ -96,8 +81,7 @@ struct AgentTrustTests {
         #expect(try await events(master, "agent.heartbeat_failed").count == 1)
         agent.signal(SIGCONT)
         #expect(agent.waitUntilConnected(timeout: 40), "\(agent.log)")
-        let gone = try await CLI.shell("for i in $(seq 100); do kill -0 \(pid) 2>/dev/null || { echo gone; exit 0; }; sleep 0.1; done; echo alive")
-        #expect(gone.contains("gone"), "the stale task still runs on the agent: \(agent.log)")
+        #expect(try await AgentMaster.gone(pid), "the stale task still runs on the agent: \(agent.log)")
         #expect(agent.log.contains("is no longer the master's: cancelled"))
     }
 
@@ -124,11 +108,5 @@ struct AgentTrustTests {
         #expect(!anonymous.waitUntilConnected(timeout: 3))
         let plaintext = try AgentProcess(name: "web-01", master: master.address, token: token)
         #expect(!plaintext.waitUntilConnected(timeout: 3))
-    }
-
-    /// The pid a task's job wrote, once it has written it.
-    private func waitForPID(_ path: String) async throws -> pid_t {
-        let text = try await CLI.shell("for i in $(seq 200); do [ -s \(path) ] && { cat \(path); exit 0; }; sleep 0.05; done")
-        return try #require(pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), "the job never started")
     }
 }
