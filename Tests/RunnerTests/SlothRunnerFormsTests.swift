@@ -69,9 +69,11 @@ struct SlothRunnerFormsTests {
               return true, 'ok', { made = made, gone = not fs.exists('\(dir)') }
             end):build()
             task('b'):command(function(this) this.workdir.cleanup() end):build()
+            task('c'):workdir('/'):command(function(this) this.workdir.cleanup() end):build()
             """)
         #expect(report.task("a")?.output == LuaTable.record(["made": .boolean(true), "gone": .boolean(true)]))
         #expect(report.task("b")?.error?.contains("this.workdir.cleanup(): task 'b' declares no :workdir(path)") == true)
+        #expect(report.task("c")?.error?.contains("this.workdir.cleanup(): refusing to remove / (it is / or holds the directory") == true)
     }
 
     @Test(":user(name) runs the task's commands as that user", .enabled(if: getuid() == 0, "switching users needs root"))

@@ -66,26 +66,33 @@ local function call_style(fn, this, params, ...)
 end
 
 -- this.workdir: get(), and ensure()/cleanup() (create it, remove it) for a workdir the task declared;
--- cleanup never removes the directory slothd runs the workflow from.
-local function workdir_of(def, workdir)
+-- cleanup never removes `/` or the directory the workflow runs from (or one holding it).
+local function workdir_of(def, workdir, cwd)
   local function declared(what)
     if not def.workdir then error("this.workdir." .. what .. "(): task '" .. def.name .. "' declares no :workdir(path)", 3) end
     return def.workdir
+  end
+  local function removable()
+    local path = declared("cleanup"):gsub("/+$", "")
+    if path == "" or path == "/" or cwd == path or cwd:sub(1, #path + 1) == path .. "/" then
+      error("this.workdir.cleanup(): refusing to remove " .. def.workdir .. " (it is / or holds the directory the workflow runs from)", 3)
+    end
+    return path
   end
   local function method(fn) return function(first, ...) if type(first) == "table" then return fn(...) end return fn(first, ...) end end
   return {
     get = method(function() return workdir end),
     exists = method(function() return fs.exists(workdir) end),
     ensure = method(function() return fs.mkdir(declared("ensure")) end),
-    cleanup = method(function() return fs.rm(declared("cleanup"), { force = true }) end),
+    cleanup = method(function() return fs.rm(removable(), { force = true }) end),
   }
 end
 
-local function make_this(def, workdir, params)
+local function make_this(def, workdir, params, cwd)
   local function getter(value) return { get = function() return value end } end
   return {
     name = function() return def.name end,
-    workdir = workdir_of(def, workdir),
+    workdir = workdir_of(def, workdir, cwd),
     agent = getter(def.delegate_to),
     params = params,
     description = def.description,
@@ -186,7 +193,7 @@ local function run_task(def, ctx)
   if not ctx.given_deps then
     for _, dep in ipairs(def.depends_on or {}) do deps[dep] = ctx.records[dep].output or {} end
   end
-  local this = make_this(def, workdir, params)
+  local this = make_this(def, workdir, params, ctx.cwd)
 
   local function decide(value, what)
     local ok, result = pcall(condition, value, this, params, deps)
