@@ -8,8 +8,11 @@ struct RunOutputDaemonTests {
     func liveFollow() async throws {
         let daemon = try DaemonProcess()
         try #require(daemon.waitUntilReady() != nil)
+        // The job waits for the gate the test opens once the follower has its first line, so a follower
+        // slow to start (a loaded machine) still sees the rest as it is printed.
+        let gate = daemon.directory.appendingPathComponent("gate").path
         try await SchedulerDaemonTests.workflow(daemon, "ticker", """
-            task('tick'):command("sleep 1; for i in 1 2 3; do echo out $(date +%s%3N); echo err $(date +%s%3N) >&2; sleep 1; done"):build()
+            task('tick'):command("echo ready 0; while [ ! -e \(gate) ]; do sleep 0.05; done; for i in 1 2 3; do echo out $(date +%s%3N); echo err $(date +%s%3N) >&2; sleep 1; done"):build()
             """)
         #expect(try await daemon.sloth(["scheduler", "add", "ticks", "--workflow", "ticker", "--cron", "0 0 1 1 *", "--tz", "UTC"]).status == 0)
         let triggered = try await daemon.sloth(["scheduler", "trigger", "ticks", "-o", "json"])
@@ -23,7 +26,8 @@ struct RunOutputDaemonTests {
             ["/bin/sh", "-c", "'\(CLI.binary.path)' runs logs \(run.id) --follow | cat"],
             environment: ["SLOTH_SOCKET=\(daemon.socket)", "PATH=/usr/bin:/bin"], stdout: fifo)
         _ = fcntl(reader, F_SETFL, 0)
-        let arrivals = await offThread { Self.stampedLines(reader) }
+        let arrivals = await offThread { Self.stampedLines(reader) { _ = FileManager.default.createFile(atPath: gate, contents: nil) } }
+            .filter { !$0.line.contains("[tick] ready") }
         close(reader)
         #expect(exitCode(of: follower) == 0, "the follower ends with the run")
         #expect(arrivals.map { $0.line.contains("[tick] out ") || $0.line.contains("[tick] err ") } == Array(repeating: true, count: 6),
@@ -94,8 +98,8 @@ struct RunOutputDaemonTests {
     }
 
     /// Lines read from `descriptor` until its writer closes, each with how many milliseconds after the
-    /// time it ends with (`date +%s%3N`) it arrived.
-    private static func stampedLines(_ descriptor: Int32) -> [(line: String, lateMillis: Int64)] {
+    /// time it ends with (`date +%s%3N`) it arrived; `first` is called when the first line is in.
+    private static func stampedLines(_ descriptor: Int32, first: () -> Void) -> [(line: String, lateMillis: Int64)] {
         var arrivals: [(line: String, lateMillis: Int64)] = []
         var pending: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
@@ -108,6 +112,7 @@ struct RunOutputDaemonTests {
             while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
                 let line = String(decoding: pending[..<newline], as: UTF8.self)
                 pending.removeSubrange(...newline)
+                if arrivals.isEmpty { first() }
                 arrivals.append((line, now - (Int64(line.split(separator: " ").last ?? "") ?? now)))
             }
         }

@@ -132,4 +132,47 @@ struct GoroutineSyncTests {
         #expect(report.task("other")?.status == .success)
         #expect(ContinuousClock.now - started < .seconds(30), "it did not wait for the task's timeout")
     }
+
+    @Test("what could still wake a goroutine is not a deadlock, and what a killed waiter was handed goes back", arguments: [
+        ("a task waits on a channel another task sends to after a sleep", """
+            local ch = goroutine.channel()
+            local recv = task('recv'):command(function() return true, 'ok', { v = ch:receive() } end):build()
+            local send = task('send'):command(function() goroutine.sleep(30); ch:send(42) end):build()
+            workflow.define('w', { tasks = { recv, send }, config = { max_parallel_tasks = 2 } })
+            """),
+        ("a pool job started when an earlier one ends", """
+            task('t'):command(function()
+              goroutine.pool_create('p', { workers = 1 })
+              for _ = 1, 2 do goroutine.pool_submit('p', function() goroutine.sleep(10) end) end
+              return #goroutine.pool_wait('p') == 2
+            end):build()
+            """),
+        ("a lock handed to a goroutine killed before it ran is free again", """
+            local m = goroutine.mutex()
+            local a = task('a'):command(function()
+              m:lock()
+              goroutine.async(function() m:lock(); m:unlock() end)
+              goroutine.sleep(5)
+              m:unlock()
+            end):build()
+            local b = task('b'):depends_on('a'):command(function() m:lock(); m:unlock() end):build()
+            workflow.define('w', { tasks = { a, b } })
+            """),
+        ("a reader queued behind a writer that gave up is let in", """
+            task('t'):command(function()
+              local rw = goroutine.rwmutex()
+              rw:rlock()
+              goroutine.async(function() goroutine.timeout(10, function() rw:lock() end) end)
+              local reader = goroutine.async(function() goroutine.sleep(3); rw:rlock(); rw:runlock(); return 'got' end)
+              goroutine.sleep(30)
+              rw:runlock()
+              local ok, got = goroutine.await(reader)
+              return got == 'got'
+            end):build()
+            """),
+    ])
+    func notDeadlocked(_ scenario: String, source: String) async throws {
+        let report = try await RunHarness().run(source)
+        #expect(report.succeeded, "\(scenario): \(report.tasks.map { "\($0.name) \($0.status) \($0.error ?? "")" })")
+    }
 }

@@ -180,14 +180,15 @@ end
 local pools = {}
 function go.pool_create(name, opts)
   if pools[name] then return nil, "pool '" .. tostring(name) .. "' exists" end
+  -- Jobs belong to the task that made the pool, also those started when an earlier job ends.
   pools[name] = { workers = math.max(1, tonumber((opts or {}).workers) or 4), queue = {}, active = {},
-                  completed = 0, failed = 0, closed = false, results = {} }
+                  completed = 0, failed = 0, closed = false, results = {}, root = sched.group_root() }
   return true
 end
 local function pool_pump(pool)
   while #pool.queue > 0 and #pool.active < pool.workers do
     local job = table.remove(pool.queue, 1)
-    local handle = sched.spawn(job.fn, { name = "pool job", parent = sched.group_root() }, table.unpack(job.args, 1, job.args.n))
+    local handle = sched.spawn(job.fn, { name = "pool job", parent = pool.root }, table.unpack(job.args, 1, job.args.n))
     handle.on_done = function(fiber)
       for i, h in ipairs(pool.active) do if h == fiber then table.remove(pool.active, i) break end end
       if fiber.ok then pool.completed = pool.completed + 1 else pool.failed = pool.failed + 1 end

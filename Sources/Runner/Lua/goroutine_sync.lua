@@ -37,9 +37,11 @@ function Queue:wake_all(...)
   while self:wake_one(...) do end
 end
 
--- Parks the caller on `q` until woken; returns what the waker gave.
-local function wait_on(q, data)
+-- Parks the caller on `q` until woken; returns what the waker gave. `abandon` gives back what a waker
+-- handed over (a lock, a token) if the caller is killed before it runs again.
+local function wait_on(q, data, abandon)
   local waiter = sched.waiter()
+  waiter.on_abandon = abandon
   q:push(waiter, data)
   return select(2, sched.park(waiter))
 end
@@ -185,7 +187,7 @@ Mutex.__index = Mutex
 function sync.mutex() return setmetatable({ locked = false, waiters = queue() }, Mutex) end
 function Mutex:lock()
   if not self.locked then self.locked = true; return end
-  wait_on(self.waiters)
+  wait_on(self.waiters, nil, function() self:unlock() end)
 end
 function Mutex:try_lock()
   if self.locked then return false end
@@ -203,7 +205,7 @@ RWMutex.__index = RWMutex
 function sync.rwmutex() return setmetatable({ readers = 0, writer = false, writers = queue(), readers_waiting = queue() }, RWMutex) end
 function RWMutex:lock()
   if not self.writer and self.readers == 0 then self.writer = true; return end
-  wait_on(self.writers)
+  wait_on(self.writers, nil, function() self:unlock() end)
 end
 function RWMutex:try_lock()
   if self.writer or self.readers > 0 then return false end
@@ -212,7 +214,7 @@ function RWMutex:try_lock()
 end
 function RWMutex:rlock()
   if not self.writer and not self.writers:peek() then self.readers = self.readers + 1; return end
-  wait_on(self.readers_waiting)
+  wait_on(self.readers_waiting, nil, function() self:runlock() end)
 end
 function RWMutex:try_rlock()
   if self.writer or self.writers:peek() then return false end
@@ -234,7 +236,8 @@ end
 function RWMutex:runlock()
   if self.readers == 0 then error("runlock of unlocked rwmutex", 2) end
   self.readers = self.readers - 1
-  if self.readers == 0 and self.writers:wake_one() then self.writer = true end
+  if self.readers > 0 then return end
+  if self.writers:wake_one() then self.writer = true else admit_readers(self) end
 end
 
 -- semaphore(n): acquire(), release(), try_acquire(), available(), capacity().
@@ -247,7 +250,7 @@ function sync.semaphore(n)
 end
 function Semaphore:acquire()
   if self.free > 0 then self.free = self.free - 1; return end
-  wait_on(self.waiters)
+  wait_on(self.waiters, nil, function() self:release() end)
 end
 function Semaphore:try_acquire()
   if self.free == 0 then return false end

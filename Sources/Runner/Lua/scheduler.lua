@@ -65,6 +65,9 @@ local function stop(fiber, reason, message)
     fiber.waiting_op = nil
   end
   if coroutine.status(fiber.co) == "suspended" then coroutine.close(fiber.co) end
+  -- Handed a lock or a token it will now never use: it goes back.
+  local handed = fiber.handed
+  if handed and handed.on_abandon then fiber.handed = nil; handed.on_abandon() end
   finish(fiber, false, table.pack(reason or message), reason)
 end
 function sched.kill(fiber, reason) stop(fiber, reason) end
@@ -118,9 +121,11 @@ local function has_waiters()
   return next(op_waiters) ~= nil or next(sleepers) ~= nil
 end
 
--- A group (a task attempt) whose every fiber is parked without a timer or joining another fails: nothing
--- but its own fibers could wake them. Checked only when nothing is runnable, before the loop blocks.
+-- When nothing in the run can move (nothing runnable, no operation pending, no timer but the attempts'
+-- deadlines), each group (a task attempt) whose fibers are all parked or joining fails: nothing could
+-- wake them but their deadlines. Another task's sleeping or running fiber might, so then none fails.
 local function fail_blocked_groups()
+  if next(op_waiters) ~= nil or next(sleepers) ~= nil then return false end
   local live, stuck = {}, {}
   for _, fiber in pairs(fibers) do
     local group = fiber.group
@@ -267,7 +272,7 @@ function sched.fire(waiter, ...)
   waiter.fired, waiter.first, waiter.second = true, ...
   local fiber = waiter.fiber
   if fiber ~= MAIN and fiber.parked == waiter then
-    fiber.parked = nil
+    fiber.parked, fiber.handed = nil, waiter
     sleepers[fiber] = nil
     runnable[#runnable + 1] = { fiber = fiber }
   end
@@ -283,6 +288,7 @@ function sched.park(waiter, timeout_ms)
       me.parked = waiter
       if at then sleepers[me] = at end
       coroutine.yield(WAIT_PARK)
+      me.handed = nil
     else
       if at then sleepers[MAIN] = at end
       sched.run_until(function() return waiter.fired or (at ~= nil and S.now() >= at) end)
