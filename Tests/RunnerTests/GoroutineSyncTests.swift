@@ -158,6 +158,15 @@ struct GoroutineSyncTests {
             local b = task('b'):depends_on('a'):command(function() m:lock(); m:unlock() end):build()
             workflow.define('w', { tasks = { a, b } })
             """),
+        ("a later task's select on a context's done() wakes at its deadline, though the first asker ended", """
+            local c = goroutine.context():with_timeout(50)
+            local a = task('a'):command(function() c:done() end):build()
+            local b = task('b'):depends_on('a'):command(function()
+              goroutine.select({ {c:done(), "receive"} })
+              return c:err() == "context deadline exceeded"
+            end):build()
+            workflow.define('w', { tasks = { a, b } })
+            """),
         ("a reader queued behind a writer that gave up is let in", """
             task('t'):command(function()
               local rw = goroutine.rwmutex()

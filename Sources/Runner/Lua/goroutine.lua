@@ -138,18 +138,17 @@ function Context:err()
   return self.error
 end
 function Context:is_cancelled() return self:err() ~= nil end
+-- The deadline's timer belongs to the task asking; one that ended with an earlier task is started again.
 function Context:done()
-  if not self.done_channel then
-    self.done_channel = go.channel()
-    if self:err() then
-      self.done_channel:close()
-    elseif self.deadline_at then
-      self.timer = sched.spawn(function()
-        sched.sleep(self.deadline_at - S.now())
-        self.timer = nil
-        self:cancel("context deadline exceeded")
-      end, { name = "context deadline", parent = sched.group_root() })
-    end
+  self.done_channel = self.done_channel or go.channel()
+  if self:err() then
+    if not self.done_channel:is_closed() then self.done_channel:close() end
+  elseif self.deadline_at and (not self.timer or self.timer.done) then
+    self.timer = sched.spawn(function()
+      sched.sleep(self.deadline_at - S.now())
+      self.timer = nil
+      self:cancel("context deadline exceeded")
+    end, { name = "context deadline", parent = sched.group_root() })
   end
   return self.done_channel
 end
