@@ -3,12 +3,17 @@ import Testing
 
 @Suite("Leases of delegated attempts")
 struct AgentLeaseStoreTests {
-    @Test("a stored lease's result is recorded on its run once, and only with its own fence")
-    func settledOnceWithItsFence() throws {
+    /// A fresh database with one running run, and its lease store.
+    static func runWithLeases() throws -> (CatalogDatabase, RunStore, Int64, AgentLeaseStore) {
         let database = try temporaryDatabase()
         let runs = RunStore(database: database)
         let run = try runs.start(.init(workflow: "deploy", workflowVersion: nil, trigger: .manual))
-        let leases = AgentLeaseStore(database: database)
+        return (database, runs, run, AgentLeaseStore(database: database))
+    }
+
+    @Test("a stored lease's result is recorded on its run once, and only with its own fence")
+    func settledOnceWithItsFence() throws {
+        let (database, runs, run, leases) = try Self.runWithLeases()
         let lease = AgentLeaseStore.Lease(lease: "\(run)/build/7", runID: run, task: "build", agent: "web-01", fence: 7, stack: nil,
                                           offeredAt: database.now())
         try leases.open(lease)
@@ -30,10 +35,7 @@ struct AgentLeaseStoreTests {
 
     @Test("a master without agents loses every stored lease, each recorded as agent_lost")
     func loseAll() throws {
-        let database = try temporaryDatabase()
-        let runs = RunStore(database: database)
-        let run = try runs.start(.init(workflow: "deploy", workflowVersion: nil, trigger: .manual))
-        let leases = AgentLeaseStore(database: database)
+        let (database, runs, run, leases) = try Self.runWithLeases()
         for (task, fence) in [("a", Int64(1)), ("b", 2)] {
             try leases.open(.init(lease: "\(run)/\(task)/\(fence)", runID: run, task: task, agent: "web-01", fence: fence, stack: nil,
                                   offeredAt: database.now()))
