@@ -22,6 +22,9 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // Thin shims over the Debian -dev packages; pkg-config must be installed.
@@ -41,10 +44,18 @@ let package = Package(
             "CLua", "CProcess", "Catalog", "Control",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Mustache", package: "swift-mustache"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Logging", package: "swift-log"),
         ], resources: [
             .embedInCode("Lua/runtime.lua"), .embedInCode("Lua/scheduler.lua"), .embedInCode("Lua/dsl.lua"),
             .embedInCode("Lua/executor.lua"), .embedInCode("Lua/modules.lua"), .embedInCode("Lua/infra_test.lua"),
             .embedInCode("Lua/exec.lua"), .embedInCode("Lua/http.lua"), .embedInCode("Lua/goroutine.lua"), .embedInCode("Lua/goroutine_sync.lua"),
+            .embedInCode("Lua/cli.lua"), .embedInCode("Lua/system.lua"), .embedInCode("Lua/git.lua"), .embedInCode("Lua/cloud.lua"),
+            .embedInCode("Lua/validate.lua"), .embedInCode("Lua/database.lua"), .embedInCode("Lua/monitor.lua"),
+            .embedInCode("Lua/notify.lua"), .embedInCode("Lua/reliability.lua"),
         ]),
         .target(name: "Control", dependencies: ["CCurl", "Catalog"]),
         // Generated from Proto/agent.proto by scripts/gen-proto (committed; CI never regenerates it).

@@ -2,7 +2,7 @@ import CCurl
 import Foundation
 import Synchronization
 
-/// A minimal blocking HTTP client over libcurl (the only Swift file that imports CCurl).
+/// A minimal blocking HTTP client over libcurl (the only Swift file that imports CCurl), and SMTP for `notify.email`.
 /// It speaks TCP or, with `unixSocket`, HTTP over a Unix socket: how `sloth` reaches slothd.
 public struct HTTPClient: Sendable {
     public struct Request: Sendable {
@@ -116,6 +116,67 @@ public struct HTTPClient: Sendable {
         var status = 0
         _ = sloth_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
         return Response(status: status, headers: sink.headers, body: sink.body)
+    }
+
+    /// A message for an SMTP server (`smtp://host:port`, or `smtps://` for TLS from the start).
+    public struct Mail: Sendable {
+        public var url: String
+        public var from: String
+        public var recipients: [String]
+        /// The whole RFC 5322 message: headers, a blank line, the body.
+        public var message: [UInt8]
+        public var username: String?
+        public var password: String?
+
+        public init(url: String, from: String, recipients: [String], message: [UInt8], username: String? = nil, password: String? = nil) {
+            (self.url, self.from, self.recipients, self.message) = (url, from, recipients, message)
+            (self.username, self.password) = (username, password)
+        }
+    }
+
+    /// Sends `mail`, upgrading to TLS with STARTTLS when the server offers it.
+    public func sendMail(_ mail: Mail) throws(Error) {
+        if let problem = sloth_curl_load_problem() { throw .transport(url: mail.url, message: String(cString: problem), timedOut: false) }
+        guard let handle = sloth_curl_easy_init() else { throw .transport(url: mail.url, message: "cannot make a libcurl handle", timedOut: false) }
+        defer { sloth_curl_easy_cleanup(handle) }
+        let source = MailSource(bytes: mail.message)
+        var recipientList: UnsafeMutablePointer<curl_slist>?
+        defer { sloth_curl_slist_free_all(recipientList) }
+        for recipient in mail.recipients { recipientList = sloth_curl_slist_append(recipientList, "<\(recipient)>") }
+        _ = sloth_curl_setopt_string(handle, CURLOPT_URL, mail.url)
+        _ = sloth_curl_setopt_string(handle, CURLOPT_MAIL_FROM, "<\(mail.from)>")
+        _ = sloth_curl_setopt_slist(handle, CURLOPT_MAIL_RCPT, recipientList)
+        _ = sloth_curl_setopt_long(handle, CURLOPT_USE_SSL, Int(CURLUSESSL_TRY.rawValue))
+        if let username = mail.username { _ = sloth_curl_setopt_string(handle, CURLOPT_USERNAME, username) }
+        if let password = mail.password { _ = sloth_curl_setopt_string(handle, CURLOPT_PASSWORD, password) }
+        _ = sloth_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
+        _ = sloth_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, timeoutMillis)
+        _ = sloth_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, connectTimeoutMillis)
+        _ = sloth_curl_setopt_long(handle, CURLOPT_UPLOAD, 1)
+        _ = sloth_curl_setopt_write(handle, CURLOPT_READFUNCTION, Self.readMail)
+        _ = sloth_curl_setopt_pointer(handle, CURLOPT_READDATA, Unmanaged.passUnretained(source).toOpaque())
+        let code = withExtendedLifetime(source) { sloth_curl_easy_perform(handle) }
+        guard code == CURLE_OK else {
+            throw .transport(url: mail.url, message: String(cString: sloth_curl_easy_strerror(code)), timedOut: code == CURLE_OPERATION_TIMEDOUT)
+        }
+    }
+
+    private final class MailSource {
+        let bytes: [UInt8]
+        var offset = 0
+        init(bytes: [UInt8]) { self.bytes = bytes }
+    }
+
+    private static let readMail: sloth_curl_write_fn = { buffer, size, count, context in
+        guard let buffer, let context else { return 0 }
+        let source = Unmanaged<MailSource>.fromOpaque(context).takeUnretainedValue()
+        let length = min(size * count, source.bytes.count - source.offset)
+        guard length > 0 else { return 0 }
+        source.bytes.withUnsafeBufferPointer { all in
+            buffer.withMemoryRebound(to: UInt8.self, capacity: length) { $0.update(from: all.baseAddress! + source.offset, count: length) }
+        }
+        source.offset += length
+        return length
     }
 
     private final class ResponseSink {

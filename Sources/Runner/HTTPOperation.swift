@@ -31,3 +31,24 @@ enum HTTPOperation {
         }
     }
 }
+
+/// `notify.email`: one message to an SMTP server, on its own thread; `true` or `{error = "..."}`.
+enum MailOperation {
+    static func start(spec: LuaValue, finish: @escaping @Sendable (LuaValue) -> Void) {
+        let mail = HTTPClient.Mail(
+            url: spec["url"].string ?? "", from: spec["from"].string ?? "",
+            recipients: (spec["to"].table?.array ?? []).compactMap(\.string), message: Array((spec["message"].string ?? "").utf8),
+            username: spec["username"].string, password: spec["password"].string)
+        var client = HTTPClient()
+        client.timeoutMillis = Int(spec["timeout_ms"].int ?? 30_000)
+        let configured = client
+        Thread.detachNewThread {
+            do {
+                try configured.sendMail(mail)
+                finish(.boolean(true))
+            } catch {
+                finish(LuaTable.record(["error": .string("\(error)")]))
+            }
+        }
+    }
+}

@@ -20,14 +20,17 @@ enum RuntimeHost {
                     return nil
                 })]
             }
-            functions["http_start"] = { _ in
-                [.integer(operations.start { finish in
-                    finish(LuaTable.record(["error": .string(notRunWhileChecking)]))
-                    return nil
-                })]
+            for name in ["http_start", "db_start", "mail_start"] {
+                functions[name] = { _ in
+                    [.integer(operations.start { finish in
+                        finish(LuaTable.record(["error": .string(notRunWhileChecking)]))
+                        return nil
+                    })]
+                }
             }
             return functions
         }
+        let databases = DatabaseConnections()
         return [
             "now": { _ in [.integer(LuaState.monotonicMillis())] },
             "wall_now": { _ in [.integer(Int64(Date().timeIntervalSince1970 * 1000))] },
@@ -55,6 +58,23 @@ enum RuntimeHost {
                     return nil
                 })]
             },
+            "db_start": { args in
+                let spec = args.at(0)
+                return [.integer(operations.start { finish in
+                    databases.start(spec: spec, finish: finish)
+                    return nil
+                })]
+            },
+            "mail_start": { args in
+                let spec = args.at(0)
+                return [.integer(operations.start { finish in
+                    MailOperation.start(spec: spec, finish: finish)
+                    return nil
+                })]
+            },
+            "regex_match": { args in RegexMatch.first(in: args.at(0).string ?? "", pattern: args.at(1).string ?? "") },
+            "template_render": { args in TemplateRendering.render(args.at(0).string ?? "", values: args.at(1)) },
+            "metric": { args throws(LuaHostError) in try MetricsHost.call(args) },
             "log": { args in
                 let level = RunLog.Level(rawValue: args.at(0).string ?? "info") ?? .info
                 log.write(level: level, task: args.at(1).string, message: chunkName.expand(args.at(2).string ?? ""),

@@ -13,6 +13,9 @@ enum RuntimeSources {
         "executor": PackageResources.executor_lua, "modules": PackageResources.modules_lua,
         "infra_test": PackageResources.infra_test_lua, "exec": PackageResources.exec_lua, "http": PackageResources.http_lua,
         "goroutine": PackageResources.goroutine_lua, "goroutine_sync": PackageResources.goroutine_sync_lua,
+        "cli": PackageResources.cli_lua, "system": PackageResources.system_lua, "git": PackageResources.git_lua,
+        "cloud": PackageResources.cloud_lua, "validate": PackageResources.validate_lua, "database": PackageResources.database_lua,
+        "monitor": PackageResources.monitor_lua, "notify": PackageResources.notify_lua, "reliability": PackageResources.reliability_lua,
     ]
 
     /// Hands the bytecode and the host table to the runtime part; leaves the runtime in the registry,

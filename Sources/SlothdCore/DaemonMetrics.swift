@@ -1,6 +1,7 @@
 import Catalog
 import Foundation
 import Prometheus
+import Runner
 import Synchronization
 
 /// `GET /metrics`: Prometheus text, every name prefixed `slothd_`. Per-schedule series come from the
@@ -57,10 +58,11 @@ public final class DaemonMetrics: Sendable {
         MetricNameDescriptor(namespace: "slothd", metricName: name, unitName: unit, helpText: help)
     }
 
-    /// The registry's series, then `extra` (the schedule service's per-schedule series).
+    /// The registry's series, then `extra` (the schedule service's per-schedule series), then what
+    /// workflows recorded with `monitor` / `metrics` (`slothd_workflow_*`).
     func text(appending extra: [UInt8] = []) -> [UInt8] {
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
-        return buffer + extra
+        return buffer + extra + Array(WorkflowMetrics.shared.prometheusText().utf8)
     }
 }

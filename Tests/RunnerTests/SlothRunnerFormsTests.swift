@@ -84,7 +84,7 @@ struct SlothRunnerFormsTests {
 
     @Test("a failed require names the module and the caller's line", arguments: [
         ("require('nosuchmodule')", "forms.sloth:1: module 'nosuchmodule' not found: not built in, and no file on package.path (tried "),
-        ("\nlocal pkg = require('pkg')", "forms.sloth:2: module 'pkg' is a Sloth Runner module slothd does not provide yet (see docs/modules.md)"),
+        ("\nlocal k = require('kubernetes')", "forms.sloth:2: module 'kubernetes' is not a module slothd provides (see docs/modules.md, \"Not yet\")"),
     ])
     func requireFailure(source: String, message: String) async throws {
         await #expect { try await RunHarness().run(source, file: "forms.sloth") } throws: { error in

@@ -3,12 +3,15 @@ import Foundation
 import Glibc
 #endif
 
-/// A one-shot HTTP server on 127.0.0.1 or a Unix socket, answering every request with a fixed response.
+/// A one-shot HTTP server on 127.0.0.1 or a Unix socket, answering every request with a fixed response
+/// and keeping the request it got (`received`).
 public final class LoopbackHTTPServer: @unchecked Sendable {
     let fd: Int32
     public let port: UInt16
     public let socketPath: String?
     private let response: String
+    private let arrived = DispatchSemaphore(value: 0)
+    private var request = ""
 
     public init(status: String = "200 OK", body: String, headers: [String: String] = [:], unixSocketPath: String? = nil) throws {
         let extra = headers.map { "\($0.key): \($0.value)\r\n" }.joined()
@@ -51,13 +54,39 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
         return UInt16(bigEndian: address.sin_port)
     }
 
+    /// The request line, headers and body of the request served, once it has arrived.
+    public func received(within seconds: Double = 10) -> String? {
+        guard arrived.wait(timeout: .now() + seconds) == .success else { return nil }
+        arrived.signal()
+        return request
+    }
+
     private func serveOne() {
         let client = accept(fd, nil, nil)
         guard client >= 0 else { return }
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        _ = read(client, &buffer, buffer.count)
+        request = Self.readRequest(client)
+        arrived.signal()
         _ = response.withCString { write(client, $0, strlen($0)) }
         close(client)
+    }
+
+    /// Reads the headers, then as much body as Content-Length says (curl may send them apart).
+    private static func readRequest(_ client: Int32) -> String {
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while bytes.count < 1 << 20 {
+            let text = String(decoding: bytes, as: UTF8.self)
+            if let end = text.range(of: "\r\n\r\n") {
+                let length = text[..<end.lowerBound].split(separator: "\r\n")
+                    .first { $0.lowercased().hasPrefix("content-length:") }
+                    .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
+                if text[end.upperBound...].utf8.count >= length { break }
+            }
+            let count = read(client, &buffer, buffer.count)
+            guard count > 0 else { break }
+            bytes += buffer[..<count]
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     deinit {

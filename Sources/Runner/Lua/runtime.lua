@@ -12,12 +12,15 @@ task = dsl.task
 workflow = dsl.workflow
 log = modules.log
 env = modules.env
+-- The built-in tables as they were before workflow code ran, for the parts loaded later.
+modules.builtin = { fs = fs, file = file, data = data, log = log, state = state, crypto = crypto, facts = facts }
 -- Parts few workflows use load on first use: undumping them costs more than a trivial run's tasks.
 local loaded_parts = {}
-local function part(name)
+local part
+function part(name)
   local module = loaded_parts[name]
   if not module then
-    module = load_part(name, S, util, sched, ctx, modules)
+    module = load_part(name, S, util, sched, ctx, modules, part)
     loaded_parts[name] = module
   end
   return module
@@ -33,6 +36,14 @@ local lazy_globals = {
   end,
   infra_test = function() return part("infra_test") end,
 }
+-- Sloth Runner's other modules, by the part that holds them (docs/modules.md).
+for file, names in pairs({
+  system = "pkg user group systemd ssh stow python salt system", git = "git gitops",
+  cloud = "docker incus terraform pulumi aws azure gcp digitalocean", validate = "validate template",
+  database = "database db", monitor = "monitor metrics", notify = "notify notifications", reliability = "reliability help",
+}) do
+  for name in names:gmatch("%S+") do lazy_globals[name] = function() return part(file)[name] end end
+end
 setmetatable(_G, { __index = function(globals, name)
   local make = lazy_globals[name]
   if make then
@@ -55,6 +66,7 @@ json = data
 data.parse = data.json_parse
 data.encode = data.json_encode
 data.decode = data.json_parse
+data.template = function(...) return part("validate").template.render_string(...) end
 file_ops = file_ops or {}
 file_ops.copy = function(spec) return fs.copy(spec.src, spec.dest, spec) end
 file_ops.lineinfile = function(spec) return fs.lineinfile(spec.path, spec.line, spec) end
@@ -99,18 +111,14 @@ local modules_by_name = {
   event = event, values = values, env = env, sloth = sloth, secrets = secrets, stack = stack, facts = facts,
 }
 local lua_require, protected_call = require, pcall
--- Sloth Runner modules slothd does not have yet (docs/modules.md "Not yet"): named as such when required.
-local absent_modules = {}
-for name in ("pkg user systemd ssh template stow python git gitops notify notifications monitor metrics validate reliability "
-  .. "database help docker incus terraform pulumi salt aws azure gcp digitalocean kubernetes helm"):gmatch("%S+") do
-  absent_modules[name] = true
-end
+-- Sloth Runner modules slothd does not have (docs/modules.md "Not yet"): named as such when required.
+local absent_modules = { kubernetes = true, helm = true }
 -- A failed require says which module, from the caller's line, in one line.
 require = function(name)
   local module = modules_by_name[name] or (lazy_globals[name] and _G[name])
   if module then return module end
   if absent_modules[name] then
-    error("module '" .. tostring(name) .. "' is a Sloth Runner module slothd does not provide yet (see docs/modules.md)", 2)
+    error("module '" .. tostring(name) .. "' is not a module slothd provides (see docs/modules.md, \"Not yet\")", 2)
   end
   local ok, result = protected_call(lua_require, name)
   if ok then return result end
