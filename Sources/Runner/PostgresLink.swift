@@ -45,7 +45,8 @@ final class PostgresLink: DatabaseLink, @unchecked Sendable {
 
     func ping() throws { _ = try run("SELECT 1", []) }
 
-    func close() { connection.close().whenComplete { _ in } }
+    /// Waits for the close: postgres-nio traps when a connection it has not closed is released.
+    func close() { try? connection.close().wait() }
 
     private func run(_ sql: String, _ parameters: [LuaValue]) throws -> PostgresQueryResult {
         do {

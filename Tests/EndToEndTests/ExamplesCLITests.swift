@@ -23,6 +23,15 @@ struct ExamplesCLITests {
         #expect(run.document.at("tasks.build.output.cleaned") as? Bool == true)
     }
 
+    @Test("modules: validate, template, SQLite, retry and monitor in one task")
+    func modules() async throws {
+        let run = try await Workspace().runExample("modules")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.document.at("tasks.record.output.users") as? Int == 2)
+        #expect(run.document.at("tasks.record.output.config") as? String == "listen 8080 for ops@example.com")
+        #expect(run.document.at("tasks.record.output.attempts") as? Int == 3)
+    }
+
     @Test("fluent: this-first functions, workdir, dependencies")
     func fluent() async throws {
         let run = try await Workspace().runExample("fluent")
