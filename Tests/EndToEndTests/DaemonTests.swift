@@ -43,6 +43,18 @@ struct DaemonTests {
         #expect(run.stdout.contains("\"notify\":\"none\\n\""), "jobs never see NOTIFY_SOCKET")
     }
 
+    @Test("what a workflow counts with monitor is on the daemon's /metrics as slothd_workflow_*")
+    func workflowMetrics() async throws {
+        let daemon = try DaemonProcess()
+        try #require(daemon.waitUntilReady() != nil)
+        let file = Workspace.examples.appendingPathComponent("modules.sloth").path
+        #expect(try await daemon.sloth(["workflow", "add", "modules", "--file", file]).status == 0)
+        #expect(try await daemon.sloth(["run", "modules"]).status == 0)
+        let metrics = try HTTPClient(unixSocket: daemon.socket, timeoutSeconds: 10).get("http://slothd/metrics").text
+        #expect(metrics.contains("# TYPE slothd_workflow_example_records counter"), "\(metrics)")
+        #expect(metrics.contains("slothd_workflow_example_records{table=\"users\"} 1"))
+    }
+
     @Test("the catalog and an on-demand run through the CLI, with its logs")
     func catalogAndRun() async throws {
         let daemon = try DaemonProcess()

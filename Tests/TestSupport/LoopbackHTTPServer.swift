@@ -42,7 +42,7 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
     }
 
     /// Binds `fd` to 127.0.0.1 on a port the kernel picks, and returns that port.
-    private static func bindLoopback(_ fd: Int32) throws -> UInt16 {
+    static func bindLoopback(_ fd: Int32) throws -> UInt16 {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")

@@ -15,15 +15,7 @@ public final class LoopbackSMTPServer: @unchecked Sendable {
     public init() throws {
         let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         fd = socketFD
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socketFD, $0, length) == 0 && getsockname(socketFD, $0, &length) == 0 }
-        }
-        guard bound else { throw POSIXError(.EADDRINUSE) }
-        port = UInt16(bigEndian: address.sin_port)
+        port = try LoopbackHTTPServer.bindLoopback(socketFD)
         Glibc.listen(fd, 4)
         Thread.detachNewThread { [self] in serveOne() }
     }
