@@ -32,6 +32,16 @@ struct ExamplesCLITests {
         #expect(run.document.at("tasks.record.output.attempts") as? Int == 3)
     }
 
+    @Test("git-modules: commit and push to an origin, a second clone sees it, gitops.sync is idempotent")
+    func gitModules() async throws {
+        let run = try await Workspace().runExample("git-modules")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.document.at("tasks.publish.output.pushed") as? Bool == true)
+        #expect(run.document.at("tasks.deploy.output.message") as? String == "release notes")
+        #expect(run.document.at("tasks.deploy.output.first_sync") as? Bool == true)
+        #expect(run.document.at("tasks.deploy.output.second_sync") as? Bool == false)
+    }
+
     @Test("fluent: this-first functions, workdir, dependencies")
     func fluent() async throws {
         let run = try await Workspace().runExample("fluent")
