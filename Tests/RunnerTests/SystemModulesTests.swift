@@ -126,9 +126,11 @@ struct SystemModulesTests {
             assert(git.push({ path = "\(root)/work", remote = "origin", branch = "HEAD:main" }))
             local other = assert(git.clone({ url = "\(root)/origin.git", local_path = "\(root)/other", branch = "main" }))
             local log = git.log({ path = "\(root)/other", limit = 5 })
+            local pulled, listed = assert(git.pull("\(root)/other")), git.log("\(root)/other")
             return true, "ok", { result = table.concat({ tostring(first.changed), tostring(again.changed), tostring(dirty.is_clean),
-              #dirty.untracked, tostring(commit.changed), tostring(nothing.changed), log[1].message, tostring(git.is_repo("\(root)/other")) }, " ") }
+              #dirty.untracked, tostring(commit.changed), tostring(nothing.changed), log[1].message, tostring(git.is_repo("\(root)/other")),
+              tostring(pulled.changed), #listed }, " ") }
             """)
-        #expect(output["result"].string == "true false false 1 true false add a true")
+        #expect(output["result"].string == "true false false 1 true false add a true false 1")
     }
 }

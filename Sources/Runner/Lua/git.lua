@@ -141,7 +141,7 @@ end
 
 -- git.pull(path[, {branch, remote, rebase, auth}]) or git.pull({path, ...}).
 function git.pull(path, opts)
-  path, opts = split("git.pull", path, opts, nil, "opts")
+  path, _, opts = split("git.pull", path, nil, opts)
   local dir, why = repo_dir(path, "git.pull")
   if not dir then return nil, why end
   local previous = head_sha(dir)
@@ -234,7 +234,7 @@ end
 
 -- git.push(path[, {remote, branch, force, tags, set_upstream, auth}]) or git.push({path, ...}).
 function git.push(path, opts)
-  path, opts = split("git.push", path, opts, nil, "opts")
+  path, _, opts = split("git.push", path, nil, opts)
   local dir, why = repo_dir(path, "git.push")
   if not dir then return nil, why end
   local args = cli.flags({ "push", "--porcelain" }, opts, { { "force", "--force", "bool" }, { "tags", "--tags", "bool" },
@@ -278,7 +278,7 @@ end
 -- git.branch(path[, {create, from, delete, force}]) or git.branch({path, ...}): no create or
 -- delete lists {branches, current}.
 function git.branch(path, opts)
-  path, opts = split("git.branch", path, opts, nil, "opts")
+  path, _, opts = split("git.branch", path, nil, opts)
   local dir, why = repo_dir(path, "git.branch")
   if not dir then return nil, why end
   local name = opts.create or opts.delete
@@ -333,7 +333,7 @@ local LOG_FORMAT = "--format=%H%x1f%an%x1f%ae%x1f%aI%x1f%B%x1e"
 
 -- git.log(path[, {limit, ref, file}]) or git.log({path, limit}) -> {{sha, author, email, date, message}, ...}.
 function git.log(path, opts)
-  path, opts = split("git.log", path, opts, nil, "opts")
+  path, _, opts = split("git.log", path, nil, opts)
   local dir, why = repo_dir(path, "git.log")
   if not dir then return nil, why end
   if not head_sha(dir) then return {} end

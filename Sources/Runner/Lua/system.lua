@@ -208,6 +208,9 @@ local user_flags = {
 
 function user.set_password(name, password)
   cli.want(password, "string", "the password", "user.set_password")
+  cli.want(name, "string", "the user", "user.set_password")
+  -- One name:password line: a colon in the name or a line break anywhere would set another user's.
+  if name:find("[:\r\n]") or password:find("[\r\n]") then return nil, "user.set_password: the name has ':' or a line break, or the password a line break" end
   -- chpasswd reads name:password on stdin, so the password is never in any process's argv.
   return changed_by({ "chpasswd" }, { stdin = cli.want(name, "string", "the user", "user.set_password") .. ":" .. password .. "\n" })
 end
@@ -531,7 +534,11 @@ end
 system.getenv, system.setenv, system.unsetenv = modules.env.get, modules.env.set, modules.env.unset
 system.read_file, system.write_file, system.exists, system.mkdir, system.remove = fs.read, fs.write, fs.exists, fs.mkdir, fs.rm
 system.list_dir, system.chmod, system.copy, system.move, system.stat = fs.ls, fs.chmod, fs.copy, fs.move, fs.stat
-system.env = modules.env.list
+-- system.env(name) is one variable's value (the reference's use); system.env() all of them.
+function system.env(name)
+  if name == nil then return modules.env.list() end
+  return modules.env.get(name)
+end
 function system.rmdir(path) return fs.rm(path, { recursive = true }) end
 function system.which(name) return cli.which(cli.want(name, "string", "the program", "system.which")) end
 function system.home_dir() return modules.env.get("HOME") end
