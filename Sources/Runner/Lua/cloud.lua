@@ -763,6 +763,13 @@ function azure.storage_account_create(opts)
   })
 end
 
+-- gcloud and doctl answer a create with a list of what they made: the first is the result.
+local function first_made(json, argv)
+  local decoded, err, failed = json(argv)
+  if not decoded then return nil, err, failed end
+  return decoded[1] or decoded
+end
+
 ---------------------------------------------------------------------------------------------------- gcp
 local gcp = {}
 local _, gjson, _, graw = runner("gcloud")
@@ -781,9 +788,7 @@ function gcp.compute_instance_create(opts)
     for _, k in ipairs(sorted_keys(opts.labels)) do labels[#labels + 1] = k .. "=" .. str(opts.labels[k]) end
     argv[#argv + 1] = "--labels=" .. table.concat(labels, ",")
   end
-  local decoded, err, failed = gjson(cli.append(argv, { "--format=json" }))
-  if not decoded then return nil, err, failed end
-  return decoded[1] or decoded
+  return first_made(gjson, cli.append(argv, { "--format=json" }))
 end
 
 function gcp.storage_bucket_create(name, opts)
@@ -793,9 +798,7 @@ function gcp.storage_bucket_create(name, opts)
     { "project", "--project", "joined" }, { "location", "--location", "joined" },
     { "storage_class", "--default-storage-class", "joined" },
   })
-  local decoded, err, failed = gjson(cli.append(argv, { "--format=json" }))
-  if not decoded then return nil, err, failed end
-  return decoded[1] or decoded
+  return first_made(gjson, cli.append(argv, { "--format=json" }))
 end
 
 ---------------------------------------------------------------------------------------------------- digitalocean
@@ -812,9 +815,7 @@ function digitalocean.droplet_create(opts)
   })
   if opts.ssh_keys then cli.append(argv, { "--ssh-keys", joined(opts.ssh_keys) }) end
   if opts.tags then cli.append(argv, { "--tag-names", joined(opts.tags) }) end
-  local decoded, err, failed = ojson(cli.append(argv, { "--output", "json" }))
-  if not decoded then return nil, err, failed end
-  return decoded[1] or decoded
+  return first_made(ojson, cli.append(argv, { "--output", "json" }))
 end
 
 local RULE_KEYS = { "entry_protocol", "entry_port", "target_protocol", "target_port", "certificate_id", "tls_passthrough" }
@@ -841,9 +842,7 @@ function digitalocean.loadbalancer_create(opts)
     cli.append(argv, { "--forwarding-rules", table.concat(rules, " ") })
   end
   if opts.droplet_ids then cli.append(argv, { "--droplet-ids", joined(opts.droplet_ids) }) end
-  local decoded, err, failed = ojson(cli.append(argv, { "--output", "json" }))
-  if not decoded then return nil, err, failed end
-  return decoded[1] or decoded
+  return first_made(ojson, cli.append(argv, { "--output", "json" }))
 end
 
 return {
