@@ -15,7 +15,7 @@ public struct AgentServer: Sendable {
     /// Whether agents' tokens would cross the network in the clear (logged at every start).
     public var isInsecure: Bool { !tls.isEnabled && !Self.isLoopback(host) }
 
-    static func isLoopback(_ host: String) -> Bool {
+    public static func isLoopback(_ host: String) -> Bool {
         host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 

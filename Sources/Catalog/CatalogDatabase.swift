@@ -324,6 +324,21 @@ public final class CatalogDatabase: Sendable {
                 );
                 """)
         }
+        // The dashboard (SPEC section 11): login tokens kept as SHA-256 hashes only, and the dashboard
+        // user of a change beside the uid of a control-socket change.
+        migrator.registerMigration("v12 dashboard logins") { db in
+            try db.execute(sql: """
+                CREATE TABLE login_tokens (
+                    id INTEGER PRIMARY KEY,
+                    user TEXT NOT NULL,
+                    hash TEXT NOT NULL UNIQUE,
+                    created_at INTEGER NOT NULL,
+                    revoked_at INTEGER,
+                    last_used_at INTEGER
+                );
+                ALTER TABLE audit ADD COLUMN user TEXT;
+                """)
+        }
         return migrator
     }
 

@@ -168,14 +168,26 @@ public struct HookStore: Sendable {
     public func executions(_ name: String, limit: Int = 10) throws(Error) -> [Execution] {
         try Error.guarding {
             try database.read { db in
-                try Row.fetchAll(db, sql: "SELECT * FROM hook_executions WHERE hook = ? ORDER BY id DESC LIMIT ?", arguments: [name, limit]).map {
-                    var execution = Execution(hook: $0["hook"], eventID: $0["event_id"], eventType: $0["event_type"], runID: $0["run_id"],
-                                              status: $0["status"], error: $0["error"], at: $0["at"], durationMillis: $0["duration_ms"])
-                    execution.id = $0["id"]
-                    return execution
-                }
+                try Row.fetchAll(db, sql: "SELECT * FROM hook_executions WHERE hook = ? ORDER BY id DESC LIMIT ?", arguments: [name, limit])
+                    .map(Self.execution)
             }
         }
+    }
+
+    /// What every hook did with one event, in the order they ran.
+    public func executions(event id: Int64) throws(Error) -> [Execution] {
+        try Error.guarding {
+            try database.read { db in
+                try Row.fetchAll(db, sql: "SELECT * FROM hook_executions WHERE event_id = ? ORDER BY id", arguments: [id]).map(Self.execution)
+            }
+        }
+    }
+
+    private static func execution(_ row: Row) -> Execution {
+        var execution = Execution(hook: row["hook"], eventID: row["event_id"], eventType: row["event_type"], runID: row["run_id"],
+                                  status: row["status"], error: row["error"], at: row["at"], durationMillis: row["duration_ms"])
+        execution.id = row["id"]
+        return execution
     }
 
     private func fetch(_ db: Database, _ name: String) throws -> Hook {

@@ -83,7 +83,9 @@ public struct RunStore: Sendable {
     /// Who asked for a run, for the audit table.
     public struct Requester: Sendable {
         public var uid: UInt32?
-        public init(uid: UInt32?) { self.uid = uid }
+        /// The dashboard user, for a run started from the dashboard.
+        public var user: String?
+        public init(uid: UInt32?, user: String? = nil) { (self.uid, self.user) = (uid, user) }
     }
 
     /// Records a run waiting for a worker, in state `queued`, counts a use of its workflow and audits
@@ -98,7 +100,7 @@ public struct RunStore: Sendable {
             let id = db.lastInsertedRowID
             try db.execute(cached: "UPDATE workflows SET usage_count = usage_count + 1, last_used_at = ? WHERE name = ?", [now, run.workflow])
             if let requester {
-                try AuditStore.insert(db, at: now, uid: requester.uid, action: "run.start", object: run.workflow, detail: "run \(id)")
+                try AuditStore.insert(db, at: now, uid: requester.uid, user: requester.user, action: "run.start", object: run.workflow, detail: "run \(id)")
             }
             return Run(id: id, workflow: run.workflow, workflowVersion: run.workflowVersion, trigger: run.trigger, state: .queued,
                        queuedAt: now)
@@ -163,9 +165,15 @@ public struct RunStore: Sendable {
         public var schedule: String?
         /// A stack's runs; "" for runs outside any stack.
         public var stack: String?
+        /// Runs with a task delegated to this agent.
+        public var agent: String?
+        /// Keyset pagination: only runs older than this id (the last id of the page before).
+        public var before: Int64?
         public var limit: Int
-        public init(workflow: String? = nil, state: RunState? = nil, schedule: String? = nil, stack: String? = nil, limit: Int = 20) {
+        public init(workflow: String? = nil, state: RunState? = nil, schedule: String? = nil, stack: String? = nil, agent: String? = nil,
+                    before: Int64? = nil, limit: Int = 20) {
             (self.workflow, self.state, self.schedule, self.stack, self.limit) = (workflow, state, schedule, stack, limit)
+            (self.agent, self.before) = (agent, before)
         }
     }
 
@@ -184,8 +192,10 @@ public struct RunStore: Sendable {
         try database.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT * FROM runs WHERE (?1 IS NULL OR workflow = ?1) AND (?2 IS NULL OR state = ?2) AND (?4 IS NULL OR schedule = ?4)
-                AND (?5 IS NULL OR stack = ?5 OR (?5 = '' AND stack IS NULL)) ORDER BY id DESC LIMIT ?3
-                """, arguments: [filter.workflow, filter.state, filter.limit, filter.schedule, filter.stack]).map(Self.run)
+                AND (?5 IS NULL OR stack = ?5 OR (?5 = '' AND stack IS NULL)) AND (?6 IS NULL OR id < ?6)
+                AND (?7 IS NULL OR EXISTS (SELECT 1 FROM run_tasks WHERE run_id = runs.id AND agent = ?7)) ORDER BY id DESC LIMIT ?3
+                """, arguments: [filter.workflow, filter.state, filter.limit, filter.schedule, filter.stack, filter.before, filter.agent])
+                .map(Self.run)
         }
     }
 

@@ -149,6 +149,18 @@ public struct WorkflowStore: Sendable {
         }
     }
 
+    /// The text of one stored version (nil: the workflow has no such version).
+    public func source(_ name: String, version: Int) throws(Error) -> String? {
+        try Error.guarding {
+            try database.read { db in
+                _ = try fetch(db, name, content: false)
+                return try String.fetchOne(db, sql: """
+                    SELECT v.content FROM workflow_versions v JOIN workflows w ON w.id = v.workflow_id WHERE w.name = ? AND v.version = ?
+                    """, arguments: [name, version])
+            }
+        }
+    }
+
     public func remove(_ name: String) throws(Error) {
         try Error.guarding {
             try database.write { db in

@@ -160,6 +160,22 @@ public enum ControlAPI {
         public init(note: String?) { self.note = note }
     }
 
+    /// `sloth ui --token`: a dashboard login token (`token` only in the answer that creates it).
+    public struct LoginToken: Codable, Sendable, Equatable {
+        public var id: Int64
+        public var user: String
+        public var created_at: String
+        public var revoked_at: String?
+        public var last_used_at: String?
+        public var token: String?
+        public init(id: Int64, user: String, created_at: String) { (self.id, self.user, self.created_at) = (id, user, created_at) }
+    }
+
+    public struct CreateLoginToken: Codable, Sendable {
+        public var user: String
+        public init(user: String) { self.user = user }
+    }
+
     /// A run in `Status`: what a worker is busy with, since when.
     public struct RunningRun: Codable, Sendable, Equatable {
         public var id: Int64
@@ -191,6 +207,8 @@ public enum ControlAPI {
         public var running: [RunningRun]? = nil
         /// Agents connected now; nil when slothd does not listen for agents.
         public var agents_connected: Int? = nil
+        /// The dashboard's address; nil when slothd serves none (`--http-listen`).
+        public var dashboard_url: String? = nil
         public init(version: String, pid: Int32, uptime_seconds: Int64, workers: Int, busy_workers: Int, queued: Int,
                     queue_capacity: Int, scheduler: String, schedules: Int?, next_fire: String?, database: String) {
             (self.version, self.pid, self.uptime_seconds, self.workers, self.busy_workers) = (version, pid, uptime_seconds, workers, busy_workers)

@@ -25,6 +25,8 @@ final class RunSession {
         var tasks: [String]
         /// Every workflow the file defines.
         var workflows: [String]
+        /// Each task's `depends_on`.
+        var needs: [String: [String]] = [:]
     }
 
     struct CatalogModules {
@@ -138,8 +140,10 @@ final class RunSession {
                 let place = plan["line"].int.map { "\(request.file):\($0)" } ?? request.file
                 throw RunnerError.invalidWorkflow("\(place): \(chunkName.expand(plan["error"].string ?? "invalid workflow"))")
             default:
-                return Plan(workflow: plan["workflow"].string ?? "", version: plan["version"].string,
-                            tasks: (plan["tasks"].table?.array ?? []).compactMap(\.string), workflows: names)
+                let tasks = (plan["tasks"].table?.array ?? []).compactMap(\.string)
+                let needs = (plan["needs"].table?.array ?? []).map { ($0.string ?? "").split(separator: "\n").map(String.init) }
+                return Plan(workflow: plan["workflow"].string ?? "", version: plan["version"].string, tasks: tasks, workflows: names,
+                            needs: Dictionary(zip(tasks, needs)) { first, _ in first })
             }
         } catch let error as RunnerError {
             throw error

@@ -16,8 +16,10 @@ public enum WorkflowCheck {
         public var workflows: [String]
         /// The tasks that would run, in plan order.
         public var tasks: [String]
-        public init(workflow: String, workflows: [String], tasks: [String]) {
-            (self.workflow, self.workflows, self.tasks) = (workflow, workflows, tasks)
+        /// Each task's `depends_on` (the edges of the run's DAG on the dashboard).
+        public var needs: [String: [String]]
+        public init(workflow: String, workflows: [String], tasks: [String], needs: [String: [String]] = [:]) {
+            (self.workflow, self.workflows, self.tasks, self.needs) = (workflow, workflows, tasks, needs)
         }
 
         /// What the catalog stores as the entry: the workflow's name when the file defines several.
@@ -68,7 +70,7 @@ public enum WorkflowCheck {
         defer { timer.cancel() }
         do {
             let plan = try session.plan()
-            return Checked(workflow: plan.workflow, workflows: plan.workflows, tasks: plan.tasks)
+            return Checked(workflow: plan.workflow, workflows: plan.workflows, tasks: plan.tasks, needs: plan.needs)
         } catch .cancelledBeforeStart {
             throw .invalidFile("\(file): its top-level code ran longer than \(String(format: "%g", deadlineSeconds)) s while slothd checked it "
                 + "(top-level code must not wait; do the work in a task)")

@@ -10,6 +10,12 @@ struct ControlRequest: Sendable {
     var query: [String: String]
     var body: [UInt8]
     var peerUID: UInt32?
+    /// Header values by lower-cased name (repeats joined with ", "; cookies with "; ").
+    var headers: [String: String] = [:]
+    /// The dashboard user, once the web door has checked the session or login token.
+    var user: String?
+    /// The TCP peer's address (the web door's login limit counts by it).
+    var remote: String?
 }
 
 extension ControlRequest {
@@ -23,6 +29,10 @@ extension ControlRequest {
         var query: [String: String] = [:]
         for item in components?.queryItems ?? [] { query[item.name] = item.value ?? "" }
         self.init(method: head.method.rawValue, path: path, query: query, body: body, peerUID: peer)
+        for (name, value) in head.headers {
+            let key = name.lowercased()
+            headers[key] = headers[key].map { $0 + (key == "cookie" ? "; " : ", ") + value } ?? value
+        }
     }
 }
 
@@ -36,6 +46,7 @@ enum ControlEndpoint: Equatable {
     case events, event(String), eventsCleanup
     case hooks, hook(String), hookAction(String, action: String)
     case agents, agent(String), agentRun(String), agentTokens, agentToken(String), agentCommand(String)
+    case loginTokens, loginToken(String)
 
     init?(_ path: [String]) {
         switch path.count {
@@ -75,6 +86,8 @@ enum ControlEndpoint: Equatable {
         case 1 where path[0] == "agent-tokens": self = .agentTokens
         case 2 where path[0] == "agent-tokens": self = .agentToken(path[1])
         case 2 where path[0] == "agent-commands": self = .agentCommand(path[1])
+        case 1 where path[0] == "login-tokens": self = .loginTokens
+        case 2 where path[0] == "login-tokens": self = .loginToken(path[1])
         default: return nil
         }
     }

@@ -7,9 +7,16 @@ import Runner
 import Scheduler
 
 struct ControlResponse: Sendable {
+    /// Writes a streamed body piece by piece (server-sent events) until it returns or the peer leaves.
+    typealias Stream = @Sendable (_ send: @Sendable ([UInt8]) async throws -> Void) async throws -> Void
+
     var status: Int
     var body: [UInt8]
     var contentType = "application/json"
+    /// Further headers (Set-Cookie, Location, Cache-Control).
+    var headers: [(String, String)] = []
+    /// When set, the body is this stream instead of `body`.
+    var stream: Stream?
 
     static func json(_ value: some Encodable, status: Int = 200) -> ControlResponse {
         let encoder = JSONEncoder()
@@ -40,6 +47,8 @@ public struct ControlRouter: Sendable {
     /// The agents' hub and `agent run`'s output, when slothd listens for agents.
     let agentHub: AgentHub?
     let agentCommands: AgentCommandOutputs?
+    /// Where the dashboard listens, for `sloth ui` (set by the composition root).
+    public var dashboardURL: String?
 
     public init(database: CatalogDatabase, pool: WorkerPool, metrics: DaemonMetrics, zone: ZoneRules, clock: any SchedulerClock,
                 access: AccessPolicy, scheduler: ScheduleService, keyring: SecretKeyring, hookService: HookService, log: DaemonLog,
@@ -153,6 +162,9 @@ public struct ControlRouter: Sendable {
         case ("GET", .agentTokens): return .json(try agentStore.tokens().map(wire))
         case ("POST", .agentTokens): return try createAgentToken(request)
         case ("DELETE", .agentToken(let id)): return try revokeAgentToken(id, request)
+        case ("GET", .loginTokens): return .json(try LoginTokenStore(database: database).list().map(wire))
+        case ("POST", .loginTokens): return try createLoginToken(request)
+        case ("DELETE", .loginToken(let id)): return try revokeLoginToken(id, request)
         default:
             return .failure(405, "method_not_allowed", "\(request.method) is not allowed on /v1/\(request.path.joined(separator: "/"))")
         }
@@ -198,7 +210,7 @@ public struct ControlRouter: Sendable {
         do {
             queued = try runs.queue(.init(workflow: name, workflowVersion: version, trigger: .manual, stack: job.stack,
                                           file: body.content == nil ? nil : job.file),
-                                    requester: .init(uid: request.peerUID))
+                                    requester: .init(uid: request.peerUID, user: request.user))
         } catch {
             pool.release(place)
             throw error
@@ -249,6 +261,7 @@ public struct ControlRouter: Sendable {
         answer.running = pool.active.map { ControlAPI.RunningRun(id: $0.id, workflow: $0.run.workflow, schedule: $0.run.schedule,
                                                                   started_at: time($0.run.startedAt)) }
         answer.agents_connected = agentHub?.connectedCount
+        answer.dashboard_url = dashboardURL
         return answer
     }
 
@@ -269,7 +282,7 @@ public struct ControlRouter: Sendable {
     }
 
     func audit(_ request: ControlRequest, _ action: String, _ object: String, detail: String? = nil) throws {
-        try AuditStore(database: database).record(uid: request.peerUID, action: action, object: object, detail: detail)
+        try AuditStore(database: database).record(uid: request.peerUID, user: request.user, action: action, object: object, detail: detail)
     }
 
     func time(_ millis: Int64) -> String { RFC3339.format(millis / 1000, in: zone) }

@@ -48,7 +48,12 @@ extension ControlRouter {
             guard let number = Int(text), number > 0 else { throw BadRequest(message: "invalid limit \"\(text)\": a whole number above 0") }
             limit = number
         }
+        var before: Int64?
+        if let text = query["before"], !text.isEmpty {
+            guard let id = Int64(text), id > 0 else { throw BadRequest(message: "invalid before \"\(text)\": a run id") }
+            before = id
+        }
         return RunStore.Filter(workflow: query["workflow"], state: query["state"].flatMap(RunState.init), schedule: query["schedule"], stack: query["stack"],
-                               limit: min(limit, 100_000))
+                               agent: query["agent"].flatMap { $0.isEmpty ? nil : $0 }, before: before, limit: min(limit, 100_000))
     }
 }

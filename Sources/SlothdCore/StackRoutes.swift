@@ -117,7 +117,9 @@ extension ControlRouter {
         return shown
     }
 
-    private func actor(_ request: ControlRequest) -> String { request.peerUID.map { "uid \($0)" } ?? "slothd" }
+    private func actor(_ request: ControlRequest) -> String {
+        request.user.map { "user \($0)" } ?? request.peerUID.map { "uid \($0)" } ?? "slothd"
+    }
 
     private static func slot(_ name: String, _ stack: String?) -> String { stack.map { "\($0)/\(name)" } ?? name }
 

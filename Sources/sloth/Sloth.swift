@@ -18,7 +18,7 @@ struct Sloth: ParsableCommand {
             """,
         version: SlothVersion.current,
         subcommands: [RunCommand.self, WorkflowCommand.self, RunsCommand.self, StatusCommand.self, SchedulerCommand.self,
-                      StackCommand.self, SecretsCommand.self, StateCommand.self, HookCommand.self, EventsCommand.self, AgentCLI.self,
+                      StackCommand.self, SecretsCommand.self, StateCommand.self, HookCommand.self, EventsCommand.self, AgentCLI.self, UICommand.self,
                       CompletionCommand.self, VersionCommand.self, ManualCommand.self]
     )
 }

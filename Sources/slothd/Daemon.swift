@@ -1,6 +1,7 @@
 import Agents
 import Catalog
 import Foundation
+import NIOSSL
 import Logging
 import Runner
 import Scheduler
@@ -60,9 +61,10 @@ struct Daemon {
         _ = try? events.record(type: "system.startup", data: ["version": SlothVersionText.current],
                                numbers: ["pid": Int64(getpid())])
         let access = AccessPolicy(groupName: configuration.group)
-        let router = ControlRouter(database: database, pool: pool, metrics: metrics, zone: ZoneRules.host(), clock: clock,
+        var router = ControlRouter(database: database, pool: pool, metrics: metrics, zone: ZoneRules.host(), clock: clock,
                                    access: access, scheduler: scheduler, keyring: runner.keyring,
                                    hookService: hookService, log: log, agentHub: hub)
+        router.dashboardURL = configuration.httpListen.map { "\(configuration.httpTLS == nil ? "http" : "https")://\($0)/" }
         let server = ControlServer(listener: listener, router: router, access: access,
                                    connections: ConnectionTable(limits: configuration.control, log: log),
                                    socketGroup: configuration.group.flatMap { getgrnam($0)?.pointee.gr_gid })
@@ -70,6 +72,7 @@ struct Daemon {
                                      ready: Self.status(busy: 0, workers: configuration.workers, queued: 0,
                                                         schedules: await scheduler.summary()),
                                      place: place, stateDirectory: configuration.stateDirectory)
+        let dashboard = try dashboardServices(router: router, access: access)
         var logger = Logger(label: "slothd")
         logger.logLevel = .warning
         // Services stop in reverse order: the agents' listener last, so results still arrive while runs drain.
@@ -81,7 +84,7 @@ struct Daemon {
                 .init(service: SystemdService(daemon: self, pool: pool, scheduler: scheduler)),
                 .init(service: ReloadService(daemon: self, pool: pool, access: access)),
                 .init(service: control),
-            ],
+            ] + dashboard,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()
@@ -101,6 +104,20 @@ struct Daemon {
         }
         let lost = (try? AgentLeaseStore(database: database).loseAll("agent_lost: slothd restarted without --agents-listen")) ?? 0
         if lost > 0 { log.warn("\(lost) task(s) left on agents by the previous slothd are recorded as lost: this slothd has no --agents-listen") }
+    }
+
+    /// The dashboard's listener, when configured: the control server on TCP behind the web door.
+    private func dashboardServices(router: ControlRouter, access: AccessPolicy) throws -> [ServiceGroupConfiguration.ServiceConfiguration] {
+        guard let address = configuration.httpListen else { return [] }
+        let tls = try configuration.httpTLS.map { files in
+            try NIOSSLContext(configuration: .makeServerConfiguration(
+                certificateChain: NIOSSLCertificate.fromPEMFile(files.certificate).map { .certificate($0) },
+                privateKey: .privateKey(NIOSSLPrivateKey(file: files.key, format: .pem))))
+        }
+        let server = ControlServer(listener: .tcp(host: address.host, port: address.port, tls: tls), router: router, access: access,
+                                   connections: ConnectionTable(limits: configuration.control, log: log), socketGroup: nil,
+                                   web: WebGate(sessions: WebSessions(), secureCookies: tls != nil))
+        return [.init(service: DashboardListener(server: server, address: address, secure: tls != nil, log: log))]
     }
 
     /// The agents' listener, when configured.
@@ -158,6 +175,29 @@ struct AgentListener: Service {
         }
         try? await cancelWhenGracefulShutdown { [server, log] in
             try await server.run { port in log.info("accepting agents on \(server.host):\(port)") }
+        }
+    }
+}
+
+/// The dashboard; on a non-loopback address without TLS a warning at every start.
+struct DashboardListener: Service {
+    let server: ControlServer
+    let address: HostPort
+    let secure: Bool
+    let log: DaemonLog
+
+    func run() async throws {
+        if !secure && !AgentServer.isLoopback(address.host) {
+            log.warn("the dashboard listens on \(address.host):\(address.port) without TLS: login tokens and session cookies cross the network in the clear (--http-tls-cert/--http-tls-key)")
+        }
+        do {
+            try await cancelWhenGracefulShutdown { [server, log, address, secure] in
+                try await server.run { log.info("dashboard on \(secure ? "https" : "http")://\(address.host):\(address.port)/") }
+            }
+        } catch is CancellationError {
+        } catch {
+            log.error("the dashboard cannot listen on \(address.host):\(address.port): \(error)")
+            throw error
         }
     }
 }

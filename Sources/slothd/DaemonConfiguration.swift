@@ -25,6 +25,15 @@ struct DaemonConfiguration: Sendable, Equatable {
     /// Where agents connect (`--agents-listen`); nil: slothd accepts no agents.
     var agentsListen: HostPort?
     var agentsTLS = AgentTLS(certificate: nil, key: nil, authority: nil)
+    /// Where the dashboard and `/v1` over TCP listen (`--http-listen`); nil: no dashboard.
+    var httpListen: HostPort?
+    /// Its TLS certificate and key (PEM), both or neither.
+    var httpTLS: TLSFiles?
+
+    struct TLSFiles: Sendable, Equatable {
+        var certificate: String
+        var key: String
+    }
 
     struct Flags: Sendable {
         var configFile: String?
@@ -37,6 +46,9 @@ struct DaemonConfiguration: Sendable, Equatable {
         var tlsCert: String?
         var tlsKey: String?
         var tlsCA: String?
+        var httpListen: String? = nil
+        var httpTLSCert: String? = nil
+        var httpTLSKey: String? = nil
     }
 
     struct Invalid: Error, CustomStringConvertible {
@@ -58,7 +70,7 @@ struct DaemonConfiguration: Sendable, Equatable {
         let state = try StateLocation.resolve(explicit: flags.stateDir ?? (environment["SLOTHD_STATE_DIR"] == nil ? file.state_dir : nil),
                                               environment: environment, uid: uid)
         let socket = flags.socket ?? (environment["SLOTH_SOCKET"] == nil ? file.socket : nil)
-        let configuration = DaemonConfiguration(
+        var configuration = DaemonConfiguration(
             stateDirectory: state.directory,
             socketPath: SocketLocation.resolve(explicit: socket, environment: environment, uid: uid),
             workers: flags.workers ?? file.workers ?? ProcessInfo.processInfo.activeProcessorCount,
@@ -78,6 +90,21 @@ struct DaemonConfiguration: Sendable, Equatable {
             },
             agentsTLS: AgentTLS(certificate: flags.tlsCert ?? file.tls_cert, key: flags.tlsKey ?? file.tls_key,
                                 authority: flags.tlsCA ?? file.tls_ca))
+        configuration.httpListen = try (flags.httpListen ?? file.http_listen).map { text throws(Invalid) in
+            guard let address = HostPort(text) else {
+                throw Invalid(description: "invalid http_listen \"\(text)\": use HOST:PORT (127.0.0.1:8080, [::1]:8080)")
+            }
+            return address
+        }
+        switch (flags.httpTLSCert ?? file.http_tls_cert, flags.httpTLSKey ?? file.http_tls_key) {
+        case (nil, nil): break
+        case (let certificate?, let key?):
+            for file in [certificate, key] where !FileManager.default.isReadableFile(atPath: file) {
+                throw Invalid(description: "cannot read the dashboard's TLS file \(file)")
+            }
+            configuration.httpTLS = TLSFiles(certificate: certificate, key: key)
+        default: throw Invalid(description: "the dashboard's TLS needs both --http-tls-cert and --http-tls-key")
+        }
         if let problem = configuration.agentsTLS.problem(master: true) { throw Invalid(description: problem) }
         for file in [configuration.agentsTLS.certificate, configuration.agentsTLS.key, configuration.agentsTLS.authority].compactMap({ $0 })
         where !FileManager.default.isReadableFile(atPath: file) {
@@ -115,10 +142,13 @@ struct DaemonConfiguration: Sendable, Equatable {
         var tls_cert: String?
         var tls_key: String?
         var tls_ca: String?
+        var http_listen: String?
+        var http_tls_cert: String?
+        var http_tls_key: String?
 
         static let keys: Set<String> = ["state_dir", "socket", "workers", "queue", "shutdown_grace", "group", "max_connections",
                                         "header_timeout", "idle_timeout", "run_memory_limit", "run_log_limit", "agents_listen",
-                                        "tls_cert", "tls_key", "tls_ca"]
+                                        "tls_cert", "tls_key", "tls_ca", "http_listen", "http_tls_cert", "http_tls_key"]
 
         static func load(_ path: String, required: Bool) throws -> FileSettings {
             guard let data = FileManager.default.contents(atPath: path) else {

@@ -58,6 +58,16 @@ struct Slothd: AsyncParsableCommand {
     @Option(name: .customLong("tls-ca"), help: ArgumentHelp("CA (PEM): agents must show a certificate it signed (mutual TLS); with agent, the master's CA.", valueName: "FILE"))
     var tlsCA: String?
 
+    @Option(help: ArgumentHelp("Serve the web dashboard and /v1 over TCP on this address (HOST:PORT, e.g. 127.0.0.1:8080; default: none).",
+                               valueName: "HOST:PORT"))
+    var httpListen: String?
+
+    @Option(name: .customLong("http-tls-cert"), help: ArgumentHelp("TLS certificate (PEM) of the dashboard's listener.", valueName: "FILE"))
+    var httpTLSCert: String?
+
+    @Option(name: .customLong("http-tls-key"), help: ArgumentHelp("Its private key (PEM).", valueName: "FILE"))
+    var httpTLSKey: String?
+
     /// Usage errors are one line on stderr (`slothd: --workers must be at least 1`), exit 2, as in sloth.
     static func main() async {
         var command: ParsableCommand
@@ -93,7 +103,8 @@ struct Slothd: AsyncParsableCommand {
         do {
             let flags = DaemonConfiguration.Flags(configFile: config, stateDir: stateDir, socket: socket, workers: workers,
                                                   queue: queue, grace: shutdownGrace, agentsListen: agentsListen, tlsCert: tlsCert,
-                                                  tlsKey: tlsKey, tlsCA: tlsCA)
+                                                  tlsKey: tlsKey, tlsCA: tlsCA, httpListen: httpListen, httpTLSCert: httpTLSCert,
+                                                  httpTLSKey: httpTLSKey)
             try await Daemon(configuration: try DaemonConfiguration.resolve(flags), flags: flags, log: log).run()
         } catch let error as DaemonConfiguration.Invalid {
             log.error("\(error)")

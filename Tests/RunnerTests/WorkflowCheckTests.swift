@@ -35,7 +35,7 @@ struct WorkflowCheckTests {
     func accepted() throws {
         let source = "workflow('one'):task('a', 'true')\nworkflow('two'):task('b', 'true'):task('c', 'true')"
         let checked = try WorkflowCheck.check(source, file: "deploy.sloth", workflow: "two")
-        #expect(checked == WorkflowCheck.Checked(workflow: "two", workflows: ["one", "two"], tasks: ["b", "c"]))
+        #expect(checked == WorkflowCheck.Checked(workflow: "two", workflows: ["one", "two"], tasks: ["b", "c"], needs: ["b": [], "c": []]))
         #expect(checked.entry == "two")
         let single = try WorkflowCheck.check("task('build')\ntask('test'):depends_on('build')", file: "ci.sloth")
         #expect(single.workflow == "ci" && single.tasks == ["build", "test"] && single.entry == nil)

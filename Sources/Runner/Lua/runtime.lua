@@ -199,7 +199,7 @@ local function find(name)
   for _, wf in ipairs(dsl.workflows) do if wf.name == name then return wf end end
 end
 
--- -> {workflow=..., version=..., tasks={names}} or {error=..., kind=...}
+-- -> {workflow=..., version=..., tasks={names}, needs={each task's depends_on, newline-joined}} or {error=..., kind=...}
 function runtime.plan(name, selected)
   local wf
   if name then
@@ -215,9 +215,12 @@ function runtime.plan(name, selected)
   local order, err, line = executor.plan(wf, selected)
   if not order then return { kind = "invalid", error = err, line = line } end
   runtime.planned = { wf = wf, order = order }
-  local names = {}
-  for _, def in ipairs(order) do names[#names + 1] = def.name end
-  return { workflow = wf.name, version = wf.version and tostring(wf.version) or nil, tasks = names }
+  local names, needs = {}, {}
+  for _, def in ipairs(order) do
+    names[#names + 1] = def.name
+    needs[#needs + 1] = table.concat(def.depends_on or {}, "\n")
+  end
+  return { workflow = wf.name, version = wf.version and tostring(wf.version) or nil, tasks = names, needs = needs }
 end
 
 -- delegate: the agents of `--delegate-to`, for every task without its own delegate_to (nil: none).
