@@ -60,7 +60,7 @@ enum DashboardAssets {
         time.dateTime = line.time;
         row.append(time, " ");
         if (line.tag) { const tag = document.createElement("span"); tag.className = "tag"; tag.textContent = `[${line.tag}]`; row.append(tag, " "); }
-        row.append(line.text, "\\n");
+        row.append(line.text);
         localTimes(row);
         const atEnd = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
         log.append(row);

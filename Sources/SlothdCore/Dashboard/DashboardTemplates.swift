@@ -88,8 +88,7 @@ enum DashboardTemplates {
         <text x="{{tx}}" y="{{ty}}">{{name}}</text><text class="sub" x="{{tx}}" y="{{sy}}">{{symbol}} {{text}} {{duration}}</text></g>{{/dag.nodes}}</svg>
         <table class="list"><thead><tr><th>TASK</th><th>STATE</th><th>DURATION</th><th>ATTEMPTS</th><th>EXIT</th><th>AGENT</th><th>ERROR</th></tr></thead><tbody>
         {{#tasks}}<tr><td>{{name}}</td><td>{{#state}}\(badge){{/state}}</td><td>{{duration}}</td><td>{{attempts}}</td><td>{{exit}}</td><td>{{agent}}</td><td class="error">{{error}}</td></tr>{{/tasks}}</tbody></table>
-        <h2>Log</h2><pre id="log" data-run="{{id}}" data-after="{{after}}"{{#live}} data-live="1"{{/live}}>{{#lines}}<span class="line {{level}}">{{#at}}\(stamp){{/at}} {{#tag}}<span class="tag">[{{tag}}]</span> {{/tag}}{{text}}</span>
-        {{/lines}}</pre>{{#truncated}}<p class="note">Only the first lines are shown; <code>sloth runs logs {{id}}</code> prints them all.</p>{{/truncated}}
+        <h2>Log</h2><pre id="log" data-run="{{id}}" data-after="{{after}}"{{#live}} data-live="1"{{/live}}>{{#lines}}<span class="line {{level}}">{{#at}}\(stamp){{/at}} {{#tag}}<span class="tag">[{{tag}}]</span> {{/tag}}{{text}}</span>{{/lines}}</pre>{{#truncated}}<p class="note">Only the first lines are shown; <code>sloth runs logs {{id}}</code> prints them all.</p>{{/truncated}}
         """,
         "workflows": """
         <table class="list"><thead><tr><th>WORKFLOW</th><th>VERSION</th><th>STATE</th><th>UPDATED</th><th>RUNS</th><th>DESCRIPTION</th></tr></thead><tbody>

@@ -69,7 +69,7 @@ extension Dashboard {
         }, edges: layout.edges.map { Edge(x1: $0.x1, y1: $0.y1, x2: $0.x2, y2: $0.y2) })
         let tasks = names.compactMap { name in wired.tasks[name].map { task in
             TaskRow(name: name, state: DashboardViews.badge(task.status.rawValue), duration: task.duration_ms.map { HumanText.duration(millis: $0) },
-                    attempts: task.attempts, exit: task.exit_code, agent: task.agent, error: task.error)
+                    attempts: task.attempts, exit: task.exit_code, agent: task.agent, error: task.status == .success ? nil : task.error)
         } }
         let view = View(id: found.id, state: DashboardViews.badge(found.state.rawValue), workflow: found.workflow, version: found.workflowVersion,
                         trigger: found.trigger.rawValue, schedule: found.schedule, stack: found.stack, queued: DashboardViews.stamp(wired.queued_at),
