@@ -1,6 +1,7 @@
 import Control
 import Foundation
 import Testing
+import TestSupport
 
 /// The dashboard in a real headless Chromium against a real slothd: a failed run with a DAG, a run
 /// printing a line a second, a schedule, a stack with a secret. Screenshots go to
@@ -18,7 +19,7 @@ struct DashboardBrowserTests {
     }
 
     static func site() async throws -> Site {
-        let port = try freeLoopbackPort()
+        let port = try LoopbackHTTPServer.closedPort()
         let daemon = try DaemonProcess(extraArguments: ["--http-listen", "127.0.0.1:\(port)", "--shutdown-grace", "0"])
         try #require(daemon.waitUntilReady() != nil, "slothd did not start: \(daemon.log)")
         let files = daemon.directory

@@ -1,5 +1,6 @@
 import Control
 import Foundation
+import TestSupport
 
 /// A headless Chromium driven through chromedriver's W3C WebDriver protocol (JSON over loopback HTTP).
 final class WebDriver: @unchecked Sendable {
@@ -16,7 +17,7 @@ final class WebDriver: @unchecked Sendable {
     private(set) var session = ""
 
     init(javascript: Bool = true) async throws {
-        let port = try freeLoopbackPort()
+        let port = try LoopbackHTTPServer.closedPort()
         process = Process()
         process.executableURL = URL(fileURLWithPath: Self.driverPath ?? "/usr/bin/chromedriver")
         process.arguments = ["--port=\(port)"]
@@ -80,19 +81,4 @@ final class WebDriver: @unchecked Sendable {
         }
         return answer?["value"]
     }
-}
-
-/// A loopback port nothing listens on now (bound and released).
-func freeLoopbackPort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var size = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, size) == 0 && getsockname(fd, $0, &size) == 0 }
-    }
-    guard bound else { throw WebDriver.Failure(description: "cannot bind a loopback port") }
-    return Int(UInt16(bigEndian: address.sin_port))
 }

@@ -17,10 +17,10 @@ struct DashboardPiecesTests {
         #expect(layout.nodes.map(\.column) == [0] && layout.edges.isEmpty)
     }
 
-    static let durations: [(Int64, String)] = [(0, "0ms"), (850, "850ms"), (42_000, "42s"), (192_000, "3m 12s"), (7_500_000, "2h 5m"),
+    static let durationRows: [(Int64, String)] = [(0, "0ms"), (850, "850ms"), (42_000, "42s"), (192_000, "3m 12s"), (7_500_000, "2h 5m"),
                                                (3_600_000, "1h"), (277_200_000, "3d 5h")]
 
-    @Test("durations are the two largest units", arguments: durations)
+    @Test("durations are the two largest units", arguments: durationRows)
     func durations(_ millis: Int64, _ text: String) { #expect(HumanText.duration(millis: millis) == text) }
 
     @Test("a time keeps its zone visible")
