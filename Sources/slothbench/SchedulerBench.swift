@@ -130,12 +130,12 @@ struct SchedulerBench: ParsableCommand {
         }
 
         /// Spawns slothd and waits for its READY=1 on a notify socket of our own: the time from spawn to ready.
-        func start(workers: Int, queue: Int) throws -> Daemon {
+        func start(workers: Int, queue: Int, extraArguments: [String] = []) throws -> Daemon {
             let notify = try NotifyListener(path: directory.appendingPathComponent("notify.sock").path)
             let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("slothd").path
             let arguments = [binary, "--state-dir", directory.appendingPathComponent("state").path,
                              "--socket", socketPath,
-                             "--workers", String(workers), "--queue", String(queue)]
+                             "--workers", String(workers), "--queue", String(queue)] + extraArguments
             let environment = ProcessInfo.processInfo.environment.merging(["NOTIFY_SOCKET": notify.path]) { $1 }.map { "\($0.key)=\($0.value)" }
             let started = ContinuousClock.now
             let pid = try spawnDetached(arguments, environment: environment)

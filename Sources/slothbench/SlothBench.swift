@@ -7,7 +7,7 @@ struct SlothBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "slothbench",
         abstract: "slothd benchmarks.",
-        subcommands: [CronBench.self, RunnerBench.self, DaemonBench.self, SchedulerBench.self, AgentBench.self, GoroutineBench.self]
+        subcommands: [CronBench.self, RunnerBench.self, DaemonBench.self, SchedulerBench.self, AgentBench.self, GoroutineBench.self, DashboardBench.self]
     )
 }
 

@@ -88,14 +88,14 @@ struct DashboardBrowserTests {
         #expect(listed.stdout.contains("\"enabled\":false"), "\(listed.stdout)")
 
         try await browser.open(site.url + "/runs/2")
-        let count = "return document.querySelectorAll('#log .line').length"
-        let before = try await browser.script(count) as? Int ?? 0
-        var after = before
-        for _ in 0..<50 where after <= before {
-            try await Task.sleep(for: .milliseconds(100))
-            after = try await browser.script(count) as? Int ?? 0
-        }
-        #expect(after > before, "the running run's log grew in the page without a reload")
+        // The page's own log element gains a line pushed over the live stream, without a reload.
+        let grew = try await browser.asyncScript("""
+            const done = arguments[arguments.length - 1], log = document.getElementById('log');
+            const before = log.querySelectorAll('.line').length;
+            new MutationObserver(() => { if (log.querySelectorAll('.line').length > before) done(true); })
+                .observe(log, {childList: true, subtree: true});
+            """, timeoutMillis: 15_000) as? Bool
+        #expect(grew == true, "the running run's log grew in the page without a reload")
         try await Self.shoot(browser, "run-live")
         await browser.quit()
         site.daemon.signal(SIGTERM)
@@ -113,17 +113,17 @@ struct DashboardBrowserTests {
 
         // The session's own cookie, replayed by a forged form and a forged API call without the token.
         let client = HTTPClient()
-        let login = try client.send(.init(method: "POST", url: site.url + "/login", body: Array("token=\(site.token)".utf8), followRedirects: false))
+        let login = try await offThread { Result { try client.send(.init(method: "POST", url: site.url + "/login", body: Array("token=\(site.token)".utf8), followRedirects: false)) } }.get()
         let cookie = (login.headers["set-cookie"] ?? login.headers["Set-Cookie"] ?? "").split(separator: ";").first.map(String.init) ?? ""
         #expect(cookie.hasPrefix("slothd_session="))
-        let forged = try client.send(.init(method: "POST", url: site.url + "/schedules/nightly/pause", headers: ["Cookie": cookie],
-                                           body: Array("back=/".utf8), followRedirects: false))
+        let forged = try await offThread { Result { try client.send(.init(method: "POST", url: site.url + "/schedules/nightly/pause", headers: ["Cookie": cookie],
+                                           body: Array("back=/".utf8), followRedirects: false)) } }.get()
         #expect(forged.status == 403)
-        let api = try client.send(.init(method: "POST", url: site.url + "/v1/schedules/nightly/disable", headers: ["Cookie": cookie], body: []))
+        let api = try await offThread { Result { try client.send(.init(method: "POST", url: site.url + "/v1/schedules/nightly/disable", headers: ["Cookie": cookie], body: [])) } }.get()
         #expect(api.status == 403)
-        let anonymous = try client.send(.init(url: site.url + "/v1/status"))
+        let anonymous = try await offThread { Result { try client.send(.init(url: site.url + "/v1/status")) } }.get()
         #expect(anonymous.status == 401)
-        let secret = try client.send(.init(url: site.url + "/v1/secrets/db_password?stack=prod", headers: ["Authorization": "Bearer \(site.token)"]))
+        let secret = try await offThread { Result { try client.send(.init(url: site.url + "/v1/secrets/db_password?stack=prod", headers: ["Authorization": "Bearer \(site.token)"])) } }.get()
         #expect(secret.status == 403 && !secret.text.contains(Self.secretValue))
         #expect(try await site.daemon.sloth(["scheduler", "list", "-o", "json"]).stdout.contains("\"enabled\":true"))
         await browser.quit()

@@ -3,6 +3,8 @@ import Foundation
 import TestSupport
 
 /// A headless Chromium driven through chromedriver's W3C WebDriver protocol (JSON over loopback HTTP).
+/// chromedriver is started with posix_spawn and reaped by PID, like the daemon; every call blocks a
+/// thread of its own, never one of Swift's cooperative threads that other suites' runs need.
 final class WebDriver: @unchecked Sendable {
     struct Failure: Error, CustomStringConvertible { var description: String }
 
@@ -12,23 +14,17 @@ final class WebDriver: @unchecked Sendable {
         driverPath == nil ? "chromedriver is not installed (apt-get install chromium chromium-driver)" : nil
     }
 
-    private let process: Process
-    private let base: URL
+    private let pid: pid_t
+    private let base: String
+    private var reaped = false
     private(set) var session = ""
 
     init(javascript: Bool = true) async throws {
         let port = try LoopbackHTTPServer.closedPort()
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.driverPath ?? "/usr/bin/chromedriver")
-        process.arguments = ["--port=\(port)"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        base = URL(string: "http://127.0.0.1:\(port)")!
-        for _ in 0..<100 {
-            if (try? await call("GET", "/status")) != nil { break }
-            try await Task.sleep(for: .milliseconds(100))
-        }
+        pid = try spawnDetached([Self.driverPath ?? "/usr/bin/chromedriver", "--port=\(port)"],
+                                environment: ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" })
+        base = "http://127.0.0.1:\(port)"
+        try await waitForDriver()
         var options: [String: Any] = ["args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1000"]]
         if !javascript { options["prefs"] = ["profile.managed_default_content_settings.javascript": 2] }
         let answer = try await call("POST", "/session", ["capabilities": ["alwaysMatch": ["goog:chromeOptions": options]]])
@@ -36,13 +32,31 @@ final class WebDriver: @unchecked Sendable {
         session = id
     }
 
+    /// chromedriver answers /status once it listens; until then the connection is refused at once.
+    private func waitForDriver() async throws {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while (try? await call("GET", "/status")) == nil {
+            guard ContinuousClock.now < deadline else { throw Failure(description: "chromedriver did not answer on \(base) within 20 s") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
     /// A test that failed half-way still takes its browser down.
-    deinit { if process.isRunning { process.terminate() } }
+    deinit {
+        if !reaped {
+            kill(pid, SIGKILL)
+            _ = exitCode(of: pid)
+        }
+    }
 
     func quit() async {
         _ = try? await call("DELETE", "/session/\(session)")
-        process.terminate()
-        process.waitUntilExit()
+        kill(pid, SIGTERM)
+        let pid = pid
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread { _ = exitCode(of: pid); done.resume() }
+        }
+        reaped = true
     }
 
     func open(_ url: String) async throws { _ = try await call("POST", "/session/\(session)/url", ["url": url]) }
@@ -65,6 +79,12 @@ final class WebDriver: @unchecked Sendable {
         try await call("POST", "/session/\(session)/execute/sync", ["script": body, "args": []])
     }
 
+    /// Runs `body` in the page with a callback `done` as its last argument; answers what it was called with.
+    func asyncScript(_ body: String, timeoutMillis: Int) async throws -> Any? {
+        _ = try await call("POST", "/session/\(session)/timeouts", ["script": timeoutMillis])
+        return try await call("POST", "/session/\(session)/execute/async", ["script": body, "args": []])
+    }
+
     func screenshot(to path: String) async throws {
         guard let text = try await call("GET", "/session/\(session)/screenshot") as? String, let png = Data(base64Encoded: text) else { return }
         try png.write(to: URL(fileURLWithPath: path))
@@ -72,9 +92,9 @@ final class WebDriver: @unchecked Sendable {
 
     private func call(_ method: String, _ path: String, _ body: [String: Any]? = nil) async throws -> Any? {
         let data = try body.map { try JSONSerialization.data(withJSONObject: $0) }
-        let request = HTTPClient.Request(method: method, url: base.absoluteString + path, headers: data == nil ? [:] : ["Content-Type": "application/json"],
+        let request = HTTPClient.Request(method: method, url: base + path, headers: data == nil ? [:] : ["Content-Type": "application/json"],
                                          body: data.map { Array($0) })
-        let response = try HTTPClient(timeoutSeconds: 60).send(request)
+        let response = try await offThread { Result { try HTTPClient(timeoutSeconds: 60).send(request) } }.get()
         let answer = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
         if let value = answer?["value"] as? [String: Any], let error = value["error"] as? String {
             throw Failure(description: "\(method) \(path): \(error): \(value["message"] ?? "")")

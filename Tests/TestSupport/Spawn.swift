@@ -20,8 +20,21 @@ public func spawnDetached(_ arguments: [String], environment: [String],
         argv.forEach { free($0) }
         envp.forEach { free($0) }
     }
+    // The calling thread's blocked signals would be the child's: a dispatch thread blocks SIGTERM, and a
+    // chromedriver started from one could not be stopped. The child starts with none blocked, defaults for all.
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var none = sigset_t(), all = sigset_t()
+    sigemptyset(&none)
+    sigfillset(&all)
+    sigdelset(&all, SIGKILL)
+    sigdelset(&all, SIGSTOP)
+    posix_spawnattr_setsigmask(&attributes, &none)
+    posix_spawnattr_setsigdefault(&attributes, &all)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
     var pid: pid_t = 0
-    let failure = posix_spawn(&pid, arguments[0], &actions, nil, &argv, &envp)
+    let failure = posix_spawn(&pid, arguments[0], &actions, &attributes, &argv, &envp)
     guard failure == 0 else { throw POSIXError(POSIXErrorCode(rawValue: failure) ?? .ENOENT) }
     return pid
 }
