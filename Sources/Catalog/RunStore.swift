@@ -187,15 +187,33 @@ public struct RunStore: Sendable {
         try database.read { db in try db.exists("SELECT 1 FROM runs WHERE schedule = ?", [schedule]) }
     }
 
-    /// Newest first.
+    /// Newest first. Only the filters given are in the statement, so SQLite picks the index that
+    /// matches them (a `? IS NULL OR` form would have it walk every run for a rare workflow).
     public func list(_ filter: Filter) throws -> [Run] {
+        var clauses: [String] = [], arguments: [(any DatabaseValueConvertible)?] = []
+        func add(_ clause: String, _ values: (any DatabaseValueConvertible)?...) { clauses.append(clause); arguments += values }
+        if let workflow = filter.workflow { add("workflow = ?", workflow) }
+        if let state = filter.state { add("state = ?", state) }
+        if let schedule = filter.schedule { add("schedule = ?", schedule) }
+        if let stack = filter.stack { stack.isEmpty ? add("stack IS NULL") : add("stack = ?", stack) }
+        if let before = filter.before { add("id < ?", before) }
+        if let agent = filter.agent { add("EXISTS (SELECT 1 FROM run_tasks WHERE run_id = runs.id AND agent = ?)", agent) }
+        let condition = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
+        arguments.append(filter.limit)
+        return try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM runs \(condition) ORDER BY id DESC LIMIT ?", arguments: StatementArguments(arguments)).map(Self.run)
+        }
+    }
+
+    /// The last run of each schedule named that has one, in one read (an index seek each).
+    public func lastRuns(schedules names: [String]) throws -> [String: Run] {
         try database.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT * FROM runs WHERE (?1 IS NULL OR workflow = ?1) AND (?2 IS NULL OR state = ?2) AND (?4 IS NULL OR schedule = ?4)
-                AND (?5 IS NULL OR stack = ?5 OR (?5 = '' AND stack IS NULL)) AND (?6 IS NULL OR id < ?6)
-                AND (?7 IS NULL OR EXISTS (SELECT 1 FROM run_tasks WHERE run_id = runs.id AND agent = ?7)) ORDER BY id DESC LIMIT ?3
-                """, arguments: [filter.workflow, filter.state, filter.limit, filter.schedule, filter.stack, filter.before, filter.agent])
-                .map(Self.run)
+            let statement = try db.cachedStatement(sql: "SELECT * FROM runs WHERE schedule = ? ORDER BY id DESC LIMIT 1")
+            var found: [String: Run] = [:]
+            for name in names {
+                if let row = try Row.fetchOne(statement, arguments: [name]) { found[name] = Self.run(row) }
+            }
+            return found
         }
     }
 

@@ -125,8 +125,14 @@ public struct ScheduleStore: Sendable {
                                                                     "cron": schedule.cron, "tz": schedule.zone], stack: schedule.stack, at: now)
     }
 
-    public func list() throws(Error) -> [Schedule] {
-        try Error.guarding { try database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM schedules ORDER BY name").map(Self.schedule) } }
+    /// By name; a page of `limit` after the name `after` when given.
+    public func list(after: String? = nil, limit: Int? = nil) throws(Error) -> [Schedule] {
+        try Error.guarding {
+            try database.read { db in
+                try Row.fetchAll(db, sql: "SELECT * FROM schedules WHERE name > ? ORDER BY name LIMIT ?", arguments: [after ?? "", limit ?? -1])
+                    .map(Self.schedule)
+            }
+        }
     }
 
     public func count() throws(Error) -> Int {

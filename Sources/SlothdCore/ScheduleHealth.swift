@@ -25,6 +25,17 @@ extension ScheduleService {
         change(&counters[schedule, default: ScheduleCounters()])
     }
 
+    /// Each named schedule's next start and health, in one visit of the actor (a listing of 1,000).
+    func listing(_ names: [String]) -> [String: (nextMillis: Int64?, health: ScheduleCounters)] {
+        Dictionary(uniqueKeysWithValues: names.map { ($0, (book.nextStartMillis($0), health($0))) })
+    }
+
+    /// The `count` enabled schedules due soonest, soonest first.
+    func soonest(_ count: Int) -> [(name: String, nextMillis: Int64)] {
+        let due = book.names.compactMap { name in book.nextStartMillis(name).map { (name: name, nextMillis: $0) } }
+        return Array(due.sorted { ($0.nextMillis, $0.name) < ($1.nextMillis, $1.name) }.prefix(count))
+    }
+
     /// A schedule's counters and its lag now.
     func health(_ name: String) -> ScheduleCounters {
         var counters = counters[name] ?? ScheduleCounters()

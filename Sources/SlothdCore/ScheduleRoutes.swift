@@ -31,22 +31,26 @@ extension ControlRouter {
         return .json(try await wire(added), status: 201)
     }
 
-    func listSchedules() async throws -> [ControlAPI.Schedule] {
-        var listed: [ControlAPI.Schedule] = []
-        for schedule in try schedules.list() { listed.append(try await wire(schedule)) }
-        return listed
+    func listSchedules(after: String? = nil, limit: Int? = nil) async throws -> [ControlAPI.Schedule] {
+        let listed = try schedules.list(after: after, limit: limit)
+        let names = listed.map(\.name)
+        let live = await scheduler.listing(names), last = try runs.lastRuns(schedules: names)
+        return listed.map { wire($0, next: live[$0.name]?.nextMillis, health: live[$0.name]?.health ?? ScheduleCounters(), last: last[$0.name]) }
     }
 
     func showSchedule(_ name: String, next count: Int) async throws -> ControlAPI.Schedule {
         let schedule = try schedules.get(name)
         var shown = try await wire(schedule)
-        if let rules = try? ScheduleService.rules(schedule) {
-            let from = max(schedule.cursor, nowSeconds)
-            shown.next = rules.schedule.nextFires(after: from, in: rules.zone, count: max(0, min(count, 1000)))
-                .map { RFC3339.format($0, in: rules.zone) }
-        }
+        shown.next = nextFires(schedule, count: count)
         shown.recent_runs = try wire(runs.list(.init(schedule: name, limit: 10)))
         return shown
+    }
+
+    /// The schedule's next `count` fires (at most 1,000) from now, in its zone; nil if it does not parse.
+    func nextFires(_ schedule: ScheduleStore.Schedule, count: Int) -> [String]? {
+        guard let rules = try? ScheduleService.rules(schedule) else { return nil }
+        return rules.schedule.nextFires(after: max(schedule.cursor, nowSeconds), in: rules.zone, count: max(0, min(count, 1000)))
+            .map { RFC3339.format($0, in: rules.zone) }
     }
 
     func removeSchedule(_ name: String, _ request: ControlRequest) async throws -> ControlResponse {
@@ -90,14 +94,18 @@ extension ControlRouter {
     }
 
     func wire(_ schedule: ScheduleStore.Schedule) async throws -> ControlAPI.Schedule {
+        wire(schedule, next: await scheduler.nextStartMillis(schedule.name), health: await scheduler.health(schedule.name),
+             last: try runs.list(.init(schedule: schedule.name, limit: 1)).first)
+    }
+
+    private func wire(_ schedule: ScheduleStore.Schedule, next: Int64?, health: ScheduleCounters, last: RunStore.Run?) -> ControlAPI.Schedule {
         var wired = ControlAPI.Schedule(
             name: schedule.name, workflow: schedule.workflow, cron: schedule.cron, tz: schedule.zone, enabled: schedule.enabled,
             overlap: schedule.overlap, catchup: schedule.catchup, catchup_window: CronDuration.text(seconds: schedule.catchupWindowSeconds),
             tasks: schedule.tasks, params: schedule.params, fired: schedule.fired, skipped: schedule.skipped, missed: schedule.missed)
-        wired.next_at = await scheduler.nextStartMillis(schedule.name).map(time)
-        let health = await scheduler.health(schedule.name)
+        wired.next_at = next.map(time)
         (wired.blocked, wired.lag_seconds) = (health.blocked, health.lagSeconds)
-        if let last = try runs.list(.init(schedule: schedule.name, limit: 1)).first {
+        if let last {
             wired.last_at = time(last.startedAt ?? last.nominalAt.map { $0 * 1000 } ?? last.queuedAt)
             wired.last_state = last.state.rawValue
         }

@@ -27,7 +27,7 @@ struct DashboardBench: ParsableCommand {
 
         let middle = seeded.lastRunID - Int64(seeded.runs / 2)
         let pairs: [(page: String, api: String)] = [
-            ("/", "/v1/status"), ("/schedules", "/v1/schedules"), ("/schedules/s500", "/v1/schedules/s500"),
+            ("/", "/v1/status"), ("/schedules", "/v1/schedules"), ("/schedules/s\(schedules / 2)", "/v1/schedules/s\(schedules / 2)"),
             ("/runs", "/v1/runs?limit=50"), ("/runs?before=\(middle)", "/v1/runs?limit=50&before=\(middle)"),
             ("/runs?workflow=trivial&state=failed", "/v1/runs?limit=50&workflow=trivial&state=failed"),
             ("/runs/\(middle)", "/v1/runs/\(middle)"), ("/workflows", "/v1/workflows"), ("/workflows/trivial", "/v1/workflows/trivial"),

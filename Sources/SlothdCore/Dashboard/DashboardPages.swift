@@ -22,14 +22,13 @@ extension Dashboard {
         let status = await router.status()
         let paused = status.scheduler == "paused"
         // The ten schedules due soonest hold the next ten fires; each gives its own next ten.
-        let soonest = try await router.listSchedules().filter { $0.enabled && $0.next_at != nil }
-            .sorted { ($0.next_at.flatMap(HumanText.millis) ?? .max) < ($1.next_at.flatMap(HumanText.millis) ?? .max) }.prefix(10)
         var fires: [Fire] = []
-        for schedule in soonest {
-            for at in try await router.showSchedule(schedule.name, next: 10).next ?? [] {
+        for (name, _) in await router.scheduler.soonest(10) {
+            let schedule = try router.schedules.get(name)
+            for at in router.nextFires(schedule, count: 10) ?? [] {
                 let millis = HumanText.millis(at) ?? 0
-                fires.append(Fire(at: DashboardViews.stamp(at), left: HumanText.relative(millis, from: now), schedule: schedule.name,
-                                  workflow: schedule.workflow, tz: schedule.tz, millis: millis))
+                fires.append(Fire(at: DashboardViews.stamp(at), left: HumanText.relative(millis, from: now), schedule: name,
+                                  workflow: schedule.workflow, tz: schedule.zone, millis: millis))
             }
         }
         let failed = try router.runs.list(.init(state: .failed, limit: 10)) + router.runs.list(.init(state: .timedOut, limit: 10))
@@ -62,11 +61,18 @@ extension Dashboard {
                     toggle: schedule.enabled ? "pause" : "resume", toggleLabel: schedule.enabled ? "Pause" : "Resume", back: back)
     }
 
+    /// A page of schedules by name (`?after=NAME` for the next): a thousand rows of forms would be a megabyte.
     func schedules(_ context: PageContext) async throws -> ControlResponse {
-        struct View { var rows: [ScheduleRow]; var csrf: String }
-        let rows = try await context.router.listSchedules().map { Self.scheduleRow($0, now: context.nowMillis, back: "/schedules") }
-        return context.page("Schedules", "schedules", View(rows: rows, csrf: context.csrf), section: "/schedules")
+        struct View { var rows: [ScheduleRow]; var csrf: String; var more: String? }
+        let after = DashboardViews.nonEmpty(context.request.query["after"])
+        let back = "/schedules" + (after.map { "?after=" + DashboardViews.queryValue($0) } ?? "")
+        let listed = try await context.router.listSchedules(after: after, limit: Self.schedulePageSize)
+        let more = listed.count == Self.schedulePageSize ? listed.last.map { "/schedules?after=" + DashboardViews.queryValue($0.name) } : nil
+        let rows = listed.map { Self.scheduleRow($0, now: context.nowMillis, back: back) }
+        return context.page("Schedules", "schedules", View(rows: rows, csrf: context.csrf, more: more), section: "/schedules")
     }
+
+    static let schedulePageSize = 100
 
     func schedule(_ name: String, _ context: PageContext) async throws -> ControlResponse {
         struct Fact { var name: String; var value: String }

@@ -50,7 +50,7 @@ enum DashboardTemplates {
         {{#rows}}<tr><td>{{#next}}\(stamp){{/next}}</td><td>{{left}}</td><td>{{#last}}\(stamp){{/last}}</td><td>{{passed}}</td>
         <td><a href="/schedules/{{name}}">{{name}}</a><div class="dim">{{cron}} · {{tz}}</div></td><td>{{workflow}}</td><td>{{#result}}\(badge){{/result}}</td><td>{{#state}}\(badge){{/state}}</td>
         <td class="actions">{{> schedule-actions}}</td></tr>{{/rows}}
-        </tbody></table>{{^rows}}<p>No schedules (<code>sloth scheduler add</code>).</p>{{/rows}}
+        </tbody></table>{{^rows}}<p>No schedules (<code>sloth scheduler add</code>).</p>{{/rows}}{{#more}}<p><a rel="next" href="{{more}}">More schedules →</a></p>{{/more}}
         """,
         "schedule-actions": """
         <form method="post" action="/schedules/{{name}}/{{toggle}}"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="back" value="{{back}}"><button>{{toggleLabel}}</button></form>

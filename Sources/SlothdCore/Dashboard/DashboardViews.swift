@@ -98,4 +98,11 @@ enum DashboardViews {
 
     /// `{{#x}}` renders nothing for an empty string.
     static func nonEmpty(_ text: String?) -> String? { text?.isEmpty == false ? text : nil }
+
+    /// A value for a URL's query: everything but unreserved characters percent-encoded.
+    static func queryValue(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? ""
+    }
+
+    private static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 }
