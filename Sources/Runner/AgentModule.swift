@@ -15,8 +15,8 @@ public enum LocalFacts {
     }
 }
 
-/// `sloth.agent.list()`, `sloth.agent.get(name)` and `facts.*` (SPEC section 8): the agents the master
-/// knows, and the facts each registered with (this host's own when no agent is named).
+/// `sloth.agent.list()`, `sloth.agent.get(name)` (SPEC section 8): the agents the master knows and
+/// the facts each registered with; and this host's facts for the `facts` module.
 enum AgentModule {
     static func agentFunctions(_ database: CatalogDatabase) -> [String: LuaState.HostFunction] {
         let store = AgentStore(database: database)
@@ -31,41 +31,14 @@ enum AgentModule {
         ]
     }
 
-    /// `facts.get_all({agent = "web-01"})` and its parts; `facts.gather()` and the parts without an
-    /// agent read this host.
-    static func factFunctions(_ database: CatalogDatabase) -> [String: LuaState.HostFunction] {
-        let store = AgentStore(database: database)
-        let parts: [String: [String]] = [
-            "all": ["os", "arch", "kernel", "hostname", "cpus", "memory_bytes"], "platform": ["os", "arch", "kernel", "hostname"],
-            "memory": ["memory_bytes"], "cpu": ["cpus"],
+    /// This host's readings for the `facts` module (system.lua shapes them and sends `{agent = ...}`
+    /// calls to that agent as a task).
+    static func factFunctions() -> [String: LuaState.HostFunction] {
+        let readings: [String: @Sendable () -> LuaValue] = [
+            "platform": HostFacts.platform, "memory": HostFacts.memory, "cpu": HostFacts.cpu, "uptime": HostFacts.uptime,
+            "disks": HostFacts.disks, "network": HostFacts.network,
         ]
-        func facts(_ part: String, _ args: [LuaValue]) -> [LuaValue] {
-            let agent = args.at(0)["agent"].string ?? args.at(0).string
-            let known: [String: String]
-            if let agent {
-                do { known = try store.get(agent).facts } catch { return HostResult.failure("facts.get_\(part): \(error)") }
-            } else {
-                known = LocalFacts.read()
-            }
-            var fields: [String: LuaValue] = [:]
-            for key in parts[part] ?? [] {
-                guard let value = known[key] else { continue }
-                fields[key] = Int64(value).map(LuaValue.integer) ?? .string(value)
-            }
-            if let agent { fields["agent"] = .string(agent) }
-            return [.table(LuaTable(fields: fields))]
-        }
-        var functions: [String: LuaState.HostFunction] = [:]
-        for part in parts.keys {
-            functions["get_\(part)"] = { args in facts(part, args) }
-        }
-        functions["gather"] = { args in facts("all", args) }
-        functions["cpu"] = { args in facts("cpu", args) }
-        functions["memory"] = { args in facts("memory", args) }
-        for part in ["disk", "network", "package", "service"] {
-            functions["get_\(part)"] = { _ in HostResult.failure("facts.get_\(part): agents register os, arch, kernel, hostname, cpus and memory only") }
-        }
-        return functions
+        return readings.mapValues { reading in { _ in [reading()] } }
     }
 
     private static func table(_ agent: AgentStore.Agent) -> LuaValue {

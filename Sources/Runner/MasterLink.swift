@@ -27,7 +27,8 @@ extension MasterLink {
 }
 
 /// `__sloth.delegate_start(spec)`: one attempt of a task on an agent, an operation the run's scheduler
-/// waits on like a command; cancelling it (timeout, cancel) cancels the task on its agent.
+/// waits on like a command; cancelling it (timeout, cancel) cancels the task on its agent. `spec.source`
+/// replaces the workflow's source (`facts.*({agent = ...})` sends a one-task workflow of its own).
 enum DelegationOperation {
     static func start(spec: LuaValue, session: RunSession, delegator: TaskDelegator?,
                       finish: @escaping @Sendable (LuaValue) -> Void) -> (@Sendable () -> Void)? {
@@ -42,7 +43,7 @@ enum DelegationOperation {
         let name = spec["task"].string ?? ""
         let task = DelegatedTask(
             runID: session.runID ?? 0, workflow: session.workflowName, task: name, file: session.request.file,
-            source: session.request.source, target: target,
+            source: spec["source"].string ?? session.request.source, target: target,
             params: (spec["params"].table?.fields ?? [:]).compactMapValues { $0.string ?? $0.int.map { String($0) } },
             valuesJSON: session.valuesJSON, stack: session.request.stack, depsJSON: LuaJSON.encode(spec["deps"]),
             timeoutMillis: spec["timeout_ms"].int, masked: session.log.redactor.values)

@@ -76,7 +76,7 @@ final class RunSession {
         lua.register(table: "__sloth_workflow", modules.workflow)
         lua.register(table: "__sloth_stack", modules.stack)
         lua.register(table: "__sloth_agent", modules.agent)
-        lua.register(table: "facts", modules.facts)
+        lua.register(table: "__sloth_facts", modules.facts)
         // An agent is given the values the master merged; its own catalog knows no stack.
         let values = link == nil ? try Self.values(request, database: database) : request.values
         valuesJSON = LuaJSON.encode(values)

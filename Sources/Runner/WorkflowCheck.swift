@@ -56,7 +56,7 @@ public enum WorkflowCheck {
         let modules = RunSession.CatalogModules(workflow: LuaState.SharedTable(SlothModule.workflowFunctions(database, sandboxed: true), name: "sloth.workflow"),
                                                 stack: LuaState.SharedTable(SlothModule.stackFunctions(database), name: "sloth.stack"),
                                                    agent: LuaState.SharedTable(AgentModule.agentFunctions(database), name: "sloth.agent"),
-                                                   facts: LuaState.SharedTable(AgentModule.factFunctions(database), name: "facts"))
+                                                   facts: LuaState.SharedTable(AgentModule.factFunctions(), name: "facts"))
         let request = RunRequest(file: file, source: source, workflow: workflow, tasks: tasks)
         let session = try RunSession(request: request, database: database, keyring: SecretKeyring(stateDirectory: sandbox, environment: [:]),
                                      modules: modules, log: RunLog(echo: nil), memoryLimit: LuaState.defaultMemoryLimit,

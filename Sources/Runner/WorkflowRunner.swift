@@ -37,7 +37,7 @@ public final class WorkflowRunner: Sendable {
         catalogModules = RunSession.CatalogModules(workflow: LuaState.SharedTable(SlothModule.workflowFunctions(database), name: "sloth.workflow"),
                                                    stack: LuaState.SharedTable(SlothModule.stackFunctions(database), name: "sloth.stack"),
                                                    agent: LuaState.SharedTable(AgentModule.agentFunctions(database), name: "sloth.agent"),
-                                                   facts: LuaState.SharedTable(AgentModule.factFunctions(database), name: "facts"))
+                                                   facts: LuaState.SharedTable(AgentModule.factFunctions(), name: "facts"))
     }
 
     /// How long processes of a finished or cancelled run get to exit after SIGTERM before the run ends anyway.

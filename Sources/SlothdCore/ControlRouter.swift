@@ -150,7 +150,7 @@ public struct ControlRouter: Sendable {
         case ("GET", .event(let id)): return try showEvent(id)
         case ("POST", .eventsCleanup): return try cleanupEvents(request)
         case ("GET", .hooks): return .json(try hooks.list().map(wire))
-        case ("POST", .hooks): return try addHook(request)
+        case ("POST", .hooks): return try await addHook(request)
         case ("GET", .hook(let name)): return .json(try showHook(name))
         case ("DELETE", .hook(let name)): return try removeHook(name, request)
         case ("POST", .hookAction(let name, let action)): return try await hookAction(name, action, request)

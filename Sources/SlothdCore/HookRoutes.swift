@@ -3,11 +3,11 @@ import Control
 import Foundation
 import Runner
 
-/// `/v1/hooks`: hook scripts are checked for Lua syntax before they are stored.
+/// `/v1/hooks`: hook scripts are checked for Lua syntax, then loaded in the sandbox, before they are stored.
 extension ControlRouter {
     var hooks: HookStore { HookStore(database: database) }
 
-    func addHook(_ request: ControlRequest) throws -> ControlResponse {
+    func addHook(_ request: ControlRequest) async throws -> ControlResponse {
         let body = try decode(ControlAPI.AddHook.self, request)
         guard Self.validName(body.name) else { throw BadRequest(message: "invalid hook name \"\(body.name)\": use letters, digits, . _ -") }
         try Self.checkEventType(body.event, allowPattern: true)
@@ -15,6 +15,8 @@ extension ControlRouter {
         for source in [body.script, HookScript.workflowSource(body.script, hook: body.name)] {
             if let problem = WorkflowCheck.syntaxError(in: source, file: body.file ?? body.name) { throw BadRequest(message: problem) }
         }
+        // Its top level, in the sandbox: a script with no handler, or one returning something else, is refused now.
+        _ = try await check(HookScript.workflowSource(body.script, hook: body.name), file: body.file ?? body.name, workflow: body.name)
         let added = try hooks.add(.init(name: body.name, event: body.event, script: body.script, file: body.file, description: body.description))
         try audit(request, "hook.add", body.name, detail: body.event)
         return .json(wire(added), status: 201)

@@ -159,7 +159,19 @@ struct AgentDaemonTests {
             end
             """.write(to: hook, atomically: true, encoding: .utf8)
         #expect(try await master.daemon.sloth(["hook", "add", "seen", "--event", "agent.connected", "--script", hook.path]).status == 0)
-        let agent = try await master.agent("web-01", tags: ["role=web"])
+        // The agent's host has nginx installed and running, as its fake dpkg-query and systemctl say, and
+        // an incus that logs what it is asked.
+        let fakes = master.daemon.directory.appendingPathComponent("agent-bin")
+        try FileManager.default.createDirectory(at: fakes, withIntermediateDirectories: true)
+        for (tool, script) in [("dpkg-query", "printf 'install ok installed\\t1.24.0-fake'"),
+                               ("systemctl", "printf 'ActiveState=active\\nSubState=running\\nUnitFileState=enabled\\nMainPID=42\\n'"),
+                               ("incus", "[ \"$1\" = info ] && exit 1; echo \"incus $*\" >> \(fakes.path)/incus.log")] {
+            let path = fakes.appendingPathComponent(tool).path
+            try "#!/bin/sh\n\(script)\n".write(toFile: path, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+        }
+        let path = "PATH=\(fakes.path):\(ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")"
+        let agent = try await master.agent("web-01", tags: ["role=web"], wrapper: ["/usr/bin/env", path])
         let go = master.daemon.directory.appendingPathComponent("go").path
         try await master.add("live", """
             task("talk"):command(function()
@@ -168,7 +180,14 @@ struct AgentDaemonTests {
             end):delegate_to("web-01"):build()
             task("inventory"):depends_on({ "talk" }):command(function()
               local agents = sloth.agent.list()
-              return true, "ok", { count = #agents, os = facts.get_platform({ agent = "web-01" }).os, cpus = facts.cpu().cpus }
+              local nginx = facts.get_package({ agent = "web-01", name = "nginx" })
+              local service = facts.get_service({ agent = "web-01", name = "nginx" })
+              local memory = facts.get_memory({ agent = "web-01" })
+              local launched = assert(incus.instance("web-02"):image("debian/12"):delegate_to("web-01"):launch())
+              return true, "ok", { count = #agents, os = facts.get_platform({ agent = "web-01" }).os, cores = facts.gather().cpu.cores,
+                                   nginx = nginx.installed and nginx.version, nginx_status = service.status,
+                                   memory_ok = memory.total > 0 and memory.used_percent > 0 and memory.used_percent < 100,
+                                   launched = launched.changed }
             end):build()
             """)
         let started = json(try await master.daemon.sloth(["run", "live", "--detach", "-o", "json"]).stdout)
@@ -182,11 +201,18 @@ struct AgentDaemonTests {
         #expect(shown["state"] as? String == "succeeded", "\(shown)")
         #expect(shown.at("tasks.inventory.output.count") as? Int == 1)
         #expect(shown.at("tasks.inventory.output.os") as? String == "linux")
-        #expect((shown.at("tasks.inventory.output.cpus") as? Int ?? 0) >= 1)
+        #expect((shown.at("tasks.inventory.output.cores") as? Int ?? 0) >= 1)
+        #expect(shown.at("tasks.inventory.output.nginx") as? String == "1.24.0-fake", "the agent's package manager answered")
+        #expect(shown.at("tasks.inventory.output.nginx_status") as? String == "active")
+        #expect(shown.at("tasks.inventory.output.memory_ok") as? Bool == true)
+        #expect(shown.at("tasks.inventory.output.launched") as? Bool == true)
+        let incusLog = (try? String(contentsOfFile: fakes.appendingPathComponent("incus.log").path, encoding: .utf8)) ?? ""
+        #expect(incusLog == "incus launch debian/12 web-02\n", "the launch ran on the agent: \(incusLog)")
         let metrics = try await CLI.shell("curl -s --unix-socket \(master.daemon.socket) http://slothd/metrics")
         #expect(metrics.contains("slothd_agents_connected 1"))
-        #expect(metrics.contains("slothd_delegated_tasks_total{outcome=\"succeeded\"} 1"))
-        #expect(metrics.contains("slothd_delegated_task_round_trip_seconds_count 1"))
+        // "talk", the four facts calls and the launch, each a task on the agent.
+        #expect(metrics.contains("slothd_delegated_tasks_total{outcome=\"succeeded\"} 6"), "\(metrics)")
+        #expect(metrics.contains("slothd_delegated_task_round_trip_seconds_count 6"))
         let hooked = try await CLI.shell("for i in $(seq 100); do [ -s \(hookOut) ] && break; sleep 0.05; done; cat \(hookOut)")
         #expect(hooked.contains("agent.connected web-01 web"), "\(hooked)")
         _ = agent

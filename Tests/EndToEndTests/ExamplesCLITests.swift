@@ -32,7 +32,7 @@ struct ExamplesCLITests {
         #expect(run.document.at("tasks.record.output.attempts") as? Int == 3)
     }
 
-    @Test("git-modules: commit and push to an origin, a second clone sees it, gitops.sync is idempotent")
+    @Test("git-modules: commit and push to an origin, a second clone sees it, gitops.sync is idempotent and keeps to its repository")
     func gitModules() async throws {
         let run = try await Workspace().runExample("git-modules")
         #expect(run.status == 0, "\(run.stderr)")
@@ -40,6 +40,7 @@ struct ExamplesCLITests {
         #expect(run.document.at("tasks.deploy.output.message") as? String == "release notes")
         #expect(run.document.at("tasks.deploy.output.first_sync") as? Bool == true)
         #expect(run.document.at("tasks.deploy.output.second_sync") as? Bool == false)
+        #expect(run.document.at("tasks.deploy.output.refused") as? String == "is a clone of another repository")
     }
 
     @Test("fluent: this-first functions, workdir, dependencies")

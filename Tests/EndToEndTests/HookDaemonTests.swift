@@ -120,6 +120,10 @@ struct HookDaemonTests {
         try "function on_event(\n".write(toFile: broken, atomically: true, encoding: .utf8)
         let syntax = try await daemon.sloth(["hook", "add", "broken", "--event", "x", "--script", broken])
         #expect(syntax.status == 2 && syntax.stderr.contains("broken.lua"))
+        let handlerless = daemon.directory.appendingPathComponent("handlerless.lua").path
+        try "return 42\n".write(toFile: handlerless, atomically: true, encoding: .utf8)
+        let refused = try await daemon.sloth(["hook", "add", "handlerless", "--event", "x", "--script", handlerless])
+        #expect(refused.status == 2 && refused.stderr.contains("the hook script returned a number"), "\(refused.stderr)")
         #expect(try await daemon.sloth(["hook", "show", "nope"]).status == 2)
     }
 }

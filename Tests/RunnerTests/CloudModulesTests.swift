@@ -69,10 +69,10 @@ struct CloudModulesTests {
                 "incus config device add web-01 http proxy connect=tcp:127.0.0.1:8080 listen=tcp:0.0.0.0:80",
                 "incus start web-01",
             ]),
-        ("incus delegate_to an agent on one call is refused before anything runs", """
+        ("incus delegate_to on one call goes to that agent, and nothing runs here; without agents it says so", """
             local r, err = incus.instance("web-01"):image("ubuntu:22.04"):delegate_to("lxd-host"):launch()
             return true, "ok", { result = tostring(r) .. " " .. err }
-            """, "nil incus: delegate_to(\"lxd-host\") on one call is not supported: give the task :delegate_to(\"lxd-host\") instead", []),
+            """, "nil incus.launch on lxd-host: agent_unavailable: no eligible agent for agent \"lxd-host\" (only a slothd started with --agents-listen has agents)", []),
         ("terraform.plan reads exit 2 and the Plan line as changes", """
             local p = terraform.plan("/infra", { vars = { env = "prod" }, out = "tfplan" })
             return true, "ok", { result = p.changes .. " " .. p.add .. " " .. p.destroy }

@@ -158,6 +158,30 @@ struct GoroutineSyncTests {
             local b = task('b'):depends_on('a'):command(function() m:lock(); m:unlock() end):build()
             workflow.define('w', { tasks = { a, b } })
             """),
+        ("a value sent to a receiver killed before it ran is received by the next", """
+            local ch = goroutine.channel()
+            local a = task('a'):command(function()
+              goroutine.async(function() ch:receive() end)
+              goroutine.sleep(5)
+              ch:send(7)
+            end):build()
+            local b = task('b'):depends_on('a'):command(function() return ch:receive() == 7 end):build()
+            workflow.define('w', { tasks = { a, b } })
+            """),
+        ("a once whose goroutine was killed inside its function runs it for the next caller", """
+            local once = goroutine.once()
+            local a = task('a'):command(function()
+              goroutine.async(function() once:call(function() goroutine.sleep(60000) end) end)
+              goroutine.sleep(5)
+            end):build()
+            local b = task('b'):depends_on('a'):command(function()
+              local ran = false
+              once:call(function() ran = true end)
+              once:call(function() ran = false end)
+              return ran
+            end):build()
+            workflow.define('w', { tasks = { a, b } })
+            """),
         ("a later task's select on a context's done() wakes at its deadline, though the first asker ended", """
             local c = goroutine.context():with_timeout(50)
             local a = task('a'):command(function() c:done() end):build()

@@ -113,10 +113,14 @@ struct SlothRunnerFormsTests {
         #expect(report.succeeded, "\(report.task("on_event")?.error ?? "")")
     }
 
-    @Test("a hook that returns something else says what it expected")
-    func hookReturningWrongThing() async throws {
-        let report = try await hook("return 42")
-        #expect(report.task("on_event")?.error == "the hook script returned a number: return { execute = function(event) ... end } or define on_event()")
+    @Test("a hook that returns something else, or defines no handler, fails as it loads, saying what it expected", arguments: [
+        ("return 42", "the hook script returned a number: return { execute = function(event) ... end } or define on_event()"),
+        ("local x = 1", "the hook script defines no on_event() function and returns no { execute = function(event) ... end }"),
+    ])
+    func hookWithoutHandler(script: String, expected: String) async throws {
+        let message: String
+        do { message = try await hook(script).error ?? "" } catch { message = "\(error)" }
+        #expect(message.contains(expected), "\(message)")
     }
 
     @Test("event.dispatch_custom records a `custom` event with its name, message and payload, as Sloth Runner does")

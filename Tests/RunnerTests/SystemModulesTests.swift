@@ -73,6 +73,11 @@ struct SystemModulesTests {
             local r = salt.state_apply("webserver", { pillar = { port = 80 } })
             return true, "ok", { result = tostring(r["local"]["file_|-x"].result) }
             """, "true", [#"salt-call --local state.apply webserver pillar={"port":80} --out=json"#]),
+        ("facts.get_package asks the package manager, facts.get_service systemctl", """
+            local p, s = facts.get_package({ name = "curl" }), facts.get_service("nginx")
+            return true, "ok", { result = table.concat({ tostring(p.installed), p.version, s.status, tostring(s.enabled) }, " ") }
+            """, "true 7.88 active true", ["dpkg-query -W -f ${Status}\t${Version} curl",
+                                          "systemctl show nginx --property=ActiveState,SubState,UnitFileState,Description,MainPID"]),
     ])
     func calls(_ scenario: String, body: String, expected: String, argv: [String]) async throws {
         let harness = try RunHarness()
@@ -84,6 +89,28 @@ struct SystemModulesTests {
             #expect(!log.contains("s3cret"))
             #expect(try String(contentsOfFile: harness.directory.appendingPathComponent("argv.log.stdin").path, encoding: .utf8) == "ana:s3cret\n")
         }
+    }
+
+    @Test("facts read this host in both references' shapes; an agent needs a master with agents")
+    func hostFacts() async throws {
+        let output = try await RunHarness().output(of: """
+            local all, memory, disks, nets = facts.gather(), system.memory(), facts.disk(), facts.get_network()
+            local loopback
+            for _, n in ipairs(nets) do if n.loopback then loopback = n end end
+            local _, err = facts.get_memory({ agent = "web-01" })
+            return true, "ok", {
+              os = all.os.name, platform = facts.get_all().platform.os, kernel = all.kernel.version ~= "",
+              cores = all.cpu.cores >= 1 and system.cpu_count() == all.cpu.cores, hostname = all.hostname ~= "",
+              memory = memory.total > 0 and memory.available <= memory.total and memory.used_percent > 0 and memory.used_percent < 100,
+              root = #disks > 0 and disks[1].total > 0 and disks[1].used_percent >= 0,
+              loopback = loopback ~= nil and loopback.ipv4[1] == "127.0.0.1/8",
+              uptime = facts.uptime() > 0, agent = err }
+            """)
+        #expect(output["os"].string == "linux" && output["platform"].string == "linux")
+        for key in ["kernel", "cores", "hostname", "memory", "root", "loopback", "uptime"] {
+            #expect(output[key] == .boolean(true), "\(key)")
+        }
+        #expect(output["agent"].string?.hasPrefix("facts.get_memory on web-01: agent_unavailable") == true, "\(output["agent"])")
     }
 
     @Test("with no package manager on PATH, pkg says which it looked for")

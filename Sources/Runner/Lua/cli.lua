@@ -132,6 +132,28 @@ function M.append(argv, items)
 end
 
 -- A module table whose unknown functions fail with a clear message instead of "attempt to call a nil value".
+-- `fname(...)` run on an agent (a name, a list or {tags = ...}, as delegate_to takes them), as a
+-- one-task workflow delegated to it: its first result there, or nil and why. Arguments and the
+-- result cross as JSON; `fname` is one of ours, never the caller's text.
+function M.on_agent(target, fname, ...)
+  local source = string.format([[
+task("call"):command(function()
+  local value, err = %s(table.unpack(json.decode(%q)))
+  if value == nil then return false, err end
+  return true, "ok", { value = value }
+end):build()
+]], fname, M.data.json_encode({ ... }))
+  local result = sched.await_op(S.delegate_start({ target = target, task = "call", source = source, params = {}, deps = {} }))
+  if not result.success then
+    local where = type(target) == "table" and "its agents" or tostring(target)
+    return nil, fname .. " on " .. where .. ": " .. tostring(result.error)
+  end
+  return (result.output or {}).value
+end
+
+-- Whether a delegate_to names another host ("local" and "localhost" are this one).
+function M.remote(target) return target ~= nil and target ~= "local" and target ~= "localhost" end
+
 function M.module(name, functions)
   return setmetatable(functions, { __index = function(_, key)
     error(name .. "." .. tostring(key) .. " is not a function of the " .. name .. " module (see docs/modules.md)", 2)

@@ -260,11 +260,18 @@ local incus = {}
 local icall, ijson, _, iraw = runner("incus")
 incus.cli = iraw
 
--- One call cannot move to another host: delegation belongs to the task, which runs wholly on the agent.
-local function delegated(target)
-  if target == nil or target == "local" or target == "localhost" then return nil end
-  return 'incus: delegate_to("' .. tostring(target) .. '") on one call is not supported: give the task :delegate_to("'
-    .. tostring(target) .. '") instead'
+-- A call with delegate_to (a host other than this one) runs on that agent: the same function, there,
+-- with the rest of its options. `at` is the position of the options among the arguments.
+local function delegable(fname, at, fn)
+  return function(...)
+    local args = table.pack(...)
+    local opts = args[at]
+    if type(opts) ~= "table" or not cli.remote(opts.delegate_to) then return fn(...) end
+    local rest = {}
+    for k, v in pairs(opts) do if k ~= "delegate_to" then rest[k] = v end end
+    args[at] = rest
+    return cli.on_agent(opts.delegate_to, fname, table.unpack(args, 1, args.n))
+  end
 end
 
 local function device_args(name, dev, spec)
@@ -302,11 +309,9 @@ end
 function incus.launch(image, name, opts)
   cli.want(image, "string", "image", "incus.launch")
   cli.want(name, "string", "name", "incus.launch")
-  opts = options(opts, "incus.launch")
-  local refused = delegated(opts.delegate_to)
-  if refused then return nil, refused end
-  return create_instance(image, name, opts)
+  return create_instance(image, name, options(opts, "incus.launch"), opts and opts.create_only)
 end
+incus.launch = delegable("incus.launch", 3, incus.launch)
 
 local function exec_argv(name, command, user, cwd)
   local argv = { "exec", name }
@@ -323,10 +328,9 @@ end
 function incus.exec(name, command)
   local spec = type(name) == "table" and name or { instance = name, command = command }
   cli.want(spec.instance, "string", "instance", "incus.exec")
-  local refused = delegated(spec.delegate_to)
-  if refused then return nil, refused end
   return icall(exec_argv(spec.instance, spec.command, spec.user, spec.cwd))
 end
+incus.exec = delegable("incus.exec", 1, incus.exec)
 
 local function path_in(name, path) return name .. (path:sub(1, 1) == "/" and "" or "/") .. path end
 
@@ -350,8 +354,6 @@ local function verb(action, fname)
   return function(name, opts)
     cli.want(name, "string", "name", fname)
     opts = options(opts, fname)
-    local refused = delegated(opts.delegate_to)
-    if refused then return nil, refused end
     local argv = { action, name }
     if opts.force and action ~= "start" then argv[#argv + 1] = "--force" end
     local result, err, failed = icall(argv)
@@ -360,8 +362,9 @@ local function verb(action, fname)
   end
 end
 
-incus.start, incus.stop = verb("start", "incus.start"), verb("stop", "incus.stop")
-incus.restart, incus.delete = verb("restart", "incus.restart"), verb("delete", "incus.delete")
+for _, action in ipairs({ "start", "stop", "restart", "delete" }) do
+  incus[action] = delegable("incus." .. action, 2, verb(action, "incus." .. action))
+end
 
 function incus.list() return ijson({ "list", "--format", "json" }) end
 
@@ -393,12 +396,11 @@ function Instance:proxy(dev, listen, connect)
 end
 
 local function fluent_create(self, create_only)
-  local refused = delegated(self.target)
-  if refused then return nil, refused end
   if not self.image_ref then return nil, "incus: instance " .. self.name .. " has no :image(...)" end
-  return create_instance(self.image_ref, self.name, {
+  return incus.launch(self.image_ref, self.name, {
     type = self.kind, profiles = self.profiles, config = self.settings, devices = self.devices, device_order = self.device_order,
-  }, create_only)
+    create_only = create_only, delegate_to = self.target,
+  })
 end
 
 function Instance:launch() return fluent_create(self, false) end
@@ -428,27 +430,34 @@ function Network:config(values)
   return self
 end
 
-local function network_call(self, argv, changed)
-  local refused = delegated(self.target)
-  if refused then return nil, refused end
+local function network_call(name, argv)
   local result, err, failed = icall(argv)
   if not result then return nil, err, failed end
-  return { name = self.name, changed = changed ~= false }
+  return { name = name, changed = true }
 end
 
-function Network:create()
-  local refused = delegated(self.target)
-  if refused then return nil, refused end
-  if icall({ "network", "show", self.name }) then return { name = self.name, changed = false } end
-  local argv = { "network", "create", self.name }
-  if self.kind then cli.append(argv, { "--type", self.kind }) end
-  for _, k in ipairs(sorted_keys(self.config_values)) do argv[#argv + 1] = k .. "=" .. str(self.config_values[k]) end
-  return network_call(self, argv)
-end
-function Network:delete() return network_call(self, { "network", "delete", self.name }) end
-function Network:attach(instance)
-  return network_call(self, { "network", "attach", self.name, cli.want(instance, "string", "instance", "incus.network:attach") })
-end
+-- incus.network_create(name[, {type, config, delegate_to}]), network_delete(name[, opts]),
+-- network_attach(name, instance[, opts]): the fluent network's calls, each delegable.
+incus.network_create = delegable("incus.network_create", 2, function(name, opts)
+  cli.want(name, "string", "name", "incus.network_create")
+  opts = options(opts, "incus.network_create")
+  if icall({ "network", "show", name }) then return { name = name, changed = false } end
+  local argv = { "network", "create", name }
+  if opts.type then cli.append(argv, { "--type", opts.type }) end
+  for _, k in ipairs(sorted_keys(opts.config)) do argv[#argv + 1] = k .. "=" .. str(opts.config[k]) end
+  return network_call(name, argv)
+end)
+incus.network_delete = delegable("incus.network_delete", 2, function(name)
+  return network_call(name, { "network", "delete", cli.want(name, "string", "name", "incus.network_delete") })
+end)
+incus.network_attach = delegable("incus.network_attach", 3, function(name, instance)
+  cli.want(name, "string", "name", "incus.network_attach")
+  return network_call(name, { "network", "attach", name, cli.want(instance, "string", "instance", "incus.network_attach") })
+end)
+
+function Network:create() return incus.network_create(self.name, { type = self.kind, config = self.config_values, delegate_to = self.target }) end
+function Network:delete() return incus.network_delete(self.name, { delegate_to = self.target }) end
+function Network:attach(instance) return incus.network_attach(self.name, instance, { delegate_to = self.target }) end
 
 ---------------------------------------------------------------------------------------------------- terraform
 local terraform = {}

@@ -360,10 +360,10 @@ function gitops.sync(opts)
   local dest = absolute(opts.destination or default_dest(opts.repo))
   local manifests = opts.path and (dest .. "/" .. opts.path:gsub("/+$", "")) or dest
   local previous = git.is_repo(dest) and head_sha(dest) or nil
-  local result, err, failed
-  if previous == nil then
-    result, err, failed = git.clone(opts.repo, dest, { branch = opts.branch, auth = opts.auth })
-  else
+  -- clone refuses a destination that is a clone of another repository, and changes nothing in one of this.
+  local result, err, failed = git.clone(opts.repo, dest, { branch = opts.branch, auth = opts.auth })
+  if not result then return nil, "gitops.sync: " .. tostring(err):gsub("^git%.clone: ", ""), failed end
+  if not result.changed then
     if opts.branch and current_branch(dest) ~= opts.branch then
       result, err, failed = git.checkout(dest, { branch = opts.branch })
       if not result then return nil, err, failed end

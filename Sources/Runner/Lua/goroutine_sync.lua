@@ -37,8 +37,8 @@ function Queue:wake_all(...)
   while self:wake_one(...) do end
 end
 
--- Parks the caller on `q` until woken; returns what the waker gave. `abandon` gives back what a waker
--- handed over (a lock, a token) if the caller is killed before it runs again.
+-- Parks the caller on `q` until woken; returns what the waker gave. `abandon(first, second)` gives
+-- back what a waker handed over (a lock, a token, a value) if the caller is killed before it runs again.
 local function wait_on(q, data, abandon)
   local waiter = sched.waiter()
   waiter.on_abandon = abandon
@@ -93,10 +93,17 @@ function Channel:send(value)
   return wait_on(self.senders, { value = value })
 end
 function Channel:try_send(value) return offer(self, value) end
+-- A value handed to a receiver killed before it ran goes to the next receiver, or back to the head of
+-- the buffer (it was the oldest).
+local function give_back(ch, value, ok)
+  if not ok or ch.receivers:wake_one(value, true) then return end
+  ch.head = ch.head - 1
+  ch.buffer[ch.head] = value
+end
 function Channel:receive()
   local value, ok = take(self)
   if ok ~= nil then return value, ok end
-  return wait_on(self.receivers)
+  return wait_on(self.receivers, nil, function(first, second) give_back(self, first, second) end)
 end
 function Channel:try_receive()
   local value, ok = take(self)
@@ -269,13 +276,17 @@ function Semaphore:capacity() return self.size end
 local Once = {}
 Once.__index = Once
 function sync.once() return setmetatable({ state = "new", waiters = queue() }, Once) end
+-- A goroutine killed inside fn leaves it not done: the guard wakes the waiters and the first runs fn.
 function Once:call(fn)
+  while self.state == "running" do wait_on(self.waiters) end
   if self.state == "done" then return end
-  if self.state == "running" then wait_on(self.waiters); return end
   self.state = "running"
+  local guard <close> = setmetatable({}, { __close = function()
+    if self.state == "running" then self.state = "new" end
+    self.waiters:wake_all()
+  end })
   local ok, err = pcall(fn)
   self.state = "done"
-  self.waiters:wake_all()
   if not ok then error(err, 0) end
 end
 Once["do"] = Once.call

@@ -13,7 +13,8 @@ workflow = dsl.workflow
 log = modules.log
 env = modules.env
 -- The built-in tables as they were before workflow code ran, for the parts loaded later.
-modules.builtin = { fs = fs, file = file, data = data, log = log, state = state, crypto = crypto, facts = facts }
+modules.builtin = { fs = fs, file = file, data = data, log = log, state = state, crypto = crypto, facts = __sloth_facts }
+__sloth_facts = nil
 -- Parts few workflows use load on first use: undumping them costs more than a trivial run's tasks.
 local loaded_parts = {}
 local part
@@ -38,7 +39,7 @@ local lazy_globals = {
 }
 -- Sloth Runner's other modules, by the part that holds them (docs/modules.md).
 for file, names in pairs({
-  system = "pkg user group systemd ssh stow python salt system", git = "git gitops",
+  system = "pkg user group systemd ssh stow python salt system facts", git = "git gitops",
   cloud = "docker incus terraform pulumi aws azure gcp digitalocean", validate = "validate template",
   database = "database db", monitor = "monitor metrics", notify = "notify notifications", reliability = "reliability help",
 }) do
@@ -108,7 +109,7 @@ dofile = function(path) return assert(loadfile(path))() end
 
 local modules_by_name = {
   log = log, fs = fs, file = file, file_ops = file_ops, state = state, data = data, json = json, crypto = crypto,
-  event = event, values = values, env = env, sloth = sloth, secrets = secrets, stack = stack, facts = facts,
+  event = event, values = values, env = env, sloth = sloth, secrets = secrets, stack = stack,
 }
 local lua_require, protected_call = require, pcall
 -- Sloth Runner modules slothd does not have (docs/modules.md "Not yet"): named as such when required.

@@ -65,9 +65,9 @@ local function stop(fiber, reason, message)
     fiber.waiting_op = nil
   end
   if coroutine.status(fiber.co) == "suspended" then coroutine.close(fiber.co) end
-  -- Handed a lock or a token it will now never use: it goes back.
+  -- Handed a lock, a token or a channel's value it will now never use: it goes back.
   local handed = fiber.handed
-  if handed and handed.on_abandon then fiber.handed = nil; handed.on_abandon() end
+  if handed and handed.on_abandon then fiber.handed = nil; handed.on_abandon(handed.first, handed.second) end
   finish(fiber, false, table.pack(reason or message), reason)
 end
 function sched.kill(fiber, reason) stop(fiber, reason) end

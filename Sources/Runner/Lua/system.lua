@@ -1,5 +1,5 @@
--- The host's own tools: pkg, user/group, systemd, ssh, stow, python, salt, and the other reference's
--- `system` module. Every call is an argv list (no shell), yields like exec, and reports `changed`.
+-- The host's own tools: pkg, user/group, systemd, ssh, stow, python, salt, facts, and the other
+-- reference's `system` module. Every call is an argv list (no shell), yields like exec, and reports `changed`.
 local S, util, sched, ctx, modules, part = ...
 local cli = part("cli")
 local fs = cli.fs
@@ -545,7 +545,7 @@ function system.home_dir() return modules.env.get("HOME") end
 function system.temp_dir() return modules.env.get("TMPDIR") or "/tmp" end
 function system.platform() return "linux" end
 function system.arch() return cli.trim(cli.run({ "uname", "-m" }).stdout) end
-function system.cpu_count() return modules.builtin.facts.cpu().cpus end
+function system.cpu_count() return modules.builtin.facts.cpu().cores end
 function system.memory() return modules.builtin.facts.memory() end
 function system.uptime()
   local file = io.open("/proc/uptime")
@@ -568,11 +568,55 @@ function system.kill(pid, signal)
   return changed_by({ "kill", "-" .. tostring(signal or "TERM"), tostring(cli.want(pid, "number", "the pid", "system.kill")) })
 end
 function system.hostname() return cli.trim(cli.run({ "hostname" }).stdout) end
-function system.info() return modules.builtin.facts.gather() end
+function system.info() return facts.gather() end
 function system.pwd() return modules.workdir() end
 function system.cd() error("system.cd is not supported: a run's directory is its task's workdir (use :workdir(dir) or exec's cwd)", 2) end
 
+-- facts ------------------------------------------------------------------------------------------
+-- What a host is. The two references read it two ways (facts.gather().os.name, .cpu.cores;
+-- facts.get_all().platform.os, .memory.used_percent): both shapes are here. With {agent = "web-01"}
+-- the agent answers, through a one-task workflow delegated to it: its host as it is now.
+local host = modules.builtin.facts
+
+local function gathered()
+  local platform = host.platform()
+  return {
+    hostname = platform.hostname, arch = platform.arch, platform = platform,
+    os = { name = platform.os, family = platform.distribution, distribution = platform.distribution,
+           version = platform.distribution_version, pretty_name = platform.pretty_name },
+    kernel = { name = "Linux", version = platform.kernel },
+    cpu = host.cpu(), memory = host.memory(), disk = host.disks(), network = host.network(), uptime = host.uptime(),
+  }
+end
+
+local function service(name)
+  local status, err = systemd.status(name)
+  if not status then return nil, err end
+  status.status = status.state
+  return status
+end
+
+-- part -> (reader, whether it takes a name)
+local fact_parts = {
+  all = { gathered }, platform = { host.platform }, memory = { host.memory }, cpu = { host.cpu }, disk = { host.disks },
+  network = { host.network }, uptime = { host.uptime }, package = { pkg.info, true }, service = { service, true },
+}
+
+local facts = {}
+for part_name, row in pairs(fact_parts) do
+  local reader, takes_name = row[1], row[2]
+  facts["get_" .. part_name] = function(spec)
+    local opts = type(spec) == "table" and spec or {}
+    local name = takes_name and cli.want(opts.name or (type(spec) == "string" and spec or nil), "string", "the name", "facts.get_" .. part_name) or nil
+    if opts.agent ~= nil then return cli.on_agent(opts.agent, "facts.get_" .. part_name, name and { name = name } or nil) end
+    return reader(name)
+  end
+end
+facts.gather = facts.get_all
+for _, short in ipairs({ "platform", "memory", "cpu", "disk", "network", "uptime" }) do facts[short] = facts["get_" .. short] end
+
 return {
+  facts = cli.module("facts", facts),
   pkg = cli.module("pkg", pkg), user = cli.module("user", user), group = cli.module("group", group),
   systemd = cli.module("systemd", systemd), ssh = cli.module("ssh", ssh), stow = cli.module("stow", stow),
   python = cli.module("python", python), salt = cli.module("salt", salt), system = cli.module("system", system),
