@@ -7,6 +7,14 @@ final class LogBell: Sendable {
     private struct Waiter {
         let token: Int
         let continuation: CheckedContinuation<Void, Never>
+        /// Its time limit, cancelled when a ring wakes it first: fifty live-log streams on a chatty run
+        /// would otherwise leave thousands of sleeping timers behind.
+        var timer: Task<Void, Never>?
+
+        func wake() {
+            timer?.cancel()
+            continuation.resume()
+        }
     }
 
     private struct Rooms {
@@ -35,7 +43,7 @@ final class LogBell: Sendable {
             rooms.lastRing[run] = rooms.generation
             return rooms.waiters.removeValue(forKey: run) ?? []
         }
-        woken.forEach { $0.continuation.resume() }
+        woken.forEach { $0.wake() }
     }
 
     /// The run ended and no follower waits: its entry goes (followers that noted an older generation
@@ -58,10 +66,16 @@ final class LogBell: Sendable {
                 return rooms.nextToken
             }
             guard let token else { return continuation.resume() }
-            Task {
-                try? await Task.sleep(for: limit)
+            let timer = Task {
+                guard (try? await Task.sleep(for: limit)) != nil else { return }
                 self.giveUp(run, token)
             }
+            let waiting = rooms.withLock { rooms -> Bool in
+                guard let index = rooms.waiters[run]?.firstIndex(where: { $0.token == token }) else { return false }
+                rooms.waiters[run]?[index].timer = timer
+                return true
+            }
+            if !waiting { timer.cancel() }
         }
     }
 

@@ -32,6 +32,93 @@ struct ExamplesCLITests {
         #expect(run.document.at("tasks.record.output.attempts") as? Int == 3)
     }
 
+    /// Fake tools that keep what they did as files in $FAKE_STATE (an installed package, an enabled unit)
+    /// and log their argv there: the environment for a run that uses them.
+    static func fakeTools(_ scripts: [String: String]) throws -> (environment: [String: String], state: URL) {
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("sloth-fakes-\(UUID().uuidString.prefix(8))")
+        let bin = state.appendingPathComponent("bin")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        for (tool, script) in scripts {
+            let path = bin.appendingPathComponent(tool).path
+            try "#!/bin/sh\necho \"$(basename \"$0\") $*\" >> \"$FAKE_STATE/argv.log\"\nlast=$(for a in \"$@\"; do :; done; echo \"$a\")\n\(script)\n"
+                .write(toFile: path, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+        }
+        let path = "\(bin.path):\(ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")"
+        return (["PATH": path, "FAKE_STATE": state.path], state)
+    }
+
+    /// A decoded JSON value against a Bool, Int or String (JSONSerialization's booleans are NSNumbers).
+    static func same(_ actual: Any?, _ expected: Any) -> Bool {
+        switch expected {
+        case let flag as Bool: actual as? Bool == flag
+        case let number as Int: actual as? Int == number
+        case let text as String: actual as? String == text
+        default: false
+        }
+    }
+
+    @Test("host-setup: facts checked, nginx installed and started once each, a deploy user, over fake apt-get, systemctl and useradd")
+    func hostSetup() async throws {
+        let (environment, state) = try Self.fakeTools([
+            "apt-get": #"[ "$1" = install ] && touch "$FAKE_STATE/pkg-$last""#,
+            "dpkg-query": #"[ -f "$FAKE_STATE/pkg-$last" ] && printf 'install ok installed\t1.24.0' || exit 1"#,
+            "systemctl": #"""
+                case "$1" in
+                  is-enabled) [ -f "$FAKE_STATE/enabled-$last" ] ;;
+                  is-active) [ -f "$FAKE_STATE/active-$last" ] ;;
+                  enable) touch "$FAKE_STATE/enabled-$last" ;;
+                  start) touch "$FAKE_STATE/active-$2" ;;
+                  show) [ -f "$FAKE_STATE/active-$2" ] && echo ActiveState=active || echo ActiveState=inactive ;;
+                esac
+                """#,
+            "getent": #"[ -f "$FAKE_STATE/user-$last" ] && echo "$last:x:1001:1001::/home/$last:/bin/bash" || exit 2"#,
+            "useradd": #"touch "$FAKE_STATE/user-$last""#,
+        ])
+        let run = try await Workspace().runExample("host-setup", environment: environment)
+        #expect(run.status == 0, "\(run.stderr)")
+        for (path, expected) in [("tasks.check.output.enough", true as Any), ("tasks.install.output.installed", "nginx"),
+                                 ("tasks.install.output.again", false), ("tasks.install.output.version", "1.24.0"),
+                                 ("tasks.service.output.active", true), ("tasks.service.output.again", false),
+                                 ("tasks.user.output.created", true)] {
+            #expect(Self.same(run.document.at(path), expected), "\(path): \(run.document.at(path) ?? "nil")")
+        }
+        let argv = try String(contentsOf: state.appendingPathComponent("argv.log"), encoding: .utf8).split(separator: "\n")
+        #expect(argv.filter { $0.hasPrefix("apt-get install") } == ["apt-get install -y nginx"], "installed once")
+        #expect(argv.filter { $0.hasPrefix("systemctl start") } == ["systemctl start nginx"], "started once")
+        #expect(argv.filter { $0.hasPrefix("useradd") && $0.hasSuffix(" deploy") && $0.contains("--groups www-data") }.count == 1, "\(argv)")
+    }
+
+    @Test("cloud-deploy: an image built and run once, terraform planned, applied and read back, over fake docker and terraform")
+    func cloudDeploy() async throws {
+        let (environment, state) = try Self.fakeTools([
+            "docker": #"""
+                case "$1" in
+                  build) echo "Successfully tagged shop:1.4" ;;
+                  inspect) [ -f "$FAKE_STATE/container" ] && echo '[{"Id": "c0ffee"}]' || { echo "[]"; echo "Error: No such container" >&2; exit 1; } ;;
+                  run) touch "$FAKE_STATE/container"; echo c0ffee ;;
+                esac
+                """#,
+            "terraform": #"""
+                case "$2" in
+                  plan) echo "Plan: 1 to add, 0 to change, 0 to destroy."; exit 2 ;;
+                  apply) echo "Apply complete! Resources: 1 added, 0 changed, 0 destroyed." ;;
+                  output) echo '{"address": {"sensitive": false, "type": "string", "value": "10.0.0.5"}}' ;;
+                esac
+                """#,
+        ])
+        let run = try await Workspace().runExample("cloud-deploy", environment: environment)
+        #expect(run.status == 0, "\(run.stderr)")
+        for (path, expected) in [("tasks.image.output.started", true as Any), ("tasks.image.output.again", false),
+                                 ("tasks.infra.output.planned", 1), ("tasks.infra.output.applied", true),
+                                 ("tasks.infra.output.address", "10.0.0.5")] {
+            #expect(Self.same(run.document.at(path), expected), "\(path): \(run.document.at(path) ?? "nil")")
+        }
+        let argv = try String(contentsOf: state.appendingPathComponent("argv.log"), encoding: .utf8).split(separator: "\n")
+        #expect(argv.filter { $0.hasPrefix("docker run") } == ["docker run -d --name shop -p 8080:80 shop:1.4"], "run once: \(argv)")
+        #expect(argv.contains { $0.hasPrefix("terraform -chdir=") && $0.contains(" apply -auto-approve -var image=shop:1.4") }, "\(argv)")
+    }
+
     @Test("git-modules: commit and push to an origin, a second clone sees it, gitops.sync is idempotent and keeps to its repository")
     func gitModules() async throws {
         let run = try await Workspace().runExample("git-modules")

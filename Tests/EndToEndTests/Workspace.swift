@@ -11,13 +11,16 @@ struct Workspace {
         try FileManager.default.createDirectory(at: stateDirectory, withIntermediateDirectories: true)
     }
 
-    func sloth(_ arguments: [String]) async throws -> CLI.Result {
-        try await CLI.run(arguments, environment: ["SLOTHD_STATE_DIR": stateDirectory.path])
+    func sloth(_ arguments: [String], environment: [String: String] = [:]) async throws -> CLI.Result {
+        try await CLI.run(arguments, environment: environment.merging(["SLOTHD_STATE_DIR": stateDirectory.path]) { $1 })
     }
 
     /// `sloth run -f examples/NAME.sloth ... -o json`, with the JSON document decoded.
-    func runExample(_ name: String, _ extra: [String] = []) async throws -> (status: Int32, document: [String: Any], stderr: String) {
-        let result = try await sloth(["run", "-f", Self.examples.appendingPathComponent("\(name).sloth").path] + extra + ["-o", "json"])
+    /// - Parameter environment: variables for the run (a PATH with fake tools first).
+    func runExample(_ name: String, _ extra: [String] = [], environment: [String: String] = [:]) async throws
+        -> (status: Int32, document: [String: Any], stderr: String) {
+        let result = try await sloth(["run", "-f", Self.examples.appendingPathComponent("\(name).sloth").path] + extra + ["-o", "json"],
+                                     environment: environment)
         let document = (try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8))) as? [String: Any] ?? [:]
         return (result.status, document, result.stderr)
     }

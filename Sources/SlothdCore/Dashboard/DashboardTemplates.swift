@@ -13,6 +13,33 @@ enum DashboardTemplates {
         return library
     }()
 
+    /// The view as dictionaries and arrays, made once: swift-mustache reads a struct's fields through a
+    /// new Mirror at every lookup (and every level of the context it searches), a millisecond a table row.
+    static func render(_ template: String, _ view: Any) -> String {
+        library.render(tree(view) ?? [String: Any](), withTemplate: template) ?? ""
+    }
+
+    /// Structs become `[String: Any]` (nil fields left out, so a lookup goes on up the context, as
+    /// Mirror's did), collections `[Any]`; strings, numbers and booleans stay as they are.
+    static func tree(_ value: Any) -> Any? {
+        switch value {
+        case is String, is Bool, is Int, is Int64, is Double: return value
+        default: break
+        }
+        let mirror = Mirror(reflecting: value)
+        switch mirror.displayStyle {
+        case .optional: return mirror.children.first.flatMap { tree($0.value) }
+        case .collection, .set: return mirror.children.compactMap { tree($0.value) }
+        case .struct, .class:
+            var fields: [String: Any] = [:]
+            for child in mirror.children {
+                if let label = child.label, let field = tree(child.value) { fields[label] = field }
+            }
+            return fields
+        default: return value
+        }
+    }
+
     private static let badge = #"<span class="st st-{{cls}}" title="{{text}}">{{symbol}} {{text}}</span>"#
     private static let stamp = #"<time datetime="{{iso}}" title="{{text}}">{{text}}</time>"#
 

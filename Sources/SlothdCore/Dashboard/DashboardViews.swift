@@ -56,7 +56,7 @@ enum DashboardViews {
     static func page(_ title: String, body: String, user: String?, csrf: String?, section: String?, status: Int = 200) -> ControlResponse {
         let nav = user == nil ? [] : sections.map { NavItem(href: $0.0, label: $0.1, current: $0.0 == section) }
         let frame = Frame(title: title, user: user, csrf: csrf, nav: nav, body: body)
-        let html = DashboardTemplates.library.render(frame, withTemplate: "frame") ?? ""
+        let html = DashboardTemplates.render("frame", frame)
         var response = ControlResponse(status: status, body: Array(html.utf8), contentType: "text/html; charset=utf-8")
         response.headers = securityHeaders
         return response
@@ -69,9 +69,7 @@ enum DashboardViews {
         ("Cache-Control", "no-store"),
     ]
 
-    static func render(_ template: String, _ view: Any) -> String {
-        DashboardTemplates.library.render(view, withTemplate: template) ?? ""
-    }
+    static func render(_ template: String, _ view: Any) -> String { DashboardTemplates.render(template, view) }
 
     struct RunRow {
         var id: Int64
