@@ -1,3 +1,4 @@
+import Scheduler
 import Testing
 @testable import SlothdCore
 
@@ -27,7 +28,7 @@ struct DashboardPiecesTests {
     func times() {
         #expect(HumanText.time("2026-12-03T14:05:00.123+01:00") == "2026-12-03 14:05:00 +01:00")
         #expect(HumanText.time("2026-12-03T14:05:00Z") == "2026-12-03 14:05:00 UTC")
-        #expect(HumanText.millis("1970-01-01T00:00:01.500Z") == 1500)
+        #expect(RFC3339.millis("1970-01-01T00:00:01.500Z") == 1500)
     }
 
     @Test("a diff keeps, removes and adds lines with their numbers")

@@ -26,7 +26,7 @@ extension Dashboard {
         for (name, _) in await router.scheduler.soonest(10) {
             let schedule = try router.schedules.get(name)
             for at in router.nextFires(schedule, count: 10) ?? [] {
-                let millis = HumanText.millis(at) ?? 0
+                let millis = RFC3339.millis(at) ?? 0
                 fires.append(Fire(at: DashboardViews.stamp(at), left: HumanText.relative(millis, from: now), schedule: name,
                                   workflow: schedule.workflow, tz: schedule.zone, millis: millis))
             }
@@ -54,14 +54,14 @@ extension Dashboard {
     static func scheduleRow(_ schedule: ControlAPI.Schedule, now: Int64, back: String) -> ScheduleRow {
         ScheduleRow(name: schedule.name, workflow: schedule.workflow, cron: schedule.cron, tz: schedule.tz, stack: schedule.stack,
                     next: schedule.enabled ? DashboardViews.stamp(schedule.next_at) : nil,
-                    left: schedule.enabled ? schedule.next_at.flatMap(HumanText.millis).map { HumanText.relative($0, from: now) } : nil,
+                    left: schedule.enabled ? schedule.next_at.flatMap(RFC3339.millis).map { HumanText.relative($0, from: now) } : nil,
                     last: DashboardViews.stamp(schedule.last_at),
-                    passed: schedule.last_at.flatMap(HumanText.millis).map { HumanText.relative($0, from: now) },
+                    passed: schedule.last_at.flatMap(RFC3339.millis).map { HumanText.relative($0, from: now) },
                     result: schedule.last_state.map(DashboardViews.badge), state: DashboardViews.badge(schedule.enabled ? "on" : "paused"),
                     toggle: schedule.enabled ? "pause" : "resume", toggleLabel: schedule.enabled ? "Pause" : "Resume", back: back)
     }
 
-    /// A page of schedules by name (`?after=NAME` for the next): a thousand rows of forms would be a megabyte.
+    /// A page of schedules by name (`?after=NAME` for the next): a thousand rows of forms would be half a megabyte.
     func schedules(_ context: PageContext) async throws -> ControlResponse {
         struct View { var rows: [ScheduleRow]; var csrf: String; var more: String? }
         let after = DashboardViews.nonEmpty(context.request.query["after"])
@@ -72,7 +72,7 @@ extension Dashboard {
         return context.page("Schedules", "schedules", View(rows: rows, csrf: context.csrf, more: more), section: "/schedules")
     }
 
-    static let schedulePageSize = 100
+    static let schedulePageSize = 50
 
     func schedule(_ name: String, _ context: PageContext) async throws -> ControlResponse {
         struct Fact { var name: String; var value: String }
@@ -86,7 +86,7 @@ extension Dashboard {
         for at in shown.next ?? [] {
             let offset = at.suffix(6)
             let note = previousOffset.flatMap { $0 == offset ? nil : "UTC offset changes \($0) → \(offset) (daylight saving)" }
-            fires.append(Fire(at: DashboardViews.stamp(at), left: HumanText.relative(HumanText.millis(at) ?? 0, from: context.nowMillis), note: note))
+            fires.append(Fire(at: DashboardViews.stamp(at), left: HumanText.relative(RFC3339.millis(at) ?? 0, from: context.nowMillis), note: note))
             previousOffset = offset
         }
         let facts = [("overlap", shown.overlap), ("catch-up", shown.catchup), ("catch-up window", shown.catchup_window),

@@ -1,6 +1,7 @@
 import Catalog
 import Control
 import Foundation
+import Scheduler
 
 /// The values the templates show: states as a symbol and a word as well as a colour (readable by
 /// colour-blind users), times as `<time>` the script turns into the browser's zone.
@@ -89,8 +90,8 @@ enum DashboardViews {
 
     /// Start to end, or to now while it runs.
     static func duration(_ run: ControlAPI.Run, now: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) -> String? {
-        guard let started = run.started_at.flatMap(HumanText.millis) else { return nil }
-        let ended = run.ended_at.flatMap(HumanText.millis) ?? now
+        guard let started = run.started_at.flatMap(RFC3339.millis) else { return nil }
+        let ended = run.ended_at.flatMap(RFC3339.millis) ?? now
         return HumanText.duration(millis: ended - started)
     }
 

@@ -33,11 +33,4 @@ enum HumanText {
         if text.count > 6 { text.insert(" ", at: text.index(text.endIndex, offsetBy: -6)) }
         return text
     }
-
-    /// Milliseconds since 1970 of an RFC 3339 time (nil when it does not parse).
-    static func millis(_ rfc3339: String) -> Int64? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = rfc3339.contains(".") ? [.withInternetDateTime, .withFractionalSeconds] : [.withInternetDateTime]
-        return formatter.date(from: rfc3339).map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }
-    }
 }
