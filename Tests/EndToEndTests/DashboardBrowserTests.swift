@@ -81,6 +81,11 @@ struct DashboardBrowserTests {
         try await browser.open(site.url + "/runs/1")
         let states = try await browser.script("return [...document.querySelectorAll('g.node')].map(n => n.dataset.task + '=' + n.dataset.state).join(' ')") as? String
         #expect(states == "build=success test=success lint=success deploy=failed")
+        let buildRow = try await browser.script("""
+            return [...document.querySelectorAll('tr')].filter(r => r.cells.length && r.cells[0].textContent.trim() === 'build')
+              .map(r => r.textContent).join('')
+            """) as? String ?? ""
+        #expect(buildRow.contains("success") && !buildRow.contains("host unreachable"), "a succeeded task shows no error: \(buildRow)")
 
         try await browser.open(site.url + "/schedules")
         try await browser.click("form[action='/schedules/nightly/pause'] button")

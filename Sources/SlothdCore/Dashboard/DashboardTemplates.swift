@@ -19,8 +19,9 @@ enum DashboardTemplates {
         library.render(tree(view) ?? [String: Any](), withTemplate: template) ?? ""
     }
 
-    /// Structs become `[String: Any]` (nil fields left out, so a lookup goes on up the context, as
-    /// Mirror's did), collections `[Any]`; strings, numbers and booleans stay as they are.
+    /// Structs become `[String: Any]`, collections `[Any]`; strings, numbers and booleans stay as they
+    /// are. A nil field is `Absent`, not left out: a name missing from a row is looked up in the rows'
+    /// parents, and a succeeded task would show its run's error.
     static func tree(_ value: Any) -> Any? {
         switch value {
         case is String, is Bool, is Int, is Int64, is Double: return value
@@ -33,11 +34,17 @@ enum DashboardTemplates {
         case .struct, .class:
             var fields: [String: Any] = [:]
             for child in mirror.children {
-                if let label = child.label, let field = tree(child.value) { fields[label] = field }
+                if let label = child.label { fields[label] = tree(child.value) ?? Absent() }
             }
             return fields
         default: return value
         }
+    }
+
+    /// A field without a value: renders as nothing, is false in a section, and ends the lookup.
+    struct Absent: MustacheCustomRenderable {
+        var renderText: String { "" }
+        var isNull: Bool { true }
     }
 
     private static let badge = #"<span class="st st-{{cls}}" title="{{text}}">{{symbol}} {{text}}</span>"#
