@@ -17,6 +17,12 @@ struct GoroutineSyncTests {
             wg:wait()
             return true, "ok", { result = sum .. "/" .. count }
             """, "55/10"),
+        ("a select loop on a channel that never fires keeps its queue small", """
+            local quiet, busy, sum = goroutine.channel(), goroutine.channel(), 0
+            goroutine.async(function() for i = 1, 10000 do busy:send(i) end end)
+            for _ = 1, 10000 do sum = sum + select(2, goroutine.select({ {quiet, "receive"}, {busy, "receive"} })) end
+            return true, "ok", { result = sum .. " " .. tostring(quiet.receivers:size() <= 64) }
+            """, "50005000 true"),
         ("a buffered channel keeps order; closed and drained it says so; iteration stops at close", """
             local ch = goroutine.channel(3)
             ch:send("a"); ch:send("b"); ch:close()

@@ -7,11 +7,26 @@ local sync = {}
 -- A FIFO of waiters; fired (select siblings, timeouts) and dead ones are skipped when reached.
 local Queue = {}
 Queue.__index = Queue
-local function queue() return setmetatable({ first = 1, last = 0 }, Queue) end
+local function queue() return setmetatable({ first = 1, last = 0, room = 32 }, Queue) end
+-- A select loop leaves a dead entry on every queue but the one that fired: past `room` entries the
+-- queue keeps only the live ones, and doubles its room if most are live (amortized O(1) a push).
+local function compact(q)
+  local live = {}
+  for i = q.first, q.last do
+    local entry = q[i]
+    q[i] = nil
+    if sched.live(entry.waiter) then live[#live + 1] = entry end
+  end
+  for i, entry in ipairs(live) do q[i] = entry end
+  q.first, q.last = 1, #live
+  q.room = math.max(32, 2 * #live)
+end
 function Queue:push(waiter, data)
   self.last = self.last + 1
   self[self.last] = { waiter = waiter, data = data }
+  if self.last - self.first + 1 > self.room then compact(self) end
 end
+function Queue:size() return self.last - self.first + 1 end
 function Queue:peek()
   while self.first <= self.last do
     local entry = self[self.first]
