@@ -9,9 +9,13 @@ final class WebDriver: @unchecked Sendable {
     struct Failure: Error, CustomStringConvertible { var description: String }
 
     static let driverPath = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    static let browserPath = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]
+        .first { FileManager.default.isExecutableFile(atPath: $0) }
     /// Why the browser tests cannot run here, or nil.
     static var unavailable: String? {
-        driverPath == nil ? "chromedriver is not installed (apt-get install chromium chromium-driver)" : nil
+        if driverPath == nil { return "chromedriver is not installed (apt-get install chromium chromium-driver)" }
+        if browserPath == nil { return "Chromium is not installed (apt-get install chromium)" }
+        return nil
     }
 
     private let pid: pid_t
