@@ -2,6 +2,7 @@ import ArgumentParser
 import Catalog
 import Control
 import Foundation
+import TestSupport
 
 /// The dashboard against a crowded database (1,000 schedules, 100,000 runs): every page's time beside
 /// the `/v1` query the CLI makes for the same data, in the same run; then 50 open live-log streams on a
@@ -20,7 +21,7 @@ struct DashboardBench: ParsableCommand {
         let place = SchedulerBench.Place()
         defer { place.remove() }
         let seeded = try Self.seed(place, schedules: schedules, runsPerSchedule: runsPerSchedule)
-        let port = try freePort()
+        let port = try LoopbackHTTPServer.closedPort()
         let daemon = try place.start(workers: 2, queue: 100, extraArguments: ["--http-listen", "127.0.0.1:\(port)"])
         defer { daemon.stop() }
         let site = try WebSite(base: "http://127.0.0.1:\(port)", socket: place.socketPath)
@@ -75,11 +76,6 @@ struct DashboardBench: ParsableCommand {
         return (count, last)
     }
 
-    func freePort() throws -> UInt16 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        return try RawHTTP.bindLoopback(fd)
-    }
 }
 
 struct PageFigure: Codable {

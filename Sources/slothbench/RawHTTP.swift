@@ -4,19 +4,6 @@ import Synchronization
 
 /// Plain sockets for what curl's one-request-at-a-time handles do not do: many streams held open.
 enum RawHTTP {
-    /// Binds `fd` to 127.0.0.1 on a port the kernel picks, and returns that port.
-    static func bindLoopback(_ fd: Int32) throws -> UInt16 {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw ValidationError("cannot bind a loopback port") }
-        return UInt16(bigEndian: address.sin_port)
-    }
-
     /// A server-sent-events GET on 127.0.0.1, read to its end by a thread of its own, counting events.
     final class Stream: Sendable {
         private let fd: Int32
