@@ -38,6 +38,7 @@ struct HostileWorkflowTests {
         ("os.setlocale('C')", "os.setlocale is not allowed in a workflow"),
         ("setmetatable({}, {__gc = function() while true do end end})", "__gc metamethods are not allowed in a workflow"),
         ("local t = {} for i = 1, 40 do t = {t, t} end json.encode(t)", "holds more than 1000000 values"),
+        ("error(validate.regex(string.rep('a', 40) .. '!', '(a+)+$').error)", "took longer than 250 ms"),
     ])
     func refused(body: String, message: String) async throws {
         let report = try await Self.run(body)

@@ -1,65 +1,81 @@
 -- goroutine's Go-style primitives: channels, select, wait groups, locks, semaphores, once, atomics,
 -- conds, contexts and map. All are cooperative: a blocking call parks its fiber on a wait queue of the
--- run's scheduler (sched.waiter/park/fire), so it yields instead of blocking the state.
+-- run's scheduler (sched.waiter, park, wake), so it yields instead of blocking the state.
 local S, util, sched = ...
 local sync = {}
+local live, park, wake = sched.live, sched.park, sched.wake
 
--- A FIFO of waiters; fired (select siblings, timeouts) and dead ones are skipped when reached.
+-- Wait queues: a FIFO of entries ({waiter, data, taken as the case of a select}; a plain wait's waiter
+-- is its own entry). Woken and dead entries are skipped when reached; an emptied queue starts again
+-- at index 1, so its slots stay in the table's array part.
 local Queue = {}
 Queue.__index = Queue
 local function queue() return setmetatable({ first = 1, last = 0, room = 32 }, Queue) end
--- A select loop leaves a dead entry on every queue but the one that fired: past `room` entries the
+
+-- A select loop leaves a dead entry on every queue but the one that woke it: past `room` entries the
 -- queue keeps only the live ones, and doubles its room if most are live (amortized O(1) a push).
 local function compact(q)
-  local live = {}
+  local kept = {}
   for i = q.first, q.last do
     local entry = q[i]
     q[i] = nil
-    if sched.live(entry.waiter) then live[#live + 1] = entry end
+    if live(entry.waiter) then kept[#kept + 1] = entry end
   end
-  for i, entry in ipairs(live) do q[i] = entry end
-  q.first, q.last = 1, #live
-  q.room = math.max(32, 2 * #live)
+  for i, entry in ipairs(kept) do q[i] = entry end
+  q.first, q.last = 1, #kept
+  q.room = math.max(32, 2 * #kept)
 end
-function Queue:push(waiter, data)
-  self.last = self.last + 1
-  self[self.last] = { waiter = waiter, data = data }
-  if self.last - self.first + 1 > self.room then compact(self) end
-end
-function Queue:size() return self.last - self.first + 1 end
-function Queue:peek()
-  while self.first <= self.last do
-    local entry = self[self.first]
-    if sched.live(entry.waiter) then return entry.waiter, entry.data end
-    self[self.first], self.first = nil, self.first + 1
-  end
-end
--- The waiter taken notes which entry it was taken by (a select's case), for the one fire that follows.
-function Queue:pop()
-  local waiter, data = self:peek()
-  if waiter then
-    self[self.first], self.first = nil, self.first + 1
-    waiter.taken = data
-  end
-  return waiter, data
-end
-function Queue:wake_one(...)
-  local waiter = self:pop()
-  if waiter then sched.fire(waiter, ...) end
-  return waiter ~= nil
-end
-function Queue:wake_all(...)
-  while self:wake_one(...) do end
+function Queue:push(entry)
+  local last = self.last + 1
+  self.last, self[last] = last, entry
+  if last - self.first >= self.room then compact(self) end
 end
 
--- Parks the caller on `q` until woken; returns what the waker gave. `abandon(first, second)` gives
--- back what a waker handed over (a lock, a token, a value) if the caller is killed before it runs again.
-local function wait_on(q, data, abandon)
-  local waiter = sched.waiter()
-  waiter.on_abandon = abandon
-  q:push(waiter, data)
-  return select(2, sched.park(waiter))
+function Queue:size() return self.last - self.first + 1 end
+-- -> the oldest live entry's waiter and data, left on the queue.
+function Queue:peek()
+  for i = self.first, self.last do
+    local entry = self[i]
+    if live(entry.waiter) then return entry.waiter, entry.data end
+    self[i], self.first = nil, i + 1
+  end
+  self.first, self.last = 1, 0
 end
+
+-- Takes the oldest live entry off the queue -> its waiter and the entry's data, or nil. The waiter
+-- notes the entry it was taken by (a select's case); wake it once the taker's own bookkeeping is done.
+function Queue:pop()
+  local at, last = self.first, self.last
+  while at <= last do
+    local entry = self[at]
+    self[at], at = nil, at + 1
+    local waiter = entry.waiter
+    if not waiter.fired and not waiter.fiber.done then
+      if at > last then self.first, self.last = 1, 0 else self.first = at end
+      waiter.fired, waiter.taken = true, entry
+      return waiter, entry.data
+    end
+  end
+  if last ~= 0 then self.first, self.last = 1, 0 end
+end
+
+function Queue:wake_one(first, second)
+  local waiter = self:pop()
+  if not waiter then return false end
+  wake(waiter, first, second)
+  return true
+end
+function Queue:wake_all(first, second)
+  while self:wake_one(first, second) do end
+end
+
+-- Parks the caller on the queue until woken -> the two values it was woken with.
+function Queue:wait(data, on_abandon, owner)
+  local waiter = sched.waiter(data, on_abandon, owner)
+  self:push(waiter)
+  return park(waiter)
+end
+
 
 -- Channels: unbuffered (a send waits for its receiver) or with `capacity` slots.
 local Channel = {}
@@ -85,27 +101,28 @@ end
 -- -> true (sent), false (would block), or false, "send on closed channel"
 local function offer(ch, value)
   if ch.closed then return false, "send on closed channel" end
-  if ch.receivers:wake_one(value, true) then return true end
-  if ch:len() < ch.capacity then push(ch, value); return true end
+  local receiver = ch.receivers:pop()
+  if receiver then wake(receiver, value, true); return true end
+  if ch.tail - ch.head + 1 < ch.capacity then push(ch, value); return true end
   return false
 end
 -- -> value, true | nil, false (closed and drained) | nil, nil (would block)
 local function take(ch)
-  if ch:len() > 0 then
+  if ch.tail >= ch.head then
     local value = shift(ch)
     local sender, pending = ch.senders:pop()
-    if sender then push(ch, pending.value); sched.fire(sender, true) end
+    if sender then push(ch, pending); wake(sender, true) end
     return value, true
   end
   local sender, pending = ch.senders:pop()
-  if sender then sched.fire(sender, true); return pending.value, true end
+  if sender then wake(sender, true); return pending, true end
   if ch.closed then return nil, false end
   return nil, nil
 end
 function Channel:send(value)
   local sent, err = offer(self, value)
   if sent or err then return sent, err end
-  return wait_on(self.senders, { value = value })
+  return self.senders:wait(value)
 end
 function Channel:try_send(value) return offer(self, value) end
 -- A value handed to a receiver killed before it ran goes to the next receiver, or back to the head of
@@ -118,7 +135,7 @@ end
 function Channel:receive()
   local value, ok = take(self)
   if ok ~= nil then return value, ok end
-  return wait_on(self.receivers, nil, function(first, second) give_back(self, first, second) end)
+  return self.receivers:wait(nil, give_back, self)
 end
 function Channel:try_receive()
   local value, ok = take(self)
@@ -178,12 +195,12 @@ function sync.select(spec)
     end
   end
   if default ~= nil then return 0, default() end
-  local waiter = sched.waiter()
+  local waiter = sched.select_waiter()
   for index, case in ipairs(cases) do
-    if case.op == "receive" then case.ch.receivers:push(waiter, { index = index })
-    else case.ch.senders:push(waiter, { index = index, value = case.value }) end
+    if case.op == "receive" then case.ch.receivers:push({ waiter = waiter, index = index })
+    else case.ch.senders:push({ waiter = waiter, data = case.value, index = index }) end
   end
-  local _, a, b = sched.park(waiter)
+  local a, b = park(waiter)
   local index = waiter.taken.index
   if cases[index].op == "send" and a == false then error(b, 2) end
   return run_case(index, cases[index], a, b)
@@ -196,11 +213,11 @@ function sync.wait_group() return setmetatable({ count = 0, waiters = queue() },
 function WaitGroup:add(delta)
   self.count = self.count + (math.tointeger(delta or 1) or error("wait_group:add expects a whole number", 2))
   if self.count < 0 then error("negative WaitGroup counter", 2) end
-  if self.count == 0 then self.waiters:wake_all() end
+  if self.count == 0 then self.waiters:wake_all(true) end
 end
 function WaitGroup:done() self:add(-1) end
 function WaitGroup:wait()
-  if self.count > 0 then wait_on(self.waiters) end
+  if self.count > 0 then self.waiters:wait() end
 end
 
 -- mutex(): lock(), unlock(), try_lock(); unlock hands the lock to the oldest waiter.
@@ -209,7 +226,7 @@ Mutex.__index = Mutex
 function sync.mutex() return setmetatable({ locked = false, waiters = queue() }, Mutex) end
 function Mutex:lock()
   if not self.locked then self.locked = true; return end
-  wait_on(self.waiters, nil, function() self:unlock() end)
+  self.waiters:wait(nil, Mutex.unlock, self)
 end
 function Mutex:try_lock()
   if self.locked then return false end
@@ -218,7 +235,7 @@ function Mutex:try_lock()
 end
 function Mutex:unlock()
   if not self.locked then error("unlock of unlocked mutex", 2) end
-  if not self.waiters:wake_one() then self.locked = false end
+  if not self.waiters:wake_one(true) then self.locked = false end
 end
 
 -- rwmutex(): lock()/unlock() for one writer, rlock()/runlock() for readers; a waiting writer goes first.
@@ -227,7 +244,7 @@ RWMutex.__index = RWMutex
 function sync.rwmutex() return setmetatable({ readers = 0, writer = false, writers = queue(), readers_waiting = queue() }, RWMutex) end
 function RWMutex:lock()
   if not self.writer and self.readers == 0 then self.writer = true; return end
-  wait_on(self.writers, nil, function() self:unlock() end)
+  self.writers:wait(nil, RWMutex.unlock, self)
 end
 function RWMutex:try_lock()
   if self.writer or self.readers > 0 then return false end
@@ -236,7 +253,7 @@ function RWMutex:try_lock()
 end
 function RWMutex:rlock()
   if not self.writer and not self.writers:peek() then self.readers = self.readers + 1; return end
-  wait_on(self.readers_waiting, nil, function() self:runlock() end)
+  self.readers_waiting:wait(nil, RWMutex.runlock, self)
 end
 function RWMutex:try_rlock()
   if self.writer or self.writers:peek() then return false end
@@ -246,12 +263,12 @@ end
 local function admit_readers(rw)
   while rw.readers_waiting:peek() do
     rw.readers = rw.readers + 1
-    rw.readers_waiting:wake_one()
+    rw.readers_waiting:wake_one(true)
   end
 end
 function RWMutex:unlock()
   if not self.writer then error("unlock of unlocked rwmutex", 2) end
-  if self.writers:wake_one() then return end
+  if self.writers:wake_one(true) then return end
   self.writer = false
   admit_readers(self)
 end
@@ -259,7 +276,7 @@ function RWMutex:runlock()
   if self.readers == 0 then error("runlock of unlocked rwmutex", 2) end
   self.readers = self.readers - 1
   if self.readers > 0 then return end
-  if self.writers:wake_one() then self.writer = true else admit_readers(self) end
+  if self.writers:wake_one(true) then self.writer = true else admit_readers(self) end
 end
 
 -- semaphore(n): acquire(), release(), try_acquire(), available(), capacity().
@@ -272,7 +289,7 @@ function sync.semaphore(n)
 end
 function Semaphore:acquire()
   if self.free > 0 then self.free = self.free - 1; return end
-  wait_on(self.waiters, nil, function() self:release() end)
+  self.waiters:wait(nil, Semaphore.release, self)
 end
 function Semaphore:try_acquire()
   if self.free == 0 then return false end
@@ -280,7 +297,7 @@ function Semaphore:try_acquire()
   return true
 end
 function Semaphore:release()
-  if self.waiters:wake_one() then return end
+  if self.waiters:wake_one(true) then return end
   if self.free == self.size then error("semaphore: release without acquire", 2) end
   self.free = self.free + 1
 end
@@ -293,12 +310,12 @@ Once.__index = Once
 function sync.once() return setmetatable({ state = "new", waiters = queue() }, Once) end
 -- A goroutine killed inside fn leaves it not done: the guard wakes the waiters and the first runs fn.
 function Once:call(fn)
-  while self.state == "running" do wait_on(self.waiters) end
+  while self.state == "running" do self.waiters:wait() end
   if self.state == "done" then return end
   self.state = "running"
   local guard <close> = setmetatable({}, { __close = function()
     if self.state == "running" then self.state = "new" end
-    self.waiters:wake_all()
+    self.waiters:wake_all(true)
   end })
   local ok, err = pcall(fn)
   self.state = "done"
@@ -327,14 +344,13 @@ local Cond = {}
 Cond.__index = Cond
 function sync.cond(mutex) return setmetatable({ mutex = mutex or sync.mutex(), waiters = queue() }, Cond) end
 function Cond:get_mutex() return self.mutex end
+-- Fibers switch only where they yield, so unlocking before queueing loses no signal.
 function Cond:wait()
-  local waiter = sched.waiter()
-  self.waiters:push(waiter)
   self.mutex:unlock()
-  sched.park(waiter)
+  self.waiters:wait()
   self.mutex:lock()
 end
-function Cond:signal() self.waiters:wake_one() end
-function Cond:broadcast() self.waiters:wake_all() end
+function Cond:signal() self.waiters:wake_one(true) end
+function Cond:broadcast() self.waiters:wake_all(true) end
 
 return sync

@@ -5,7 +5,7 @@ local S = ...
 local sched = {}
 
 local fibers = {}      -- coroutine -> fiber
-local runnable = {}    -- {fiber, args}; args nil for a wake-up without values
+local runnable = {}    -- fibers to resume, each with its `args` (nil for a wake-up without values)
 local spare = {}       -- the other list of runnable, empty between turns
 local op_waiters = {}  -- op id -> fiber, or MAIN
 local sleepers = {}    -- fiber -> wake time (ms)
@@ -13,9 +13,19 @@ local main_results = {} -- op id -> result, for waits outside any fiber
 local MAIN = {}
 local WAIT_OP, WAIT_SLEEP, WAIT_SIGNAL, WAIT_PARK = {}, {}, {}, {}
 local BLOCKED = "all goroutines are blocked"
+local co_resume, co_yield, co_running, co_status = coroutine.resume, coroutine.yield, coroutine.running, coroutine.status
+local unpack = table.unpack
+-- The deadline the hook checks now; it is armed for whichever fiber runs and moves only when that
+-- fiber's deadline differs (the hook never times out the loop itself, on the main thread).
+local armed = nil
+
+local function arm(deadline)
+  armed = deadline
+  S.set_deadline(deadline or 0)
+end
 
 function sched.current()
-  return fibers[coroutine.running()]
+  return fibers[co_running()]
 end
 
 -- Starts fn(...) as a fiber. deadline: monotonic ms or nil; inherits the parent's earlier deadline.
@@ -26,15 +36,21 @@ function sched.spawn(fn, opts, ...)
   local parent = opts.parent or sched.current()
   local deadline = opts.deadline
   if parent and parent.deadline and (not deadline or parent.deadline < deadline) then deadline = parent.deadline end
+  -- Every field a fiber ever has is named here, so that setting one later never grows the table.
   local fiber = {
     deadline = deadline, task = opts.task or (parent and parent.task), parent = parent,
-    children = {}, joiners = {}, name = opts.name,
+    children = {}, joiners = {}, name = opts.name, co = coroutine.create(fn), args = table.pack(...),
+    group = false, done = false, ok = false, values = false, reason = false, parked = false, handed = false,
+    waiting_op = false, waiting_signal = false, on_done = false,
+    -- the fiber is the waiter of its own plain waits (sched.waiter)
+    fiber = false, waiter = false, fired = false, first = false, second = false, taken = false, data = false,
+    on_abandon = false, owner = false,
   }
+  fiber.fiber, fiber.waiter = fiber, fiber
   fiber.group = opts.group_root and fiber or (parent and parent.group)
-  fiber.co = coroutine.create(fn)
   fibers[fiber.co] = fiber
   if parent then parent.children[fiber] = true end
-  runnable[#runnable + 1] = { fiber = fiber, args = table.pack(...) }
+  runnable[#runnable + 1] = fiber
   return fiber
 end
 
@@ -47,7 +63,7 @@ local function finish(fiber, ok, values, reason)
   for joiner in pairs(fiber.joiners) do
     if joiner.waiting_signal then
       joiner.waiting_signal = false
-      runnable[#runnable + 1] = { fiber = joiner }
+      runnable[#runnable + 1] = joiner
     end
   end
   fiber.joiners = {}
@@ -62,12 +78,15 @@ local function stop(fiber, reason, message)
   if fiber.waiting_op then
     op_waiters[fiber.waiting_op] = nil
     S.cancel(fiber.waiting_op)
-    fiber.waiting_op = nil
+    fiber.waiting_op = false
   end
-  if coroutine.status(fiber.co) == "suspended" then coroutine.close(fiber.co) end
+  if co_status(fiber.co) == "suspended" then coroutine.close(fiber.co) end
   -- Handed a lock, a token or a channel's value it will now never use: it goes back.
   local handed = fiber.handed
-  if handed and handed.on_abandon then fiber.handed = nil; handed.on_abandon(handed.first, handed.second) end
+  if handed and handed.on_abandon then
+    fiber.handed = false
+    handed.on_abandon(handed.owner, handed.first, handed.second)
+  end
   finish(fiber, false, table.pack(reason or message), reason)
 end
 function sched.kill(fiber, reason) stop(fiber, reason) end
@@ -79,21 +98,20 @@ function sched.group_root()
   return me and (me.group or me)
 end
 
--- What a resumed fiber did: ended (its values), or yielded one of the wait requests.
-local function resumed(fiber, ok, ...)
-  if fiber.deadline then S.set_deadline(0) end
-  if coroutine.status(fiber.co) == "dead" then
-    local values = table.pack(...)
+-- What a resumed fiber did: ended (its values), or yielded one of the wait requests. A park, the
+-- commonest, is told first: only a fiber that yielded can have returned the private WAIT_PARK.
+local function resumed(fiber, ok, request, ...)
+  if request == WAIT_PARK and ok then return end
+  if co_status(fiber.co) == "dead" then
+    local values = table.pack(request, ...)
     local reason
     if not ok and fiber.deadline and S.now() >= fiber.deadline then reason = "timed out" end
     for child in pairs(fiber.children) do sched.kill(child, "parent finished") end
     finish(fiber, ok, values, reason)
     return
   end
-  local request, value = ...
-  if request == WAIT_PARK then
-    -- parked on a waiter (fiber.parked): sched.fire or its timer puts it back
-  elseif request == WAIT_OP then
+  local value = ...
+  if request == WAIT_OP then
     fiber.waiting_op = value
     op_waiters[value] = fiber
   elseif request == WAIT_SLEEP then
@@ -102,19 +120,19 @@ local function resumed(fiber, ok, ...)
     fiber.waiting_signal = true
   else
     -- A bare coroutine.yield() from workflow code: run it again on the next turn.
-    runnable[#runnable + 1] = { fiber = fiber }
+    runnable[#runnable + 1] = fiber
   end
 end
 
--- The deadline hook is armed only around a fiber that has a deadline (a host call each way).
-local function resume(fiber, args)
+local function resume(fiber)
   if fiber.done then return end
-  if fiber.deadline then S.set_deadline(fiber.deadline) end
+  if fiber.deadline ~= armed then arm(fiber.deadline) end
+  local args = fiber.args
   if args then
-    resumed(fiber, coroutine.resume(fiber.co, table.unpack(args, 1, args.n)))
-  else
-    resumed(fiber, coroutine.resume(fiber.co))
+    fiber.args = false
+    return resumed(fiber, co_resume(fiber.co, unpack(args, 1, args.n)))
   end
+  return resumed(fiber, co_resume(fiber.co))
 end
 
 local function has_waiters()
@@ -133,7 +151,7 @@ local function fail_blocked_groups()
       live[group] = (live[group] or 0) + 1
       -- A fiber with a deadline of its own (goroutine.timeout) will be woken by it; the attempt's does not count.
       local own_deadline = fiber.deadline and fiber.deadline ~= group.deadline
-      if not own_deadline and ((fiber.parked and sleepers[fiber] == nil) or fiber.waiting_signal) then
+      if not own_deadline and (fiber.parked or fiber.waiting_signal) then
         stuck[group] = (stuck[group] or 0) + 1
       end
     end
@@ -155,9 +173,9 @@ local function step()
     local batch = runnable
     runnable, spare = spare, batch
     for i = 1, #batch do
-      local item = batch[i]
+      local fiber = batch[i]
       batch[i] = nil
-      resume(item.fiber, item.args)
+      resume(fiber)
     end
     return true
   end
@@ -166,12 +184,7 @@ local function step()
   for fiber, at in pairs(sleepers) do
     if at <= now then
       sleepers[fiber] = nil
-      local parked = fiber ~= MAIN and fiber.parked
-      if parked then
-        fiber.parked = nil
-        if not parked.fired then parked.fired, parked.timed_out = true, true end
-      end
-      if fiber ~= MAIN then runnable[#runnable + 1] = { fiber = fiber } end
+      if fiber ~= MAIN then runnable[#runnable + 1] = fiber end
     elseif not wake or at < wake then
       wake = at
     end
@@ -195,25 +208,29 @@ local function step()
     if waiter == MAIN then
       main_results[done.id] = done.result
     elseif waiter then
-      waiter.waiting_op = nil
-      runnable[#runnable + 1] = { fiber = waiter, args = table.pack(done.result) }
+      waiter.waiting_op, waiter.args = false, table.pack(done.result)
+      runnable[#runnable + 1] = waiter
     end
   end
   return true
 end
 
 -- Runs the loop until `predicate()` holds; an error if nothing is left that could make it hold.
+-- The deadline is disarmed on the way out: code outside the fibers (a coroutine of the workflow's
+-- top level) must not time out on the last fiber's deadline.
 function sched.run_until(predicate)
   while not predicate() do
     if not step() and not predicate() then
+      if armed then arm(nil) end
       error(BLOCKED .. " (every fiber waits on another, and no operation is pending)", 2)
     end
   end
+  if armed then arm(nil) end
 end
 
 -- Waits for a host operation; yields inside a fiber, drives the loop outside one.
 function sched.await_op(id)
-  if sched.current() then return coroutine.yield(WAIT_OP, id) end
+  if sched.current() then return co_yield(WAIT_OP, id) end
   op_waiters[id] = MAIN
   sched.run_until(function() return main_results[id] ~= nil end)
   local result = main_results[id]
@@ -223,7 +240,7 @@ end
 
 function sched.sleep(ms)
   local wake = S.now() + math.max(0, ms)
-  if sched.current() then return coroutine.yield(WAIT_SLEEP, wake) end
+  if sched.current() then return co_yield(WAIT_SLEEP, wake) end
   sleepers[MAIN] = wake
   sched.run_until(function() return S.now() >= wake end)
   sleepers[MAIN] = nil
@@ -261,43 +278,55 @@ function sched.join_any(list)
   end
 end
 
--- Waiters: one blocking call of a goroutine primitive (a channel receive, a lock). sched.fire wakes
--- it once with up to two values; a select pushes one waiter on several queues and the first fire wins.
-function sched.waiter() return { fiber = sched.current() or MAIN, fired = false } end
+-- Waiters: one blocking call of a goroutine primitive (a channel receive, a lock), woken once with up
+-- to two values. `on_abandon(owner, first, second)` gives back what a waker handed over (a lock, a
+-- token, a value) if its fiber is killed before it runs again. A fiber is the waiter of its own plain
+-- waits, so waiting allocates nothing: it waits on one queue, and leaves it only by being woken from
+-- it or by ending. A select waits on several queues with a waiter of its own: the first wake wins.
+local function new_waiter(fiber)
+  local waiter = { fiber = fiber, fired = false, first = false, second = false, taken = false, data = false,
+                   on_abandon = false, owner = false, waiter = false }
+  waiter.waiter = waiter
+  return waiter
+end
+function sched.select_waiter() return new_waiter(sched.current() or MAIN) end
 
-function sched.live(waiter) return not waiter.fired and (waiter.fiber == MAIN or not waiter.fiber.done) end
-
-function sched.fire(waiter, ...)
-  if not sched.live(waiter) then return false end
-  waiter.fired, waiter.first, waiter.second = true, ...
-  local fiber = waiter.fiber
-  if fiber ~= MAIN and fiber.parked == waiter then
-    fiber.parked, fiber.handed = nil, waiter
-    sleepers[fiber] = nil
-    runnable[#runnable + 1] = { fiber = fiber }
-  end
-  return true
+-- The caller's waiter for one plain wait.
+function sched.waiter(data, on_abandon, owner)
+  local waiter = fibers[co_running()] or new_waiter(MAIN)
+  waiter.fired, waiter.first, waiter.second, waiter.taken = false, false, false, false
+  waiter.data, waiter.on_abandon, waiter.owner = data, on_abandon or false, owner or false
+  return waiter
 end
 
--- Blocks until `waiter` is fired -> true, values... or `timeout_ms` passes -> false.
-function sched.park(waiter, timeout_ms)
+-- MAIN has no `done`: the loop outside the fibers is always live.
+local function live(waiter) return not waiter.fired and not waiter.fiber.done end
+sched.live = live
+
+-- Blocks until `waiter` is woken -> the two values it was woken with.
+local function park(waiter)
   if not waiter.fired then
-    local at = timeout_ms and (S.now() + math.max(0, timeout_ms))
-    local me = sched.current()
+    local me = fibers[co_running()]
     if me then
       me.parked = waiter
-      if at then sleepers[me] = at end
-      coroutine.yield(WAIT_PARK)
-      me.handed = nil
+      co_yield(WAIT_PARK)
+      me.handed = false
     else
-      if at then sleepers[MAIN] = at end
-      sched.run_until(function() return waiter.fired or (at ~= nil and S.now() >= at) end)
-      sleepers[MAIN] = nil
-      if not waiter.fired then waiter.fired, waiter.timed_out = true, true end
+      sched.run_until(function() return waiter.fired end)
     end
   end
-  if waiter.timed_out then return false end
-  return true, waiter.first, waiter.second
+  return waiter.first, waiter.second
+end
+sched.park = park
+
+-- Wakes a waiter taken off its queue with two values: its fiber runs again on the loop's next turn.
+function sched.wake(waiter, first, second)
+  waiter.first, waiter.second = first, second
+  local fiber = waiter.fiber
+  if fiber.parked == waiter then
+    fiber.parked, fiber.handed = false, waiter
+    runnable[#runnable + 1] = fiber
+  end
 end
 
 sched.has_waiters = has_waiters
