@@ -5,7 +5,7 @@ local S = ...
 local sched = {}
 
 local fibers = {}      -- coroutine -> fiber
-local runnable = {}    -- fibers to resume, each with its `args` (nil for a wake-up without values)
+local runnable = {}    -- fibers to resume, each with its `args` (false for a wake-up without values)
 local spare = {}       -- the other list of runnable, empty between turns
 local op_waiters = {}  -- op id -> fiber, or MAIN
 local sleepers = {}    -- fiber -> wake time (ms)
