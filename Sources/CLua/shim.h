@@ -37,6 +37,29 @@ static inline int sloth_lua_load_trusted_bytecode(lua_State *L, const char *b, s
     return luaL_loadbufferx(L, b, n, name, "b");
 }
 
+/* The runtime's parts as bytecode, in memory the process keeps for its lifetime. */
+typedef struct sloth_part { const char *name; const char *data; size_t size; } sloth_part;
+typedef struct sloth_parts { size_t count; const sloth_part *parts; } sloth_parts;
+
+/* Lua: load_part(name) -> the part's main function, undumped straight from the process's copy, so a
+ * run makes no Lua string of bytecode it may never load. Only the runtime's bootstrap is given it. */
+static int sloth_lua_load_part(lua_State *L) {
+    const sloth_parts *all = (const sloth_parts *)lua_touserdata(L, lua_upvalueindex(1));
+    const char *name = luaL_checkstring(L, 1);
+    for (size_t i = 0; i < all->count; i++) {
+        if (strcmp(all->parts[i].name, name) != 0) continue;
+        const char *chunk = lua_pushfstring(L, "=runtime/%s.lua", name);
+        if (luaL_loadbufferx(L, all->parts[i].data, all->parts[i].size, chunk, "b") != LUA_OK) return lua_error(L);
+        return 1;
+    }
+    return luaL_error(L, "no runtime part '%s'", name);
+}
+static inline void sloth_lua_setpartloader(lua_State *L, const char *global, const sloth_parts *all) {
+    lua_pushlightuserdata(L, (void *)all);
+    lua_pushcclosure(L, sloth_lua_load_part, 1);
+    lua_setglobal(L, global);
+}
+
 /* lua_dump of the function on top into a malloc'ed buffer the caller frees. */
 typedef struct sloth_bytes { char *data; size_t size, capacity; } sloth_bytes;
 static int sloth_bytes_writer(lua_State *L, const void *p, size_t n, void *ud) {

@@ -98,17 +98,27 @@ public final class LuaState {
         }
     }
 
-    /// Sets the global `name` to a table of byte strings (Lua strings need not be text).
-    public func setGlobal(_ name: String, bytes: [String: [UInt8]]) throws(LuaError) {
-        try withHostFrame { state throws(LuaHostError) in
-            sloth_lua_newtable(state)
-            for (key, value) in bytes {
-                value.withUnsafeBufferPointer { buffer in
-                    buffer.withMemoryRebound(to: CChar.self) { _ = lua_pushlstring(state, $0.baseAddress, $0.count) }
-                }
-                lua_setfield(state, -2, key)
+    /// Trusted bytecode by name, copied once into memory kept for the life of the process, so that
+    /// every state can undump from it without a copy of its own.
+    final class BytecodeParts: Sendable {
+        nonisolated(unsafe) let table: UnsafeMutablePointer<sloth_parts>
+
+        init(_ parts: [String: [UInt8]]) {
+            let entries = UnsafeMutablePointer<sloth_part>.allocate(capacity: parts.count)
+            for (index, (name, code)) in parts.enumerated() {
+                let data = UnsafeMutablePointer<CChar>.allocate(capacity: code.count)
+                code.withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { data.initialize(from: $0.baseAddress!, count: code.count) } }
+                entries[index] = sloth_part(name: strdup(name), data: data, size: code.count)
             }
-            lua_setglobal(state, name)
+            table = .allocate(capacity: 1)
+            table.initialize(to: sloth_parts(count: parts.count, parts: entries))
+        }
+    }
+
+    /// Sets the global `name` to `load_part(part) -> function`, undumping from `parts`.
+    func setGlobal(_ name: String, loading parts: BytecodeParts) throws(LuaError) {
+        try withHostFrame { state throws(LuaHostError) in
+            sloth_lua_setpartloader(state, name, parts.table)
             return 0
         }
     }

@@ -6,7 +6,7 @@ import Synchronization
 ///
 /// Compiling it costs more than a whole trivial run, so it is compiled once per process (or read from
 /// the state directory's cache, kept under a digest of all the sources, so that short-lived `sloth`
-/// processes skip compiling too). Each run gets the bytecode as strings and undumps only the parts it uses.
+/// processes skip compiling too). Each run undumps only the parts it uses, from the process's one copy.
 enum RuntimeSources {
     static let parts: [String: [UInt8]] = [
         "runtime": PackageResources.runtime_lua, "scheduler": PackageResources.scheduler_lua, "dsl": PackageResources.dsl_lua,
@@ -18,13 +18,13 @@ enum RuntimeSources {
         "monitor": PackageResources.monitor_lua, "notify": PackageResources.notify_lua, "reliability": PackageResources.reliability_lua,
     ]
 
-    /// Hands the bytecode and the host table to the runtime part; leaves the runtime in the registry,
+    /// Hands the part loader and the host table to the runtime part; leaves the runtime in the registry,
     /// where workflow code cannot reach it (the runtime removes `debug.getregistry`).
     static let bootstrap = """
-        local host, bytecode, load, registry = __sloth, __sloth_bytecode, load, debug.getregistry()
-        __sloth, __sloth_bytecode = nil, nil
+        local host, load_bytecode, registry = __sloth, __sloth_load_part, debug.getregistry()
+        __sloth, __sloth_load_part = nil, nil
         local function load_part(name, ...)
-          return assert(load(bytecode[name], "=runtime/" .. name .. ".lua", "b"))(...)
+          return load_bytecode(name)(...)
         end
         registry["\(LuaState.runtimeKey)"] = load_part("runtime", host, load_part)
         """
@@ -41,36 +41,47 @@ enum RuntimeSources {
         return hex(hash.finalize().prefix(8))
     }()
 
-    private static let compiled = Mutex<[String: [UInt8]]?>(nil)
+    /// The bootstrap's bytecode and the parts it loads, once per process.
+    private struct Compiled: Sendable {
+        let bootstrap: [UInt8]
+        let parts: LuaState.BytecodeParts
+    }
+    private static let compiled = Mutex<Compiled?>(nil)
 
     /// Loads the runtime into a fresh state and leaves its table in the registry.
     static func install(in lua: LuaState, cacheDirectory: String?) throws(LuaError) {
-        var bytecode = try self.bytecode(cacheDirectory: cacheDirectory)
-        let bootstrapCode = bytecode.removeValue(forKey: "bootstrap") ?? []
-        try lua.setGlobal("__sloth_bytecode", bytes: bytecode)
-        try lua.runTrusted(bytecode: bootstrapCode, chunkName: "runtime/bootstrap")
+        let runtime = try self.runtime(cacheDirectory: cacheDirectory)
+        try lua.setGlobal("__sloth_load_part", loading: runtime.parts)
+        try lua.runTrusted(bytecode: runtime.bootstrap, chunkName: "runtime/bootstrap")
     }
 
-    /// Every part's bytecode: from memory, else a cache file that passes its check, else compiled (and cached).
-    static func bytecode(cacheDirectory: String?) throws(LuaError) -> [String: [UInt8]] {
-        try compiled.withLock { (memory: inout [String: [UInt8]]?) throws(LuaError) -> [String: [UInt8]] in
+    private static func runtime(cacheDirectory: String?) throws(LuaError) -> Compiled {
+        try compiled.withLock { (memory: inout Compiled?) throws(LuaError) -> Compiled in
             if let memory { return memory }
-            var all = parts
-            all["bootstrap"] = Array(bootstrap.utf8)
-            var result: [String: [UInt8]] = [:]
-            for (name, source) in all {
-                let path = cacheDirectory.map { "\($0)/runtime-\(LuaState.versionTag)-\(digest)-\(name).luac" }
-                if let path, let cached = CacheEntry.read(path) {
-                    result[name] = cached
-                    continue
-                }
-                let code = try LuaState.bytecode(compiling: String(decoding: source, as: UTF8.self), chunkName: "runtime/\(name).lua")
-                if let path, let cacheDirectory { CacheEntry.write(code, at: path, directory: cacheDirectory) }
-                result[name] = code
-            }
+            var bytecode = try self.bytecode(cacheDirectory: cacheDirectory)
+            let bootstrap = bytecode.removeValue(forKey: "bootstrap") ?? []
+            let result = Compiled(bootstrap: bootstrap, parts: LuaState.BytecodeParts(bytecode))
             memory = result
             return result
         }
+    }
+
+    /// Every part's bytecode: from a cache file that passes its check, else compiled (and cached).
+    private static func bytecode(cacheDirectory: String?) throws(LuaError) -> [String: [UInt8]] {
+        var all = parts
+        all["bootstrap"] = Array(bootstrap.utf8)
+        var result: [String: [UInt8]] = [:]
+        for (name, source) in all {
+            let path = cacheDirectory.map { "\($0)/runtime-\(LuaState.versionTag)-\(digest)-\(name).luac" }
+            if let path, let cached = CacheEntry.read(path) {
+                result[name] = cached
+                continue
+            }
+            let code = try LuaState.bytecode(compiling: String(decoding: source, as: UTF8.self), chunkName: "runtime/\(name).lua")
+            if let path, let cacheDirectory { CacheEntry.write(code, at: path, directory: cacheDirectory) }
+            result[name] = code
+        }
+        return result
     }
 
     fileprivate static func hex(_ bytes: some Sequence<UInt8>) -> String {
