@@ -1,5 +1,6 @@
 import AgentWire
 import GRPCCore
+import Synchronization
 
 /// The `Connect` stream of one agent, on the master: the first message registers (a refused token ends
 /// the stream with `unauthenticated` and the reason), then the agent's messages go to the hub while
@@ -38,17 +39,22 @@ struct AgentService: Slothd_Agent_V1_AgentHub.SimpleServiceProtocol {
         let agent = Registered(id: id, name: register.name)
         var reason = "closed its stream"
         do {
+            // The agent's messages go to the hub on one child task; the stream's own task writes the hub's
+            // out until the outbox ends: ended by the hub (the stream is replaced, silent or unread), or by
+            // the reader when the agent's side ended. One task fewer per agent than a writer of its own.
+            let reader = Reader(iterator)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    for await message in outbox { try await response.write(message) }
-                    throw hub.ending(agent.id, name: agent.name)
+                    defer { continuation.finish() }
+                    do {
+                        while let message = try await reader.iterator.next() { hub.receive(message, from: agent.name) }
+                        reader.end(Ended.closed)
+                    } catch {
+                        reader.end(error)
+                    }
                 }
-                let reader = Handoff(iterator)
-                group.addTask {
-                    while let message = try await reader.iterator.next() { hub.receive(message, from: agent.name) }
-                    throw Ended.closed
-                }
-                try await group.next()
+                for await message in outbox { try await response.write(message) }
+                throw reader.ended ?? hub.ending(agent.id, name: agent.name)
             }
         } catch Ended.silent {
             reason = "was silent for \(AgentHub.silenceMillis / 1000) s"
@@ -65,10 +71,15 @@ struct AgentService: Slothd_Agent_V1_AgentHub.SimpleServiceProtocol {
         hub.disconnect(agent.id, name: agent.name, reason: reason)
     }
 
-    /// The stream's iterator, handed to the one child task that reads it after registration.
-    private final class Handoff: @unchecked Sendable {
+    /// The stream's iterator, handed to the one child task that reads it after registration, and how
+    /// the reading ended.
+    private final class Reader: @unchecked Sendable {
         var iterator: RPCAsyncSequence<Slothd_Agent_V1_AgentMessage, any Error>.AsyncIterator
+        private let ending = Mutex<(any Error)?>(nil)
         init(_ iterator: RPCAsyncSequence<Slothd_Agent_V1_AgentMessage, any Error>.AsyncIterator) { self.iterator = iterator }
+
+        func end(_ error: any Error) { ending.withLock { $0 = error } }
+        var ended: (any Error)? { ending.withLock { $0 } }
     }
 
     /// `ipv4:127.0.0.1:51234` → `127.0.0.1:51234`.

@@ -13,6 +13,8 @@
 #include <stdatomic.h>
 #include <time.h>
 #include <malloc.h>
+#include <sys/mman.h>
+#include <pthread.h>
 
 /* Macros Swift cannot import. */
 static inline int sloth_lua_pcall(lua_State *L, int nargs, int nresults, int msgh) { return lua_pcall(L, nargs, nresults, msgh); }
@@ -86,11 +88,17 @@ static inline void sloth_bytes_free(sloth_bytes *bytes) { free(bytes->data); byt
  * the trampoline raises "memory limit exceeded" once the Swift function has returned. */
 /* Small blocks (most Lua objects) come from per-state size-class free lists carved out of slabs:
  * cheaper than malloc/free per object, and closing a state releases a few slabs instead of
- * returning every object to malloc. Larger blocks use malloc. */
+ * returning every object to malloc. Larger blocks use malloc.
+ * A state's first 4 MB of slabs come from malloc; past that, slabs of 1 MB are mapped on their own,
+ * so a state of hundreds of MB gives all of it back when it closes. From malloc's heap, its pages
+ * would interleave with the daemon's own long-lived objects, and those would keep some of them. */
 #define SLOTH_SMALL_STEP 16
 #define SLOTH_SMALL_CLASSES 16                 /* blocks up to 256 bytes */
 #define SLOTH_SLAB_BYTES (64 * 1024)
-typedef struct sloth_slab { struct sloth_slab *next; } sloth_slab;
+#define SLOTH_HEAP_SLABS 64
+#define SLOTH_MAPPED_SLAB_BYTES (1024 * 1024)
+/* The header fills the first SLOTH_SMALL_STEP bytes. */
+typedef struct sloth_slab { struct sloth_slab *next; size_t bytes; } sloth_slab;
 typedef struct sloth_free_block { struct sloth_free_block *next; } sloth_free_block;
 
 typedef struct sloth_lua_ctl {
@@ -103,6 +111,7 @@ typedef struct sloth_lua_ctl {
     atomic_llong deadline_ms;   /* CLOCK_MONOTONIC milliseconds; 0 = none */
     sloth_free_block *free_lists[SLOTH_SMALL_CLASSES];
     sloth_slab *slabs;
+    size_t slab_count;
     char *slab_cursor;
     char *slab_end;
 } sloth_lua_ctl;
@@ -116,12 +125,22 @@ static void *sloth_small_take(sloth_lua_ctl *c, int class) {
     if (block) { c->free_lists[class] = block->next; return block; }
     size_t bytes = (size_t)(class + 1) * SLOTH_SMALL_STEP;
     if (c->slab_cursor == NULL || c->slab_cursor + bytes > c->slab_end) {
-        sloth_slab *slab = (sloth_slab *)malloc(SLOTH_SLAB_BYTES);
-        if (!slab) return NULL;
+        size_t size = c->slab_count < SLOTH_HEAP_SLABS ? SLOTH_SLAB_BYTES : SLOTH_MAPPED_SLAB_BYTES;
+        sloth_slab *slab;
+        if (size == SLOTH_SLAB_BYTES) {
+            slab = (sloth_slab *)malloc(size);
+            if (!slab) return NULL;
+        } else {
+            void *mapped = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            if (mapped == MAP_FAILED) return NULL;
+            slab = (sloth_slab *)mapped;
+        }
         slab->next = c->slabs;
+        slab->bytes = size;
         c->slabs = slab;
+        c->slab_count++;
         c->slab_cursor = (char *)slab + SLOTH_SMALL_STEP;
-        c->slab_end = (char *)slab + SLOTH_SLAB_BYTES;
+        c->slab_end = (char *)slab + size;
     }
     void *p = c->slab_cursor;
     c->slab_cursor += bytes;
@@ -135,7 +154,12 @@ static void sloth_small_give(sloth_lua_ctl *c, int class, void *p) {
 }
 
 static void sloth_slabs_free(sloth_lua_ctl *c) {
-    while (c->slabs) { sloth_slab *next = c->slabs->next; free(c->slabs); c->slabs = next; }
+    while (c->slabs) {
+        sloth_slab *slab = c->slabs;
+        c->slabs = slab->next;
+        if (slab->bytes == SLOTH_SLAB_BYTES) free(slab); else munmap(slab, slab->bytes);
+    }
+    c->slab_count = 0;
 }
 
 static inline long long sloth_monotonic_ms(void) {
@@ -208,7 +232,14 @@ static void sloth_lua_cancel_hook(lua_State *L, lua_Debug *ar) {
     luaL_error(L, "%s", reason);
 }
 
+/* Lua's large blocks (a big table's array, a long string) come from malloc. glibc raises its mmap
+ * threshold each time such a block is freed (up to 32 MB); the next state's big blocks then come
+ * from the heap, and some of them stay there. A fixed threshold keeps them mapped. */
+static pthread_once_t sloth_malloc_tuned = PTHREAD_ONCE_INIT;
+static void sloth_malloc_tune(void) { mallopt(M_MMAP_THRESHOLD, 256 * 1024); }
+
 static inline lua_State *sloth_lua_newstate(size_t limit, int hook_every) {
+    pthread_once(&sloth_malloc_tuned, sloth_malloc_tune);
     sloth_lua_ctl *c = (sloth_lua_ctl *)calloc(1, sizeof *c);
     if (!c) return NULL;
     c->limit = limit;
