@@ -25,7 +25,6 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
-        .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
     ],
     targets: [
         // Thin shims over the Debian -dev packages; pkg-config must be installed.
@@ -70,8 +69,6 @@ let package = Package(
             "AgentWire", "Catalog", "Runner", "Scheduler",
             .product(name: "GRPCCore", package: "grpc-swift-2"),
             .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOHTTP2", package: "swift-nio-http2"),
         ]),
         // The daemon's logic: schedule service, worker pool, hooks, control routes; tests import it.
         .target(name: "SlothdCore", dependencies: [

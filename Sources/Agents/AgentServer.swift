@@ -22,9 +22,7 @@ public struct AgentServer: Sendable {
     /// Serves until the task is cancelled; `listening` gets the bound port (useful with port 0).
     public func run(listening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
         let address: GRPCNIOTransportCore.SocketAddress = host.contains(":") ? .ipv6(host: host, port: port) : .ipv4(host: host, port: port)
-        var config = HTTP2ServerTransport.Posix.Config.defaults
-        config.channelDebuggingCallbacks.onAcceptHTTP2Stream = StreamPayloadCopier.install
-        let server = GRPCServer(transport: .http2NIOPosix(address: address, transportSecurity: tls.server, config: config),
+        let server = GRPCServer(transport: .http2NIOPosix(address: address, transportSecurity: tls.server),
                                 services: [AgentService(hub: hub)])
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await server.serve() }

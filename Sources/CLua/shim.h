@@ -89,13 +89,13 @@ static inline void sloth_bytes_free(sloth_bytes *bytes) { free(bytes->data); byt
 /* Small blocks (most Lua objects) come from per-state size-class free lists carved out of slabs:
  * cheaper than malloc/free per object, and closing a state releases a few slabs instead of
  * returning every object to malloc. Larger blocks use malloc.
- * A state's first 4 MB of slabs come from malloc; past that, slabs of 1 MB are mapped on their own,
- * so a state of hundreds of MB gives all of it back when it closes. From malloc's heap, its pages
- * would interleave with the daemon's own long-lived objects, and those would keep some of them. */
+ * A state's first 1 MB of slabs (a trivial run needs about 300 KB) come from malloc; past that, slabs
+ * of 1 MB are mapped on their own, so a state of hundreds of MB gives it all back when it closes.
+ * From malloc, the freed slabs would stay with the thread's arena: up to 1 MB per arena now. */
 #define SLOTH_SMALL_STEP 16
 #define SLOTH_SMALL_CLASSES 16                 /* blocks up to 256 bytes */
 #define SLOTH_SLAB_BYTES (64 * 1024)
-#define SLOTH_HEAP_SLABS 64
+#define SLOTH_HEAP_SLABS 16
 #define SLOTH_MAPPED_SLAB_BYTES (1024 * 1024)
 /* The header fills the first SLOTH_SMALL_STEP bytes. */
 typedef struct sloth_slab { struct sloth_slab *next; size_t bytes; } sloth_slab;

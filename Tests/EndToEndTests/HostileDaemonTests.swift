@@ -51,8 +51,9 @@ struct HostileDaemonTests {
             ("memory-bomb", "task('t'):command(function() local t = {} for i = 1, 1e9 do t[i] = string.rep('x', 64) .. i end end)\n"),
         ]
         for (name, source) in hostile { try await SchedulerDaemonTests.workflow(daemon, name, source) }
-        // malloc keeps some of a 256 MB state's pages after the state closes (those shared with objects
-        // still alive); what must not happen is memory climbing with every hostile run.
+        // A closed 256 MB state gives its memory back, but each malloc arena that served one keeps a few
+        // MB (more arenas serve runs on a loaded machine); what must not happen is memory climbing with
+        // every hostile run, each of which reaches for hundreds of MB.
         var firstRound = 0
         for round in 1...2 {
             for (name, _) in hostile {
@@ -64,7 +65,7 @@ struct HostileDaemonTests {
             if round == 1 { firstRound = Self.residentBytes(daemon.pid) }
         }
         // A run's memory goes back as its Lua state closes, which may finish just after the run is recorded.
-        let bound = firstRound + max(firstRound / 5, 8 << 20)
+        let bound = firstRound + max(firstRound / 4, 16 << 20)
         var after = Self.residentBytes(daemon.pid)
         for _ in 0..<50 where after > bound {
             try await Task.sleep(for: .milliseconds(100))
