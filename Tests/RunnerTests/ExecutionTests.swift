@@ -67,6 +67,19 @@ struct ExecutionTests {
         #expect(report.task("spin")?.status == .timedOut)
     }
 
+    @Test("a task without a timeout, run after one with a timeout, is not held to the other's deadline")
+    func deadlineBelongsToItsTask() async throws {
+        let report = try await RunHarness().run("""
+            task('quick'):timeout('300ms'):command(function() goroutine.await(goroutine.async(function() end)) end)
+            task('busy'):depends_on('quick'):command(function()
+              local started = os.clock()
+              while os.clock() - started < 0.6 do end
+            end)
+            """)
+        #expect(report.task("quick")?.status == .success)
+        #expect(report.task("busy")?.status == .success, "\(report.task("busy")?.error ?? "")")
+    }
+
     @Test("the workflow timeout ends every running task")
     func workflowTimeout() async throws {
         let report = try await RunHarness().run("""
