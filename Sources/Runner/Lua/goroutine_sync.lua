@@ -32,6 +32,7 @@ function Queue:push(entry)
 end
 
 function Queue:size() return self.last - self.first + 1 end
+
 -- -> the oldest live entry's waiter and data, left on the queue.
 function Queue:peek()
   for i = self.first, self.last do
@@ -50,7 +51,7 @@ function Queue:pop()
     local entry = self[at]
     self[at], at = nil, at + 1
     local waiter = entry.waiter
-    if not waiter.fired and not waiter.fiber.done then
+    if live(waiter) then
       if at > last then self.first, self.last = 1, 0 else self.first = at end
       waiter.fired, waiter.taken = true, entry
       return waiter, entry.data
