@@ -44,7 +44,7 @@ struct GoroutineSyncTests {
             a:send("x")
             local first = select(2, goroutine.select({ {b, "receive", function(v) return "b" end}, {a, "receive", function(v) return "a:" .. v end} }))
             local second = select(2, goroutine.select({ {b, "receive", function() return "b" end}, default = function() return "default" end }))
-            goroutine.async(function() goroutine.sleep(5); b:send("late") end)
+            goroutine.async(function() coroutine.yield(); b:send("late") end)
             local third = select(2, goroutine.select({ { channel = b, receive = true, handler = function(v) return "got " .. v end } }))
             return true, "ok", { result = first .. " " .. second .. " " .. third }
             """, "a:x default got late"),
@@ -62,7 +62,7 @@ struct GoroutineSyncTests {
             local seen = {}
             for i = 1, 3 do
               wg:add()
-              goroutine.async(function() once:call(function() calls = calls + 1; goroutine.sleep(5); ready = "ready" end); seen[i] = ready; wg:done() end)
+              goroutine.async(function() once:call(function() calls = calls + 1; coroutine.yield(); ready = "ready" end); seen[i] = ready; wg:done() end)
             end
             wg:wait()
             return true, "ok", { result = calls .. " " .. table.concat(seen, ",") }
@@ -158,7 +158,7 @@ struct GoroutineSyncTests {
             local a = task('a'):command(function()
               m:lock()
               goroutine.async(function() m:lock(); m:unlock() end)
-              goroutine.sleep(5)
+              coroutine.yield()
               m:unlock()
             end):build()
             local b = task('b'):depends_on('a'):command(function() m:lock(); m:unlock() end):build()
@@ -168,7 +168,7 @@ struct GoroutineSyncTests {
             local ch = goroutine.channel()
             local a = task('a'):command(function()
               goroutine.async(function() ch:receive() end)
-              goroutine.sleep(5)
+              coroutine.yield()
               ch:send(7)
             end):build()
             local b = task('b'):depends_on('a'):command(function() return ch:receive() == 7 end):build()
@@ -178,7 +178,7 @@ struct GoroutineSyncTests {
             local once = goroutine.once()
             local a = task('a'):command(function()
               goroutine.async(function() once:call(function() goroutine.sleep(60000) end) end)
-              goroutine.sleep(5)
+              coroutine.yield()
             end):build()
             local b = task('b'):depends_on('a'):command(function()
               local ran = false
