@@ -66,26 +66,28 @@ enum RuntimeSources {
         }
     }
 
-    /// Every part's bytecode: from a cache file that passes its check, else compiled (and cached).
+    /// Every part's bytecode: from the cache file if it passes its check, else compiled (and cached).
+    /// One file for all parts, so a short-lived `sloth` opens and checks one file, not one per part.
     private static func bytecode(cacheDirectory: String?) throws(LuaError) -> [String: [UInt8]] {
+        let path = cacheDirectory.map { "\($0)/runtime-\(LuaState.versionTag)-\(digest).luac" }
+        if let path, let cached = CacheEntry.read(path), let archived = PartsArchive.decode(cached) { return archived }
         var all = parts
         all["bootstrap"] = Array(bootstrap.utf8)
         var result: [String: [UInt8]] = [:]
         for (name, source) in all {
-            let path = cacheDirectory.map { "\($0)/runtime-\(LuaState.versionTag)-\(digest)-\(name).luac" }
-            if let path, let cached = CacheEntry.read(path) {
-                result[name] = cached
-                continue
-            }
-            let code = try LuaState.bytecode(compiling: String(decoding: source, as: UTF8.self), chunkName: "runtime/\(name).lua")
-            if let path, let cacheDirectory { CacheEntry.write(code, at: path, directory: cacheDirectory) }
-            result[name] = code
+            result[name] = try LuaState.bytecode(compiling: String(decoding: source, as: UTF8.self), chunkName: "runtime/\(name).lua")
+        }
+        if let path, let cacheDirectory {
+            CacheEntry.write(PartsArchive.encode(result), at: path, directory: cacheDirectory)
+            CacheEntry.removeOthers(in: cacheDirectory, keeping: path)
         }
         return result
     }
 
+    /// Not `String(format:)`: its first call costs a short-lived `sloth` more than the hashing.
     fileprivate static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        bytes.map { String(format: "%02x", $0) }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        return String(decoding: bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
     }
 }
 
@@ -111,5 +113,47 @@ enum CacheEntry {
         let contents = magic + Array(SHA256.hash(data: code)) + code
         guard FileManager.default.createFile(atPath: temporary, contents: Data(contents)) else { return }
         if rename(temporary, path) != 0 { unlink(temporary) }
+    }
+
+    /// Earlier builds' runtime caches (another digest or Lua version) are never read again.
+    static func removeOthers(in directory: String, keeping path: String) {
+        let kept = (path as NSString).lastPathComponent
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        where name.hasPrefix("runtime-") && name.hasSuffix(".luac") && name != kept {
+            unlink("\(directory)/\(name)")
+        }
+    }
+}
+
+/// The parts in one cache payload: per part, its name's length (one byte), the name, the bytecode's
+/// length (four bytes, little-endian) and the bytecode. Decoding checks every length against what is left.
+enum PartsArchive {
+    static func encode(_ parts: [String: [UInt8]]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        for name in parts.keys.sorted() {
+            let code = parts[name]!
+            bytes.append(UInt8(name.utf8.count))
+            bytes += Array(name.utf8)
+            bytes += (0..<4).map { UInt8(truncatingIfNeeded: code.count >> ($0 * 8)) }
+            bytes += code
+        }
+        return bytes
+    }
+
+    static func decode(_ bytes: [UInt8]) -> [String: [UInt8]]? {
+        var parts: [String: [UInt8]] = [:]
+        var cursor = 0
+        func take(_ count: Int) -> ArraySlice<UInt8>? {
+            guard count <= bytes.count - cursor else { return nil }
+            defer { cursor += count }
+            return bytes[cursor..<cursor + count]
+        }
+        while cursor < bytes.count {
+            guard let length = take(1)?.first, let name = take(Int(length)), let size = take(4) else { return nil }
+            let count = size.reversed().reduce(0) { $0 << 8 | Int($1) }
+            guard let code = take(count) else { return nil }
+            parts[String(decoding: name, as: UTF8.self)] = Array(code)
+        }
+        return parts
     }
 }

@@ -13,7 +13,7 @@ struct AgentCLI: ParsableCommand {
     typealias Connection = WorkflowCommand.Connection
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the agents the master knows, connected or not.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the agents the master knows, connected or not.")
         @OptionGroup var connection: Connection
 
         func run() throws {
@@ -26,7 +26,7 @@ struct AgentCLI: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show an agent: its facts, tags and recent tasks.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show an agent: its facts, tags and recent tasks.")
         @Argument(help: "The agent.") var name: String
         @OptionGroup var connection: Connection
 
@@ -40,7 +40,7 @@ struct AgentCLI: ParsableCommand {
     }
 
     struct Remove: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Forget a disconnected agent (its tokens stay until revoked).")
+        static let configuration = CommandConfiguration(commandName: "remove", abstract: "Forget a disconnected agent (its tokens stay until revoked).")
         @Argument(help: "The agent.") var name: String
         @OptionGroup var connection: Connection
 
@@ -52,6 +52,7 @@ struct AgentCLI: ParsableCommand {
 
     struct Run: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "run",
             abstract: "Run one shell command on an agent; its output is streamed, its exit status passed on.",
             discussion: "Exit status: the command's; 4 when the agent is not connected or went away before the command ended.")
         @Argument(help: "The agent.") var name: String

@@ -6,11 +6,13 @@ extension AgentCLI {
     /// `sloth agent token create|list|revoke`: a token is printed once, when it is created.
     struct Token: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "token",
             abstract: "Manage agent tokens (the master keeps only their hashes).",
             subcommands: [Create.self, List.self, Revoke.self])
 
         struct Create: ParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "create",
                 abstract: "Create a token for the agent NAME and print it (once: it is not kept).",
                 discussion: "Save it on the agent's host in a file of mode 0600 and start the agent with --token-file FILE.")
             @Argument(help: "The agent's name (it must register with this name).") var name: String
@@ -30,7 +32,7 @@ extension AgentCLI {
         }
 
         struct List: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "List agent tokens (never their text).")
+            static let configuration = CommandConfiguration(commandName: "list", abstract: "List agent tokens (never their text).")
             @OptionGroup var connection: Connection
 
             func run() throws {
@@ -46,7 +48,7 @@ extension AgentCLI {
         }
 
         struct Revoke: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Revoke a token: agents presenting it are refused from now on.")
+            static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Revoke a token: agents presenting it are refused from now on.")
             @Argument(help: "The token's ID (sloth agent token list).") var id: String
             @OptionGroup var connection: Connection
 

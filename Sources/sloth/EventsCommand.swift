@@ -11,7 +11,7 @@ struct EventsCommand: ParsableCommand {
     )
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Newest first.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "Newest first.")
         @Option(help: ArgumentHelp("An event type, or a prefix pattern such as secret.*", valueName: "T")) var type: String?
         @Option(parsing: .unconditional, help: ArgumentHelp("Show at most N events.", valueName: "N")) var limit = 50
         @OptionGroup var connection: WorkflowCommand.Connection
@@ -35,7 +35,7 @@ struct EventsCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "One event with its data.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "One event with its data.")
         @Argument(help: "The event's id (see events list).") var id: Int64
         @OptionGroup var connection: WorkflowCommand.Connection
 
@@ -51,7 +51,7 @@ struct EventsCommand: ParsableCommand {
     }
 
     struct Cleanup: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete events older than a duration.")
+        static let configuration = CommandConfiguration(commandName: "cleanup", abstract: "Delete events older than a duration.")
         @Option(name: .customLong("older-than"), parsing: .unconditional, help: ArgumentHelp("For example 7d, 12h, 1h30m.", valueName: "DUR")) var olderThan: String
         @OptionGroup var connection: WorkflowCommand.Connection
 

@@ -26,7 +26,7 @@ struct HookCommand: ParsableCommand {
     }
 
     struct Add: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a hook: the script's on_event() runs for every matching event.")
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a hook: the script's on_event() runs for every matching event.")
         @Argument(help: "The hook's name.") var name: String
         @Option(help: ArgumentHelp("An event type, or prefix.* for every type under a prefix.", valueName: "TYPE")) var event: String
         @Option(help: ArgumentHelp("The Lua script; it reads the global `event` (type, timestamp, data, stack, run_id).", valueName: "F"))
@@ -43,7 +43,7 @@ struct HookCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the hooks.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the hooks.")
         @OptionGroup var connection: Connection
 
         func run() throws {
@@ -59,7 +59,7 @@ struct HookCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a hook and its last ten executions.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a hook and its last ten executions.")
         @Argument(help: "The hook.") var name: String
         @OptionGroup var connection: Connection
 
@@ -77,21 +77,21 @@ struct HookCommand: ParsableCommand {
     }
 
     struct Enable: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Run the hook for its events again.")
+        static let configuration = CommandConfiguration(commandName: "enable", abstract: "Run the hook for its events again.")
         @Argument(help: "The hook.") var name: String
         @OptionGroup var connection: Connection
         func run() throws { try HookCommand.post(name, "enable", connection) }
     }
 
     struct Disable: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Keep the hook but skip it.")
+        static let configuration = CommandConfiguration(commandName: "disable", abstract: "Keep the hook but skip it.")
         @Argument(help: "The hook.") var name: String
         @OptionGroup var connection: Connection
         func run() throws { try HookCommand.post(name, "disable", connection) }
     }
 
     struct Remove: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a hook (its executions stay recorded).")
+        static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove a hook (its executions stay recorded).")
         @Argument(help: "The hook.") var name: String
         @OptionGroup var connection: Connection
         func run() throws { try daemonCall { () throws(ControlClient.Error) in try connection.client.delete("/hooks/\(name)") } }
@@ -99,6 +99,7 @@ struct HookCommand: ParsableCommand {
 
     struct Test: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "test",
             abstract: "Run a hook now on a mock event.", discussion: "Exit status 5 when the hook fails.")
         @Argument(help: "The hook.") var name: String
         @Option(name: .customLong("event-type"), help: ArgumentHelp("The mock event's type.", valueName: "TYPE")) var eventType: String

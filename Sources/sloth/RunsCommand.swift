@@ -12,7 +12,7 @@ struct RunsCommand: ParsableCommand {
     )
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Recent runs, newest first.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "Recent runs, newest first.")
         @Option(help: ArgumentHelp("Only runs of this catalog workflow.", valueName: "W")) var workflow: String?
         @Option(help: ArgumentHelp("Only runs fired or triggered by this schedule.", valueName: "S")) var schedule: String?
         @Option(help: ArgumentHelp("Only runs in this stack.", valueName: "S")) var stack: String?
@@ -46,7 +46,7 @@ struct RunsCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "One run and its result.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "One run and its result.")
         @Argument(help: "The run's id (see runs list).") var id: Int64
         @OptionGroup var connection: WorkflowCommand.Connection
 
@@ -61,6 +61,7 @@ struct RunsCommand: ParsableCommand {
 
     struct Logs: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "logs",
             abstract: "A run's log: its own lines and what its commands printed (OUT, ERR), each as it was written.")
         @Argument(help: "The run's id (sloth runs list).") var id: Int64
         @Flag(name: [.short, .long], help: "Keep printing new lines as they are written, until the run ends.")
@@ -82,7 +83,7 @@ struct RunsCommand: ParsableCommand {
     }
 
     struct Cancel: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Cancel a queued or running run (its processes are stopped).")
+        static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Cancel a queued or running run (its processes are stopped).")
         @Argument(help: "The run's id (see runs list).") var id: Int64
         @OptionGroup var connection: WorkflowCommand.Connection
 

@@ -44,7 +44,7 @@ struct SecretsCommand: ParsableCommand {
     }
 
     struct Get: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print a secret's value (recorded as secret.accessed).")
+        static let configuration = CommandConfiguration(commandName: "get", abstract: "Print a secret's value (recorded as secret.accessed).")
         @OptionGroup var slot: Slot
         @OptionGroup var connection: WorkflowCommand.Connection
 
@@ -60,7 +60,7 @@ struct SecretsCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List secrets: names and dates, never values (all stacks unless --stack).")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List secrets: names and dates, never values (all stacks unless --stack).")
         @Option(help: ArgumentHelp("Only this stack's secrets (\"\" for those outside any stack).", valueName: "S")) var stack: String?
         @OptionGroup var connection: WorkflowCommand.Connection
 
@@ -78,7 +78,7 @@ struct SecretsCommand: ParsableCommand {
     }
 
     struct Remove: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a secret.")
+        static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove a secret.")
         @OptionGroup var slot: Slot
         @OptionGroup var connection: WorkflowCommand.Connection
         func run() throws { try daemonCall { () throws(ControlClient.Error) in try connection.client.delete(slot.path) } }
@@ -88,6 +88,7 @@ struct SecretsCommand: ParsableCommand {
 extension SecretsCommand {
     struct Rekey: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "rekey",
             abstract: "Re-seal every secret with a new key, in one transaction.",
             discussion: """
                 Without --new-key-file slothd makes a fresh key and replaces <state dir>/secrets.key. A key from systemd \

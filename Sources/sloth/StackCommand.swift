@@ -13,7 +13,7 @@ struct StackCommand: ParsableCommand {
     typealias Connection = WorkflowCommand.Connection
 
     struct New: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create a stack.", aliases: ["create"])
+        static let configuration = CommandConfiguration(commandName: "new", abstract: "Create a stack.", aliases: ["create"])
         @Argument(help: "The new stack's name.") var name: String
         @Option(help: "What the stack is for, shown by list and show.") var description: String?
         @OptionGroup var connection: Connection
@@ -27,7 +27,7 @@ struct StackCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the stacks (* marks the active one).")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the stacks (* marks the active one).")
         @OptionGroup var connection: Connection
 
         func run() throws {
@@ -40,7 +40,7 @@ struct StackCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a stack: values, secrets, last run and recent runs.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a stack: values, secrets, last run and recent runs.")
         @Argument(help: "The stack.") var name: String
         @OptionGroup var connection: Connection
 
@@ -52,6 +52,7 @@ struct StackCommand: ParsableCommand {
 
     struct Delete: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "delete",
             abstract: "Delete a stack with its values (runs stay in the history).",
             discussion: "A stack holding secrets or state is deleted only with --force, which deletes them with it, in one transaction.")
         @Argument(help: "The stack.") var name: String
@@ -64,7 +65,7 @@ struct StackCommand: ParsableCommand {
     }
 
     struct Activate: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Use this stack when a command's --stack is omitted.")
+        static let configuration = CommandConfiguration(commandName: "activate", abstract: "Use this stack when a command's --stack is omitted.")
         @Argument(help: "The stack.") var name: String
         @OptionGroup var connection: Connection
 
@@ -102,7 +103,7 @@ struct StackCommand: ParsableCommand {
     }
 
     struct Unset: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove stack values.")
+        static let configuration = CommandConfiguration(commandName: "unset", abstract: "Remove stack values.")
         @Argument(help: "The stack.") var name: String
         @Argument(help: ArgumentHelp("Keys to remove.", valueName: "key")) var keys: [String]
         @OptionGroup var connection: Connection

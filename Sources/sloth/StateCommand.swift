@@ -23,7 +23,7 @@ struct StateCommand: ParsableCommand {
     }
 
     struct Get: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print the value of KEY (strings bare, others as JSON).")
+        static let configuration = CommandConfiguration(commandName: "get", abstract: "Print the value of KEY (strings bare, others as JSON).")
         @Argument(help: "The state key.") var key: String
         @OptionGroup var scope: Scope
 
@@ -34,7 +34,7 @@ struct StateCommand: ParsableCommand {
     }
 
     struct Set: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Set KEY to VALUE (JSON if it parses as JSON, else a string).")
+        static let configuration = CommandConfiguration(commandName: "set", abstract: "Set KEY to VALUE (JSON if it parses as JSON, else a string).")
         @Argument(help: "The state key.") var key: String
         @Argument(help: "The value: JSON (3, true, {\"a\": 1}) or else a string.") var value: String
         @Option(parsing: .unconditional, help: ArgumentHelp("Expire the key after this long (90s, 5m, 1h30m).", valueName: "DUR"))
@@ -55,7 +55,7 @@ struct StateCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List keys (and values) starting with PREFIX.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List keys (and values) starting with PREFIX.")
         @Argument(help: "Only keys starting with this (default: all).") var prefix: String = ""
         @OptionGroup var scope: Scope
         @Option(name: [.short, .customLong("output")], help: "Output format: text or json.")
@@ -76,7 +76,7 @@ struct StateCommand: ParsableCommand {
     }
 
     struct Delete: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete KEY.")
+        static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete KEY.")
         @Argument(help: "The state key.") var key: String
         @OptionGroup var scope: Scope
 

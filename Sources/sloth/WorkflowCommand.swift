@@ -38,7 +38,7 @@ struct WorkflowCommand: ParsableCommand {
     }
 
     struct Add: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a workflow file to the catalog as NAME.")
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a workflow file to the catalog as NAME.")
         @Argument(help: "The name it gets in the catalog.") var name: String
         @Option(name: [.customLong("file")], help: ArgumentHelp("The workflow file.", valueName: "F")) var file: String
         @Option(help: "What it does, shown by list and show.") var description: String?
@@ -59,7 +59,7 @@ struct WorkflowCommand: ParsableCommand {
     }
 
     struct Update: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Store a new version of NAME from a file (old versions are kept).")
+        static let configuration = CommandConfiguration(commandName: "update", abstract: "Store a new version of NAME from a file (old versions are kept).")
         @Argument(help: "The catalog workflow.") var name: String
         @Option(name: [.customLong("file")], help: ArgumentHelp("The workflow file.", valueName: "F")) var file: String
         @Option(name: .customLong("workflow"),
@@ -79,7 +79,7 @@ struct WorkflowCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the catalog.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the catalog.")
         @OptionGroup var connection: Connection
 
         func run() throws {
@@ -96,7 +96,7 @@ struct WorkflowCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a workflow (with --content, its file).")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a workflow (with --content, its file).")
         @Argument(help: "The catalog workflow.") var name: String
         @Flag(help: "Print the workflow's current content too.") var content = false
         @OptionGroup var connection: Connection
@@ -110,7 +110,7 @@ struct WorkflowCommand: ParsableCommand {
     }
 
     struct History: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the stored versions of a workflow, newest first.")
+        static let configuration = CommandConfiguration(commandName: "history", abstract: "List the stored versions of a workflow, newest first.")
         @Argument(help: "The catalog workflow.") var name: String
         @OptionGroup var connection: Connection
 
@@ -130,7 +130,7 @@ struct WorkflowCommand: ParsableCommand {
     }
 
     struct Remove: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a workflow and its versions (its runs stay in the history).")
+        static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove a workflow and its versions (its runs stay in the history).")
         @Argument(help: "The catalog workflow.") var name: String
         @OptionGroup var connection: Connection
         func run() throws { try daemonCall { () throws(ControlClient.Error) in try connection.client.delete("/workflows/\(name)") } }
@@ -144,14 +144,14 @@ struct WorkflowCommand: ParsableCommand {
     }
 
     struct Activate: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Make a workflow runnable.")
+        static let configuration = CommandConfiguration(commandName: "activate", abstract: "Make a workflow runnable.")
         @Argument(help: "The catalog workflow.") var name: String
         @OptionGroup var connection: Connection
         func run() throws { try WorkflowCommand.setActive(name, true, connection) }
     }
 
     struct Deactivate: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Keep a workflow in the catalog but refuse to run it.")
+        static let configuration = CommandConfiguration(commandName: "deactivate", abstract: "Keep a workflow in the catalog but refuse to run it.")
         @Argument(help: "The catalog workflow.") var name: String
         @OptionGroup var connection: Connection
         func run() throws { try WorkflowCommand.setActive(name, false, connection) }
